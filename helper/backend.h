@@ -1,0 +1,47 @@
+/* backend.h: the one small interface between the engine and a BGP speaker.
+ * The engine says what each prefix should be, the backend makes the speaker
+ * do it and reports what the speaker confirmed. A new speaker is one file
+ * implementing backend_ops. */
+#pragma once
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "state.h"
+
+struct backend;
+
+/* One prefix's desired state; pointers are valid for the call only. */
+struct route_update {
+        const struct prefix *prefix;
+        enum route_action action; /* ROUTE_ANNOUNCE or ROUTE_WITHDRAW */
+        const struct attrs *attrs; /* for ROUTE_ANNOUNCE */
+        const char *service;
+        const char *reason;
+};
+
+struct backend_hooks {
+        /* The speaker went away for good (ExaBGP closed our stdin, sent
+         * shutdown): the daemon should exit. */
+        void (*speaker_gone)(void *userdata, const char *why);
+        void *userdata;
+};
+
+struct backend_ops {
+        const char *name;
+        /* Allocates; attaches its I/O to the loop. */
+        int (*create)(sd_event *e, const struct config *cfg, const struct backend_hooks *hooks,
+                      struct backend **out);
+        /* One prefix changed. Sent (or written) at the latest on commit. */
+        void (*update)(struct backend *b, const struct route_update *u);
+        /* Ends a batch of updates. */
+        void (*commit)(struct backend *b);
+        /* Clean stop: withdraw everything announced when withdraw is true,
+         * flush, and call done(userdata) once nothing more is pending (may be
+         * called before stop returns). */
+        void (*stop)(struct backend *b, bool withdraw, void (*done)(void *), void *userdata);
+        void (*free)(struct backend *b);
+};
+
+extern const struct backend_ops backend_exabgp_ops;
+extern const struct backend_ops backend_bird_ops;

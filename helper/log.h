@@ -1,0 +1,13 @@
+/* log.h: the daemon's logging: journal under systemd, stderr otherwise.
+ * Never stdout: in ExaBGP mode stdout carries API commands only. */
+#pragma once
+#include <syslog.h>
+
+void log_setup(const char *ident);
+void log_set_max_level(int priority);
+void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define log_err(...)     log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warning(...) log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_notice(...)  log_msg(LOG_NOTICE, __VA_ARGS__)
+#define log_info(...)    log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)   log_msg(LOG_DEBUG, __VA_ARGS__)

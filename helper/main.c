@@ -1,0 +1,330 @@
+/* main.c: anycast-healthd's command line, startup and shutdown. Everything
+ * else lives in the library: this file wires config, plugin host, backend and
+ * engine to one sd-event loop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "ahd-build-config.h"
+#include "backend.h"
+#include "backend_exabgp.h"
+#include "config.h"
+#include "diag.h"
+#include "engine.h"
+#include "log.h"
+#include "plugin_host.h"
+
+#define STOP_GRACE_USEC (5ULL * 1000000ULL)
+
+struct daemon {
+        sd_event *e;
+        struct config *cfg;
+        struct plugin_host *plugins;
+        const struct backend_ops *ops;
+        struct backend *be;
+        struct engine *en;
+        bool stopping;
+        sd_event_source *stop_timer;
+};
+
+static void usage(FILE *f)
+{
+        fprintf(f,
+                "Usage: anycast-healthd [OPTIONS]\n"
+                "Decides per service whether this PoP advertises its anycast prefixes.\n\n"
+                "  --config PATH    daemon configuration (default %s)\n"
+                "  --exabgp         drive ExaBGP: run as its process (API on stdout/stdin)\n"
+                "  --bird           drive BIRD: write include files, configure over its socket\n"
+                "  --check-config   validate the configuration and plugins, start nothing\n"
+                "  --version        print the version\n"
+                "  --help           this text\n",
+                AHD_DEFAULT_CONFIG);
+}
+
+/* Loads plugins and lets each validate its options; with e NULL nothing runs. */
+static int validate_plugins(const struct config *cfg, struct diag *d)
+{
+        struct plugin_host *h = NULL;
+        int r = plugin_host_new(NULL, cfg->plugin_dir, &h);
+        if (r < 0) {
+                diag_add(d, cfg->file, 0, 0, "cannot open plugin_dir %s: %s", cfg->plugin_dir,
+                         strerror(-r));
+                return r;
+        }
+        int ret = 0;
+        for (size_t i = 0; i < cfg->n_services; i++) {
+                for (size_t j = 0; j < cfg->services[i].n_checks; j++) {
+                        struct check_runner *cr = NULL;
+                        r = check_runner_new(h, &cfg->services[i], j, d, &cr);
+                        if (r < 0)
+                                ret = r;
+                        check_runner_free(cr);
+                }
+        }
+        plugin_host_free(h);
+        return ret;
+}
+
+static int check_config(const char *path)
+{
+        struct diag d = {0};
+        struct config *cfg = NULL;
+        int r = config_load(path, &cfg, &d);
+        if (r >= 0)
+                r = validate_plugins(cfg, &d);
+        diag_print(&d, stdout);
+        bool ok = r >= 0 && d.n == 0;
+        if (ok) {
+                size_t checks = 0;
+                for (size_t i = 0; i < cfg->n_services; i++)
+                        checks += cfg->services[i].n_checks;
+                printf("%s: OK (%zu service%s, %zu check%s)\n", path, cfg->n_services,
+                       cfg->n_services == 1 ? "" : "s", checks, checks == 1 ? "" : "s");
+        }
+        diag_free(&d);
+        config_free(cfg);
+        return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+static int exit_now(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct daemon *dm = userdata;
+        log_warning("backend did not finish stopping in time; exiting");
+        return sd_event_exit(dm->e, 0);
+}
+
+static void stop_done(void *userdata)
+{
+        struct daemon *dm = userdata;
+        sd_event_exit(dm->e, 0);
+}
+
+static void begin_stop(struct daemon *dm, const char *why)
+{
+        if (dm->stopping) {
+                log_notice("%s again: exiting at once", why);
+                sd_event_exit(dm->e, 0);
+                return;
+        }
+        dm->stopping = true;
+        enum on_action on_exit =
+                dm->ops == &backend_exabgp_ops ? dm->cfg->exabgp.on_exit : dm->cfg->bird.on_exit;
+        bool withdraw = on_exit == ON_WITHDRAW;
+        log_notice("%s: stopping, %s routes", why, withdraw ? "withdrawing" : "keeping");
+        sd_notify(0, "STOPPING=1");
+        sd_event_add_time_relative(dm->e, &dm->stop_timer, CLOCK_MONOTONIC, STOP_GRACE_USEC, 0,
+                                   exit_now, dm);
+        dm->ops->stop(dm->be, withdraw, stop_done, dm);
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        struct daemon *dm = userdata;
+        switch (si->ssi_signo) {
+        case SIGTERM:
+        case SIGINT:
+                begin_stop(dm, si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+                break;
+        case SIGHUP:
+                log_notice("SIGHUP: live reload is not implemented yet; configuration unchanged");
+                break;
+        }
+        return 0;
+}
+
+static void speaker_gone(void *userdata, const char *why)
+{
+        struct daemon *dm = userdata;
+        log_notice("speaker gone (%s): exiting", why);
+        sd_event_exit(dm->e, 0);
+}
+
+/* In ExaBGP mode the API pipes move to private close-on-exec descriptors and
+ * fds 0/1 become /dev/null: nothing else (a plugin's printf, a forked child)
+ * can write into ExaBGP's command stream or keep its pipes open. */
+static int take_api_fds(int *in_fd, int *out_fd)
+{
+        int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (nul < 0)
+                return -errno;
+        *in_fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+        *out_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (*in_fd < 0 || *out_fd < 0 || dup2(nul, STDIN_FILENO) < 0 ||
+            dup2(nul, STDOUT_FILENO) < 0) {
+                int r = -errno;
+                close(nul);
+                return r;
+        }
+        close(nul);
+        return 0;
+}
+
+static int run(const char *path, enum backend_kind force)
+{
+        struct daemon dm = {0};
+        struct diag d = {0};
+        int r = config_load(path, &dm.cfg, &d);
+        if (r < 0) {
+                diag_print(&d, stderr);
+                log_err("configuration %s has %zu problem%s; not starting", path, d.n,
+                        d.n == 1 ? "" : "s");
+                diag_free(&d);
+                return EXIT_FAILURE;
+        }
+        enum backend_kind kind = force != BACKEND_NONE ? force : dm.cfg->backend;
+        if (kind == BACKEND_NONE) {
+                log_err("%s: no backend: set \"backend\" or pass --exabgp or --bird", path);
+                config_free(dm.cfg);
+                return EXIT_FAILURE;
+        }
+
+        int in_fd = -1, out_fd = -1;
+        if (kind == BACKEND_EXABGP && (r = take_api_fds(&in_fd, &out_fd)) < 0) {
+                log_err("cannot set up ExaBGP API descriptors: %s", strerror(-r));
+                config_free(dm.cfg);
+                return EXIT_FAILURE;
+        }
+
+        sigset_t ss;
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGHUP);
+        sigprocmask(SIG_BLOCK, &ss, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        int ret = EXIT_FAILURE;
+        r = sd_event_default(&dm.e);
+        if (r < 0) {
+                log_err("cannot create event loop: %s", strerror(-r));
+                goto out;
+        }
+        sd_event_add_signal(dm.e, NULL, SIGTERM, on_signal, &dm);
+        sd_event_add_signal(dm.e, NULL, SIGINT, on_signal, &dm);
+        sd_event_add_signal(dm.e, NULL, SIGHUP, on_signal, &dm);
+
+        r = plugin_host_new(dm.e, dm.cfg->plugin_dir, &dm.plugins);
+        if (r < 0) {
+                log_err("cannot open plugin_dir %s: %s", dm.cfg->plugin_dir, strerror(-r));
+                goto out;
+        }
+
+        struct backend_hooks hooks = {.speaker_gone = speaker_gone, .userdata = &dm};
+        if (kind == BACKEND_EXABGP) {
+                dm.ops = &backend_exabgp_ops;
+                r = backend_exabgp_create_fds(dm.e, dm.cfg, &hooks, in_fd, out_fd, &dm.be);
+                if (r >= 0)
+                        in_fd = out_fd = -1; /* the backend owns them now */
+        } else {
+                dm.ops = &backend_bird_ops;
+                r = dm.ops->create(dm.e, dm.cfg, &hooks, &dm.be);
+        }
+        if (r < 0) {
+                log_err("cannot start the %s backend: %s", backend_kind_name(kind), strerror(-r));
+                goto out;
+        }
+
+        r = engine_new(dm.e, dm.cfg, dm.plugins, dm.ops, dm.be, &d, &dm.en);
+        if (r < 0) {
+                diag_print(&d, stderr);
+                log_err("cannot load checks: %s", strerror(-r));
+                goto out;
+        }
+        r = engine_start(dm.en);
+        if (r < 0) {
+                log_err("cannot schedule checks: %s", strerror(-r));
+                goto out;
+        }
+        sd_event_set_watchdog(dm.e, true);
+        log_notice("started: pop %s, backend %s, %zu services", dm.cfg->pop,
+                   backend_kind_name(kind), dm.cfg->n_services);
+        sd_notifyf(0, "READY=1\nSTATUS=%zu services, backend %s", dm.cfg->n_services,
+                   backend_kind_name(kind));
+
+        r = sd_event_loop(dm.e);
+        ret = r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+        const struct engine_stats *st = engine_get_stats(dm.en);
+        log_info("check start lateness over %llu starts: p50 %llu us, p99 %llu us, max %llu us",
+                 (unsigned long long)st->count,
+                 (unsigned long long)engine_stats_quantile(st, 0.50),
+                 (unsigned long long)engine_stats_quantile(st, 0.99),
+                 (unsigned long long)st->max_usec);
+out:
+        engine_free(dm.en);
+        if (dm.be)
+                dm.ops->free(dm.be);
+        plugin_host_free(dm.plugins);
+        sd_event_source_disable_unref(dm.stop_timer);
+        sd_event_unref(dm.e);
+        config_free(dm.cfg);
+        diag_free(&d);
+        if (in_fd >= 0)
+                close(in_fd);
+        if (out_fd >= 0)
+                close(out_fd);
+        return ret;
+}
+
+int main(int argc, char **argv)
+{
+        enum { OPT_CONFIG = 256, OPT_EXABGP, OPT_BIRD, OPT_CHECK, OPT_VERSION, OPT_HELP };
+        static const struct option opts[] = {
+                {"config", required_argument, NULL, OPT_CONFIG},
+                {"exabgp", no_argument, NULL, OPT_EXABGP},
+                {"bird", no_argument, NULL, OPT_BIRD},
+                {"check-config", no_argument, NULL, OPT_CHECK},
+                {"version", no_argument, NULL, OPT_VERSION},
+                {"help", no_argument, NULL, OPT_HELP},
+                {0},
+        };
+        const char *path = AHD_DEFAULT_CONFIG;
+        enum backend_kind force = BACKEND_NONE;
+        bool check = false;
+        int o;
+
+        log_setup("anycast-healthd");
+        while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                switch (o) {
+                case OPT_CONFIG:
+                        path = optarg;
+                        break;
+                case OPT_EXABGP:
+                case OPT_BIRD:
+                        if (force != BACKEND_NONE) {
+                                fprintf(stderr, "anycast-healthd: --exabgp and --bird "
+                                                "exclude each other\n");
+                                return EXIT_FAILURE;
+                        }
+                        force = o == OPT_EXABGP ? BACKEND_EXABGP : BACKEND_BIRD;
+                        break;
+                case OPT_CHECK:
+                        check = true;
+                        break;
+                case OPT_VERSION:
+                        printf("anycast-healthd %s\n", AHD_VERSION);
+                        return EXIT_SUCCESS;
+                case OPT_HELP:
+                        usage(stdout);
+                        return EXIT_SUCCESS;
+                default:
+                        usage(stderr);
+                        return EXIT_FAILURE;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "anycast-healthd: unexpected argument \"%s\"\n", argv[optind]);
+                usage(stderr);
+                return EXIT_FAILURE;
+        }
+        if (check)
+                return check_config(path);
+        return run(path, force);
+}

@@ -122,7 +122,11 @@ int cfile_open(struct cfile *f, const char *file, struct diag *d)
         }
         f->root = json_loadb(f->text, len, JSON_REJECT_DUPLICATES, &err);
         if (!f->root) {
-                diag_add(d, file, err.line, err.column, "invalid JSON: %s", err.text);
+                if (json_error_code(&err) == json_error_duplicate_key)
+                        diag_add(d, file, err.line, err.column,
+                                 "key given twice in one object (%s)", err.text);
+                else
+                        diag_add(d, file, err.line, err.column, "invalid JSON: %s", err.text);
                 return -EINVAL;
         }
         f->pos = jsonpos_index(f->text, len);
@@ -368,10 +372,11 @@ int parse_duration(const char *s, uint64_t *usec)
         if (!s || *c < '0' || *c > '9')
                 return -EINVAL;
         for (; *c >= '0' && *c <= '9'; c++) {
-                if (whole > (UINT64_MAX - 9) / 10)
+                uint64_t digit = (uint64_t)(*c - '0');
+                if (whole > (UINT64_MAX - digit) / 10)
                         overflow = true;
                 else
-                        whole = whole * 10 + (uint64_t)(*c - '0');
+                        whole = whole * 10 + digit;
         }
         if (*c == '.') {
                 c++;

@@ -11,8 +11,8 @@
 #include "jsonpos.h"
 
 static const char *const daemon_keys[] = {
-        "pop", "backend", "services_dir", "plugin_dir", "allowed_prefixes", "asn", "exabgp", "bird",
-        NULL,
+    "pop", "backend", "services_dir", "plugin_dir", "allowed_prefixes",
+    "asn", "exabgp",  "bird",         NULL,
 };
 static const char *const exabgp_keys[] = {"ack", "on_exit", NULL};
 static const char *const bird_keys[] = {"socket", "include_v4", "include_v6", "on_exit", NULL};
@@ -20,9 +20,12 @@ static const char *const bird_keys[] = {"socket", "include_v4", "include_v6", "o
 const char *backend_kind_name(enum backend_kind k)
 {
         switch (k) {
-        case BACKEND_EXABGP: return "exabgp";
-        case BACKEND_BIRD: return "bird";
-        case BACKEND_NONE: break;
+        case BACKEND_EXABGP:
+                return "exabgp";
+        case BACKEND_BIRD:
+                return "bird";
+        case BACKEND_NONE:
+                break;
         }
         return "none";
 }
@@ -47,7 +50,8 @@ static void parse_allowed(struct cfile *f, struct config *c, struct daemon_fault
         }
         c->allowed = xcalloc(json_array_size(arr), sizeof(*c->allowed));
         faults->allowed = false;
-        json_array_foreach (arr, i, v) {
+        json_array_foreach(arr, i, v)
+        {
                 const char *why;
                 cfg_idx(p, "allowed_prefixes", i);
                 if (!json_is_string(v)) {
@@ -108,8 +112,8 @@ static void parse_daemon(struct cfile *f, struct config *c, struct daemon_faults
                 else if (strcmp(s, "bird") == 0)
                         c->backend = BACKEND_BIRD;
                 else
-                        cfg_err(f, "backend", "\"backend\" must be \"exabgp\" or \"bird\", not \"%s\"",
-                                s);
+                        cfg_err(f, "backend",
+                                "\"backend\" must be \"exabgp\" or \"bird\", not \"%s\"", s);
         }
         c->services_dir = cfg_abspath(f->dir, "services.d");
         faults->services_dir = cfg_path(f, f->root, "", "services_dir", &c->services_dir) < 0;
@@ -154,7 +158,8 @@ static void load_services(struct cfile *f, struct config *c, const struct daemon
                 names[n++] = xstrdup(de->d_name);
         }
         closedir(dir);
-        qsort(names, n, sizeof(*names), name_cmp);
+        if (n)
+                qsort(names, n, sizeof(*names), name_cmp);
         c->services = xcalloc(n, sizeof(*c->services));
         for (size_t i = 0; i < n; i++) {
                 char *file = cfg_abspath(c->services_dir, names[i]);
@@ -184,8 +189,8 @@ int config_load(const char *path, struct config **out, struct diag *d)
         char cwd[4096];
 
         *out = NULL;
-        c->file = path[0] != '/' && getcwd(cwd, sizeof(cwd)) ? cfg_abspath(cwd, path)
-                                                               : xstrdup(path);
+        c->file =
+            path[0] != '/' && getcwd(cwd, sizeof(cwd)) ? cfg_abspath(cwd, path) : xstrdup(path);
         c->pop = host_name();
         c->plugin_dir = xstrdup(AHD_PLUGIN_DIR);
         c->exabgp.ack = true;

@@ -13,8 +13,8 @@
 
 struct cfile {
         struct diag *d;
-        char *file;          /* name used in messages */
-        char *dir;           /* absolute directory holding the file */
+        char *file; /* name used in messages */
+        char *dir;  /* absolute directory holding the file */
         char *text;
         struct jsonpos *pos; /* NULL until the text parsed */
         json_t *root;        /* NULL until the text parsed */
@@ -30,7 +30,7 @@ bool cfile_clean(const struct cfile *f);
 
 /* Reports at the position of path, or of its nearest known parent. */
 void cfg_err(struct cfile *f, const char *path, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* "parent.key" / "parent[i]"; buf is CFG_PATH_MAX long. */
 const char *cfg_key(char *buf, const char *parent, const char *key);
@@ -44,13 +44,12 @@ void cfg_only_keys(struct cfile *f, json_t *obj, const char *path, const char *w
  * untouched), -1 when present but wrong (reported). */
 int cfg_object(struct cfile *f, json_t *obj, const char *path, const char *key, json_t **out);
 int cfg_array(struct cfile *f, json_t *obj, const char *path, const char *key, json_t **out);
-int cfg_string(struct cfile *f, json_t *obj, const char *path, const char *key,
-               const char **out);
+int cfg_string(struct cfile *f, json_t *obj, const char *path, const char *key, const char **out);
 int cfg_bool(struct cfile *f, json_t *obj, const char *path, const char *key, bool *out);
 int cfg_int(struct cfile *f, json_t *obj, const char *path, const char *key, int64_t min,
             int64_t max, int64_t *out);
-int cfg_duration(struct cfile *f, json_t *obj, const char *path, const char *key,
-                 uint64_t *usec, const char **text);
+int cfg_duration(struct cfile *f, json_t *obj, const char *path, const char *key, uint64_t *usec,
+                 const char **text);
 int cfg_on_action(struct cfile *f, json_t *obj, const char *path, const char *key,
                   enum on_action *out);
 /* A string naming a path; stored absolute, relative to the file's directory. */
@@ -67,8 +66,8 @@ void *xreallocarray(void *p, size_t n, size_t size);
 
 /* What went wrong in the daemon file, so service files are not blamed for it. */
 struct daemon_faults {
-        bool asn;     /* "asn" given but invalid */
-        bool allowed; /* "allowed_prefixes" missing or invalid */
+        bool asn;          /* "asn" given but invalid */
+        bool allowed;      /* "allowed_prefixes" missing or invalid */
         bool services_dir; /* "services_dir" invalid: nothing to read */
 };
 

@@ -15,13 +15,13 @@
 #define PREPEND_MAX   10
 
 static const char *const service_keys[] = {
-        "name", "prefixes", "checks", "combine", "disable_file", "on_disabled", "announce", NULL,
+    "name", "prefixes", "checks", "combine", "disable_file", "on_disabled", "announce", NULL,
 };
 static const char *const check_keys[] = {
-        "plugin", "interval", "timeout", "rise", "fall", "options", NULL,
+    "plugin", "interval", "timeout", "rise", "fall", "options", NULL,
 };
 static const char *const announce_keys[] = {
-        "next_hop", "med", "communities", "large_communities", "prepend", NULL,
+    "next_hop", "med", "communities", "large_communities", "prepend", NULL,
 };
 
 static void parse_name(struct cfile *f, const struct config *c, struct service_cfg *s)
@@ -73,8 +73,7 @@ static void check_prefix_unique(struct cfile *f, const struct config *c, struct 
                 for (size_t j = 0; j < c->services[i].n_prefixes; j++)
                         if (prefix_equal(&c->services[i].prefixes[j], p)) {
                                 cfg_err(f, path, "prefix %s is already used by service \"%s\" (%s)",
-                                        buf,
-                                        c->services[i].name ? c->services[i].name : "?",
+                                        buf, c->services[i].name ? c->services[i].name : "?",
                                         c->services[i].file);
                                 return;
                         }
@@ -97,7 +96,8 @@ static void parse_prefixes(struct cfile *f, const struct config *c,
                 return;
         }
         s->prefixes = xcalloc(json_array_size(arr), sizeof(*s->prefixes));
-        json_array_foreach (arr, i, v) {
+        json_array_foreach(arr, i, v)
+        {
                 struct prefix p;
                 const char *why;
                 bool inside = false;
@@ -204,7 +204,8 @@ static int parse_checks(struct cfile *f, struct service_cfg *s)
                 return -1;
         }
         s->checks = xcalloc(json_array_size(arr), sizeof(*s->checks));
-        json_array_foreach (arr, i, v) {
+        json_array_foreach(arr, i, v)
+        {
                 cfg_idx(path, "checks", i);
                 if (!json_is_object(v)) {
                         cfg_err(f, path, "\"checks\" items must be objects, not %s",
@@ -241,7 +242,8 @@ static void parse_combine(struct cfile *f, struct service_cfg *s, int n_checks)
                         s->combine_n = (unsigned)n;
                 }
         } else if (json_is_string(v)) {
-                cfg_err(f, "combine", "\"combine\" must be \"all\", \"any\" or a number, not \"%s\"",
+                cfg_err(f, "combine",
+                        "\"combine\" must be \"all\", \"any\" or a number, not \"%s\"",
                         json_string_value(v));
         } else {
                 cfg_err(f, "combine", "\"combine\" must be \"all\", \"any\" or a number, not %s",
@@ -273,8 +275,8 @@ static bool parse_community(const char *s, int parts, uint32_t max, char *out, s
         return true;
 }
 
-static void parse_communities(struct cfile *f, json_t *o, const char *key, int parts,
-                              uint32_t max, char ***out, size_t *n_out)
+static void parse_communities(struct cfile *f, json_t *o, const char *key, int parts, uint32_t max,
+                              char ***out, size_t *n_out)
 {
         json_t *arr, *v;
         size_t i;
@@ -283,7 +285,8 @@ static void parse_communities(struct cfile *f, json_t *o, const char *key, int p
         if (cfg_array(f, o, "announce", key, &arr) <= 0)
                 return;
         *out = xcalloc(json_array_size(arr), sizeof(**out));
-        json_array_foreach (arr, i, v) {
+        json_array_foreach(arr, i, v)
+        {
                 char canon[64];
                 cfg_idx(path, cfg_key(buf, "announce", key), i);
                 if (!json_is_string(v)) {

@@ -133,8 +133,7 @@ int cfile_open(struct cfile *f, const char *file, struct diag *d)
         if (!f->pos)
                 abort();
         if (!json_is_object(f->root)) {
-                cfg_err(f, "", "the file must hold a JSON object, not %s",
-                        cfg_type_name(f->root));
+                cfg_err(f, "", "the file must hold a JSON object, not %s", cfg_type_name(f->root));
                 return -EINVAL;
         }
         return 0;
@@ -195,14 +194,21 @@ const char *cfg_idx(char *buf, const char *parent, size_t i)
 const char *cfg_type_name(const json_t *v)
 {
         switch (json_typeof(v)) {
-        case JSON_OBJECT: return "an object";
-        case JSON_ARRAY: return "an array";
-        case JSON_STRING: return "a string";
-        case JSON_INTEGER: return "an integer";
-        case JSON_REAL: return "a number with a fraction";
+        case JSON_OBJECT:
+                return "an object";
+        case JSON_ARRAY:
+                return "an array";
+        case JSON_STRING:
+                return "a string";
+        case JSON_INTEGER:
+                return "an integer";
+        case JSON_REAL:
+                return "a number with a fraction";
         case JSON_TRUE:
-        case JSON_FALSE: return "a boolean";
-        case JSON_NULL: return "null";
+        case JSON_FALSE:
+                return "a boolean";
+        case JSON_NULL:
+                return "null";
         }
         return "unknown";
 }
@@ -214,7 +220,8 @@ void cfg_only_keys(struct cfile *f, json_t *obj, const char *path, const char *w
         json_t *v;
         char p[CFG_PATH_MAX];
 
-        json_object_foreach (obj, k, v) {
+        json_object_foreach(obj, k, v)
+        {
                 bool known = false;
                 for (size_t i = 0; keys[i] && !known; i++)
                         known = strcmp(keys[i], k) == 0;
@@ -231,8 +238,7 @@ static int get_typed(struct cfile *f, json_t *obj, const char *path, const char 
 
         if (!v)
                 return 0;
-        if (json_typeof(v) != type &&
-            !(type == JSON_TRUE && json_typeof(v) == JSON_FALSE)) {
+        if (json_typeof(v) != type && !(type == JSON_TRUE && json_typeof(v) == JSON_FALSE)) {
                 cfg_err(f, cfg_key(p, path, key), "\"%s\" must be %s, not %s", key, want,
                         cfg_type_name(v));
                 return -1;
@@ -293,8 +299,8 @@ int cfg_int(struct cfile *f, json_t *obj, const char *path, const char *key, int
         return 1;
 }
 
-int cfg_duration(struct cfile *f, json_t *obj, const char *path, const char *key,
-                 uint64_t *usec, const char **text)
+int cfg_duration(struct cfile *f, json_t *obj, const char *path, const char *key, uint64_t *usec,
+                 const char **text)
 {
         const char *s;
         char p[CFG_PATH_MAX];
@@ -331,8 +337,8 @@ int cfg_on_action(struct cfile *f, json_t *obj, const char *path, const char *ke
         else if (strcmp(s, "keep") == 0)
                 *out = ON_KEEP;
         else {
-                cfg_err(f, cfg_key(p, path, key), "\"%s\" must be \"withdraw\" or \"keep\", not \"%s\"",
-                        key, s);
+                cfg_err(f, cfg_key(p, path, key),
+                        "\"%s\" must be \"withdraw\" or \"keep\", not \"%s\"", key, s);
                 return -1;
         }
         return 1;
@@ -363,7 +369,7 @@ int parse_duration(const char *s, uint64_t *usec)
                 const char *name;
                 uint64_t usec;
         } units[] = {
-                {"us", 1}, {"ms", 1000}, {"s", 1000000}, {"m", 60000000}, {"h", 3600000000},
+            {"us", 1}, {"ms", 1000}, {"s", 1000000}, {"m", 60000000}, {"h", 3600000000},
         };
         uint64_t whole = 0, frac = 0, scale = 1, unit = 0, total;
         const char *c = s;

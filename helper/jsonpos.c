@@ -167,11 +167,21 @@ static void scan_string(struct scan *sc, bool decode)
                 char buf[4];
                 size_t n = 1;
                 switch (c) {
-                case 'b': buf[0] = '\b'; break;
-                case 'f': buf[0] = '\f'; break;
-                case 'n': buf[0] = '\n'; break;
-                case 'r': buf[0] = '\r'; break;
-                case 't': buf[0] = '\t'; break;
+                case 'b':
+                        buf[0] = '\b';
+                        break;
+                case 'f':
+                        buf[0] = '\f';
+                        break;
+                case 'n':
+                        buf[0] = '\n';
+                        break;
+                case 'r':
+                        buf[0] = '\r';
+                        break;
+                case 't':
+                        buf[0] = '\t';
+                        break;
                 case 'u': {
                         uint32_t cp = read_hex4(sc);
                         if (cp >= 0xd800 && cp < 0xdc00 && peek(sc) == '\\') {
@@ -185,7 +195,9 @@ static void scan_string(struct scan *sc, bool decode)
                         n = utf8_encode(cp, buf);
                         break;
                 }
-                default: buf[0] = (char)c; break;
+                default:
+                        buf[0] = (char)c;
+                        break;
                 }
                 if (decode)
                         path_append(sc, buf, n);

@@ -52,76 +52,75 @@ static const struct bad_case {
         int line, column;
         const char *fragment;
 } bad_cases[] = {
-        {"daemon-unknown-key", "", 3, 3, "unknown key \"servces_dir\" in daemon file"},
-        {"service-unknown-key", "dns.json", 3, 3, "unknown key \"disabled_file\" in service"},
-        {"check-unknown-key", "dns.json", 4, 24, "unknown key \"intervall\" in check"},
-        {"announce-unknown-key", "dns.json", 4, 37, "unknown key \"local_pref\" in \"announce\""},
-        {"duplicate-key", "dns.json", 6, 12,
-         "key given twice in one object (duplicate object key near '\"rise\"')"},
-        {"wrong-type-rise", "dns.json", 4, 24, "\"rise\" must be an integer, not a string"},
-        {"wrong-type-daemon", "", 3, 15, "\"ack\" must be a boolean (true or false), not a string"},
-        {"wrong-type-prefixes", "dns.json", 2, 3, "\"prefixes\" must be an array, not a string"},
-        {"duration-no-unit", "dns.json", 4, 24, "\"interval\": bad duration \"2\""},
-        {"duration-garbage", "dns.json", 4, 24, "\"timeout\": bad duration \"fast\""},
-        {"duration-number", "dns.json", 4, 24,
-         "\"interval\" must be a string with a unit like \"2s\", not an integer"},
-        {"interval-zero", "dns.json", 4, 24, "\"interval\" must be greater than 0"},
-        {"prefix-host-bits", "dns.json", 4, 16, "prefix \"203.0.113.1/24\": host bits set"},
-        {"prefix-v4-len33", "dns.json", 4, 16,
-         "prefix \"203.0.113.0/33\": prefix length out of range"},
-        {"prefix-v6-len129", "dns.json", 4, 16,
-         "prefix \"2001:db8::/129\": prefix length out of range"},
-        {"prefix-not-address", "dns.json", 4, 16,
-         "prefix \"dns.example/32\": not an IPv4 or IPv6 address"},
-        {"prefix-no-length", "dns.json", 4, 16, "prefix \"203.0.113.7\": missing prefix length"},
-        {"prefix-outside", "dns.json", 4, 16, "prefix 198.51.100.1/32 is outside allowed_prefixes"},
-        {"prefix-outside-v6", "dns.json", 4, 16,
-         "prefix 2001:db9::1/128 is outside allowed_prefixes"},
-        {"prefix-twice-in-service", "dns.json", 4, 16, "prefix 203.0.113.53/32 is listed twice"},
-        {"prefix-two-services", "b-web.json", 3, 35,
-         "prefix 203.0.113.53/32 is already used by service \"dns\" ("},
-        {"name-two-services", "b.json", 4, 5, "service name \"dns\" is already used by "},
-        {"rise-zero", "dns.json", 4, 24, "\"rise\" must be at least 1, not 0"},
-        {"fall-zero", "dns.json", 4, 35, "\"fall\" must be at least 1, not 0"},
-        {"timeout-above-interval", "dns.json", 4, 42, "\"timeout\" (2s) must be below \"interval\" (1s)"},
-        {"timeout-equal-interval", "dns.json", 4, 46,
-         "\"timeout\" (1.5s) must be below \"interval\" (1500ms)"},
-        {"timeout-default-interval", "dns.json", 4, 24,
-         "\"timeout\" (1s) must be below \"interval\" (500ms)"},
-        {"community-bad", "dns.json", 6, 21, "\"communities\": bad community \"65536:1\""},
-        {"community-garbage", "dns.json", 5, 21, "\"communities\": bad community \"no-export\""},
-        {"large-community-bad", "dns.json", 5, 27,
-         "\"large_communities\": bad large community \"65001:0:4294967296\""},
-        {"med-negative", "dns.json", 5, 5, "\"med\" must be at least 0, not -1"},
-        {"prepend-too-many", "dns.json", 5, 5, "\"prepend\" must be at most 10, not 11"},
-        {"next-hop-bad", "dns.json", 5, 5,
-         "\"next_hop\" must be \"self\" or an IP address, not \"router1\""},
-        {"prepend-without-asn", "dns.json", 6, 5, "\"prepend\" (2) needs \"asn\""},
-        {"combine-too-many", "dns.json", 4, 3,
-         "\"combine\" (3) must be at most the number of checks (2)"},
-        {"combine-bad-word", "dns.json", 4, 3,
-         "\"combine\" must be \"all\", \"any\" or a number, not \"most\""},
-        {"json-syntax", "dns.json", 4, 1, "invalid JSON: string or '}' expected near '}'"},
-        {"json-syntax-daemon", "", 3, 7, "invalid JSON: '}' expected near '\"pop\"'"},
-        /* jansson counts characters, not bytes: "é" is one column */
-        {"service-syntax-unicode", "dns.json", 2, 58, "invalid JSON: '}' expected near '\"checks\"'"},
-        {"missing-services-dir", "", 3, 3, "/missing-services-dir/no-such-dir\": No such file"},
-        {"missing-default-services-dir", "", 1, 1,
-         "/missing-default-services-dir/services.d\": No such file"},
-        {"allowed-missing", "", 1, 1, "missing required key \"allowed_prefixes\""},
-        {"allowed-empty", "", 2, 3, "\"allowed_prefixes\" must not be empty"},
-        {"plugin-path", "dns.json", 4, 7,
-         "\"plugin\" \"../../tmp/evil\" must be a name of letters, digits, \"_\" and \"-\""},
-        {"plugin-missing", "dns.json", 4, 5, "missing required key \"plugin\" in check"},
-        {"options-not-object", "dns.json", 4, 24, "\"options\" must be an object, not an array"},
-        {"checks-empty", "dns.json", 3, 3, "\"checks\" must not be empty"},
-        {"checks-missing", "dns.json", 1, 1, "missing required key \"checks\""},
-        {"prefixes-empty", "dns.json", 2, 3, "\"prefixes\" must not be empty"},
-        {"on-disabled-bad", "dns.json", 4, 3,
-         "\"on_disabled\" must be \"withdraw\" or \"keep\", not \"drain\""},
-        {"asn-out-of-range", "", 3, 3, "\"asn\" must be at most 4294967295, not 4294967296"},
-        {"backend-bad", "", 3, 3, "\"backend\" must be \"exabgp\" or \"bird\", not \"frr\""},
-        {"root-not-object", "dns.json", 1, 1, "the file must hold a JSON object, not an array"},
+    {"daemon-unknown-key", "", 3, 3, "unknown key \"servces_dir\" in daemon file"},
+    {"service-unknown-key", "dns.json", 3, 3, "unknown key \"disabled_file\" in service"},
+    {"check-unknown-key", "dns.json", 4, 24, "unknown key \"intervall\" in check"},
+    {"announce-unknown-key", "dns.json", 4, 37, "unknown key \"local_pref\" in \"announce\""},
+    {"duplicate-key", "dns.json", 6, 12,
+     "key given twice in one object (duplicate object key near '\"rise\"')"},
+    {"wrong-type-rise", "dns.json", 4, 24, "\"rise\" must be an integer, not a string"},
+    {"wrong-type-daemon", "", 3, 15, "\"ack\" must be a boolean (true or false), not a string"},
+    {"wrong-type-prefixes", "dns.json", 2, 3, "\"prefixes\" must be an array, not a string"},
+    {"duration-no-unit", "dns.json", 4, 24, "\"interval\": bad duration \"2\""},
+    {"duration-garbage", "dns.json", 4, 24, "\"timeout\": bad duration \"fast\""},
+    {"duration-number", "dns.json", 4, 24,
+     "\"interval\" must be a string with a unit like \"2s\", not an integer"},
+    {"interval-zero", "dns.json", 4, 24, "\"interval\" must be greater than 0"},
+    {"prefix-host-bits", "dns.json", 4, 16, "prefix \"203.0.113.1/24\": host bits set"},
+    {"prefix-v4-len33", "dns.json", 4, 16, "prefix \"203.0.113.0/33\": prefix length out of range"},
+    {"prefix-v6-len129", "dns.json", 4, 16,
+     "prefix \"2001:db8::/129\": prefix length out of range"},
+    {"prefix-not-address", "dns.json", 4, 16,
+     "prefix \"dns.example/32\": not an IPv4 or IPv6 address"},
+    {"prefix-no-length", "dns.json", 4, 16, "prefix \"203.0.113.7\": missing prefix length"},
+    {"prefix-outside", "dns.json", 4, 16, "prefix 198.51.100.1/32 is outside allowed_prefixes"},
+    {"prefix-outside-v6", "dns.json", 4, 16, "prefix 2001:db9::1/128 is outside allowed_prefixes"},
+    {"prefix-twice-in-service", "dns.json", 4, 16, "prefix 203.0.113.53/32 is listed twice"},
+    {"prefix-two-services", "b-web.json", 3, 35,
+     "prefix 203.0.113.53/32 is already used by service \"dns\" ("},
+    {"name-two-services", "b.json", 4, 5, "service name \"dns\" is already used by "},
+    {"rise-zero", "dns.json", 4, 24, "\"rise\" must be at least 1, not 0"},
+    {"fall-zero", "dns.json", 4, 35, "\"fall\" must be at least 1, not 0"},
+    {"timeout-above-interval", "dns.json", 4, 42,
+     "\"timeout\" (2s) must be below \"interval\" (1s)"},
+    {"timeout-equal-interval", "dns.json", 4, 46,
+     "\"timeout\" (1.5s) must be below \"interval\" (1500ms)"},
+    {"timeout-default-interval", "dns.json", 4, 24,
+     "\"timeout\" (1s) must be below \"interval\" (500ms)"},
+    {"community-bad", "dns.json", 6, 21, "\"communities\": bad community \"65536:1\""},
+    {"community-garbage", "dns.json", 5, 21, "\"communities\": bad community \"no-export\""},
+    {"large-community-bad", "dns.json", 5, 27,
+     "\"large_communities\": bad large community \"65001:0:4294967296\""},
+    {"med-negative", "dns.json", 5, 5, "\"med\" must be at least 0, not -1"},
+    {"prepend-too-many", "dns.json", 5, 5, "\"prepend\" must be at most 10, not 11"},
+    {"next-hop-bad", "dns.json", 5, 5,
+     "\"next_hop\" must be \"self\" or an IP address, not \"router1\""},
+    {"prepend-without-asn", "dns.json", 6, 5, "\"prepend\" (2) needs \"asn\""},
+    {"combine-too-many", "dns.json", 4, 3,
+     "\"combine\" (3) must be at most the number of checks (2)"},
+    {"combine-bad-word", "dns.json", 4, 3,
+     "\"combine\" must be \"all\", \"any\" or a number, not \"most\""},
+    {"json-syntax", "dns.json", 4, 1, "invalid JSON: string or '}' expected near '}'"},
+    {"json-syntax-daemon", "", 3, 7, "invalid JSON: '}' expected near '\"pop\"'"},
+    /* jansson counts characters, not bytes: "é" is one column */
+    {"service-syntax-unicode", "dns.json", 2, 58, "invalid JSON: '}' expected near '\"checks\"'"},
+    {"missing-services-dir", "", 3, 3, "/missing-services-dir/no-such-dir\": No such file"},
+    {"missing-default-services-dir", "", 1, 1,
+     "/missing-default-services-dir/services.d\": No such file"},
+    {"allowed-missing", "", 1, 1, "missing required key \"allowed_prefixes\""},
+    {"allowed-empty", "", 2, 3, "\"allowed_prefixes\" must not be empty"},
+    {"plugin-path", "dns.json", 4, 7,
+     "\"plugin\" \"../../tmp/evil\" must be a name of letters, digits, \"_\" and \"-\""},
+    {"plugin-missing", "dns.json", 4, 5, "missing required key \"plugin\" in check"},
+    {"options-not-object", "dns.json", 4, 24, "\"options\" must be an object, not an array"},
+    {"checks-empty", "dns.json", 3, 3, "\"checks\" must not be empty"},
+    {"checks-missing", "dns.json", 1, 1, "missing required key \"checks\""},
+    {"prefixes-empty", "dns.json", 2, 3, "\"prefixes\" must not be empty"},
+    {"on-disabled-bad", "dns.json", 4, 3,
+     "\"on_disabled\" must be \"withdraw\" or \"keep\", not \"drain\""},
+    {"asn-out-of-range", "", 3, 3, "\"asn\" must be at most 4294967295, not 4294967296"},
+    {"backend-bad", "", 3, 3, "\"backend\" must be \"exabgp\" or \"bird\", not \"frr\""},
+    {"root-not-object", "dns.json", 1, 1, "the file must hold a JSON object, not an array"},
 };
 
 START_TEST(test_bad_case)
@@ -257,9 +256,9 @@ START_TEST(test_good_config)
         ck_assert_uint_eq(a->checks[0].timeout_usec, 1000000);
         ck_assert_uint_eq(a->checks[0].rise, 3);
         ck_assert_uint_eq(a->checks[0].fall, 2);
-        ck_assert_str_eq(json_string_value(json_array_get(
-                                 json_object_get(a->checks[0].options, "command"), 0)),
-                         "/bin/true");
+        ck_assert_str_eq(
+            json_string_value(json_array_get(json_object_get(a->checks[0].options, "command"), 0)),
+            "/bin/true");
 
         ck_assert_str_eq(s->name, "dns");
         ck_assert_uint_eq(s->n_prefixes, 2);
@@ -358,8 +357,9 @@ START_TEST(test_defaults)
 
         make_tmp();
         write_file("ahd.json", "{ \"allowed_prefixes\": [\"2001:db8::/32\"] }");
-        write_file("services.d/web.json",
-                   "{ \"prefixes\": [\"2001:db8:80::/48\"], \"checks\": [{ \"plugin\": \"tcp\" }] }");
+        write_file(
+            "services.d/web.json",
+            "{ \"prefixes\": [\"2001:db8:80::/48\"], \"checks\": [{ \"plugin\": \"tcp\" }] }");
         /* a relative daemon path must still give absolute paths */
         ck_assert_int_eq(chdir(tmpdir), 0);
         ck_assert_int_eq(config_load("ahd.json", &c, &d), 0);
@@ -397,6 +397,7 @@ START_TEST(test_defaults)
         ck_assert_int_eq(s->checks[0].column, 48);
         config_free(c);
         diag_free(&d);
+        ck_assert_int_eq(chdir("/"), 0);
         remove_tmp();
 }
 END_TEST
@@ -407,8 +408,9 @@ START_TEST(test_empty_services_dir_and_backends)
         struct config *c = NULL;
 
         make_tmp();
-        write_file("ahd.json", "{ \"allowed_prefixes\": [\"192.0.2.0/24\"], \"backend\": \"exabgp\","
-                               " \"asn\": 1 }");
+        write_file("ahd.json",
+                   "{ \"allowed_prefixes\": [\"192.0.2.0/24\"], \"backend\": \"exabgp\","
+                   " \"asn\": 1 }");
         char *path;
         ck_assert_int_ge(asprintf(&path, "%s/ahd.json", tmpdir), 0);
         ck_assert_int_eq(config_load(path, &c, &d), 0);
@@ -487,43 +489,43 @@ START_TEST(test_parse_duration)
                 int r;
                 uint64_t usec;
         } cases[] = {
-                {"500ms", 0, 500000},
-                {"2s", 0, 2000000},
-                {"1.5s", 0, 1500000},
-                {"1m", 0, 60000000},
-                {"1h", 0, 3600000000},
-                {"250us", 0, 250},
-                {"0s", 0, 0},
-                {"0.5ms", 0, 500},
-                {"1.25h", 0, 4500000000},
-                {"0.001s", 0, 1000},
-                {"1.0000001s", 0, 1000000}, /* below a microsecond is dropped */
-                {"1.123456789123s", 0, 1123456},
-                {"007s", 0, 7000000},
-                {"5124095h", 0, 18446742000000000ull},
-                {"5124095576h", 0, 18446744073600000000ull},
-                {"5124095577h", -ERANGE, 0},
-                {"5124095576.1h", -ERANGE, 0},
-                {"18446744073709551615us", 0, UINT64_MAX},
-                {"18446744073709551616us", -ERANGE, 0},
-                {"99999999999999999999999s", -ERANGE, 0},
-                {"", -EINVAL, 0},
-                {"2", -EINVAL, 0},
-                {"s", -EINVAL, 0},
-                {"-1s", -EINVAL, 0},
-                {"+1s", -EINVAL, 0},
-                {"1.s", -EINVAL, 0},
-                {".5s", -EINVAL, 0},
-                {"1 s", -EINVAL, 0},
-                {" 1s", -EINVAL, 0},
-                {"1s ", -EINVAL, 0},
-                {"1sec", -EINVAL, 0},
-                {"1e3s", -EINVAL, 0},
-                {"1.5.5s", -EINVAL, 0},
-                {"1S", -EINVAL, 0},
-                {"1d", -EINVAL, 0},
-                {"fast", -EINVAL, 0},
-                {"1ms2", -EINVAL, 0},
+            {"500ms", 0, 500000},
+            {"2s", 0, 2000000},
+            {"1.5s", 0, 1500000},
+            {"1m", 0, 60000000},
+            {"1h", 0, 3600000000},
+            {"250us", 0, 250},
+            {"0s", 0, 0},
+            {"0.5ms", 0, 500},
+            {"1.25h", 0, 4500000000},
+            {"0.001s", 0, 1000},
+            {"1.0000001s", 0, 1000000}, /* below a microsecond is dropped */
+            {"1.123456789123s", 0, 1123456},
+            {"007s", 0, 7000000},
+            {"5124095h", 0, 18446742000000000ull},
+            {"5124095576h", 0, 18446744073600000000ull},
+            {"5124095577h", -ERANGE, 0},
+            {"5124095576.1h", -ERANGE, 0},
+            {"18446744073709551615us", 0, UINT64_MAX},
+            {"18446744073709551616us", -ERANGE, 0},
+            {"99999999999999999999999s", -ERANGE, 0},
+            {"", -EINVAL, 0},
+            {"2", -EINVAL, 0},
+            {"s", -EINVAL, 0},
+            {"-1s", -EINVAL, 0},
+            {"+1s", -EINVAL, 0},
+            {"1.s", -EINVAL, 0},
+            {".5s", -EINVAL, 0},
+            {"1 s", -EINVAL, 0},
+            {" 1s", -EINVAL, 0},
+            {"1s ", -EINVAL, 0},
+            {"1sec", -EINVAL, 0},
+            {"1e3s", -EINVAL, 0},
+            {"1.5.5s", -EINVAL, 0},
+            {"1S", -EINVAL, 0},
+            {"1d", -EINVAL, 0},
+            {"fast", -EINVAL, 0},
+            {"1ms2", -EINVAL, 0},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 uint64_t u = 12345;

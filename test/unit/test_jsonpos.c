@@ -10,8 +10,8 @@ static void at(const struct jsonpos *p, const char *path, int line, int column)
 {
         int l = -1, c = -1;
         ck_assert_msg(jsonpos_lookup(p, path, &l, &c) == 0, "path \"%s\" not found", path);
-        ck_assert_msg(l == line && c == column, "path \"%s\" at %d:%d, expected %d:%d", path, l,
-                      c, line, column);
+        ck_assert_msg(l == line && c == column, "path \"%s\" at %d:%d, expected %d:%d", path, l, c,
+                      line, column);
 }
 
 static void absent(const struct jsonpos *p, const char *path)

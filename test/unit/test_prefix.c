@@ -30,8 +30,7 @@ static void bad(const char *in, const char *reason)
         ck_assert_msg(strcmp(why, reason) == 0, "%s: \"%s\", expected \"%s\"", in, why, reason);
 }
 
-static struct prefix P(const char *s)
-{
+static struct prefix P(const char *s) {
         struct prefix p;
         const char *why;
         ck_assert_msg(prefix_parse(s, &p, &why) == 0, "%s", s);

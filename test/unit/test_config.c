@@ -53,6 +53,7 @@ static const struct bad_case {
         const char *fragment;
 } bad_cases[] = {
     {"daemon-unknown-key", "", 3, 3, "unknown key \"servces_dir\" in daemon file"},
+    {"bird-unknown-key", "", 5, 5, "unknown key \"sockte\" in \"bird\""},
     {"service-unknown-key", "dns.json", 3, 3, "unknown key \"disabled_file\" in service"},
     {"check-unknown-key", "dns.json", 4, 24, "unknown key \"intervall\" in check"},
     {"announce-unknown-key", "dns.json", 4, 37, "unknown key \"local_pref\" in \"announce\""},

@@ -76,11 +76,15 @@ struct config {
         size_t n_services;
 };
 
-/* Loads the daemon file at path and every services_dir/ *.json. Returns 0
- * with *out set when no problem was found; otherwise -EINVAL (or another
- * negative errno), every problem added to d, and *out NULL. */
+/* Loads the daemon file at path and every services_dir/ *.json (sorted by
+ * name; hidden files skipped). Returns 0 with *out set when no problem was
+ * found; otherwise -EINVAL, every problem found in any file added to d,
+ * and *out NULL. Paths in the result are absolute. Running out of memory
+ * aborts, as in diag.c. */
 int config_load(const char *path, struct config **out, struct diag *d);
 void config_free(struct config *c);
-/* Parses "500ms", "2s", "1m", "1h", "250us" into microseconds. -EINVAL on bad input. */
+/* Parses "500ms", "2s", "1.5s", "1m", "1h", "250us" into microseconds: digits,
+ * an optional fraction, a unit (us ms s m h); no sign, no spaces. -EINVAL on
+ * bad input, -ERANGE when it does not fit 64 bits; *usec untouched then. */
 int parse_duration(const char *s, uint64_t *usec);
 const char *backend_kind_name(enum backend_kind k);

@@ -1,0 +1,378 @@
+/* config_service.c: one service file (services.d/NAME.json): prefixes,
+ * checks, how they combine, and the BGP attributes to announce with. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "config_internal.h"
+#include "jsonpos.h"
+
+#define RISE_FALL_MAX 1000000
+#define PREPEND_MAX   10
+
+static const char *const service_keys[] = {
+    "name", "prefixes", "checks", "combine", "disable_file", "on_disabled", "announce", NULL,
+};
+static const char *const check_keys[] = {
+    "plugin", "interval", "timeout", "rise", "fall", "options", NULL,
+};
+static const char *const announce_keys[] = {
+    "next_hop", "med", "communities", "large_communities", "prepend", NULL,
+};
+
+static void parse_name(struct cfile *f, const struct config *c, struct service_cfg *s)
+{
+        const char *name = NULL;
+        int r = cfg_string(f, f->root, "", "name", &name);
+
+        if (r < 0)
+                return;
+        if (r == 0) {
+                const char *base = strrchr(s->file, '/');
+                base = base ? base + 1 : s->file;
+                s->name = strndup(base, strlen(base) - strlen(".json"));
+                if (!s->name)
+                        abort();
+        } else {
+                for (const char *p = name; *p; p++)
+                        if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+                                cfg_err(f, "name",
+                                        "\"name\" \"%s\" must not contain spaces or control "
+                                        "characters",
+                                        name);
+                                return;
+                        }
+                if (!name[0]) {
+                        cfg_err(f, "name", "\"name\" must not be empty");
+                        return;
+                }
+                s->name = xstrdup(name);
+        }
+        for (size_t i = 0; i < c->n_services; i++)
+                if (c->services[i].name && strcmp(c->services[i].name, s->name) == 0)
+                        cfg_err(f, "name", "service name \"%s\" is already used by %s", s->name,
+                                c->services[i].file);
+}
+
+static void check_prefix_unique(struct cfile *f, const struct config *c, struct service_cfg *s,
+                                const struct prefix *p, const char *path)
+{
+        char buf[PREFIX_STRLEN];
+
+        prefix_format(p, buf);
+        for (size_t i = 0; i < s->n_prefixes; i++)
+                if (prefix_equal(&s->prefixes[i], p)) {
+                        cfg_err(f, path, "prefix %s is listed twice", buf);
+                        return;
+                }
+        for (size_t i = 0; i < c->n_services; i++)
+                for (size_t j = 0; j < c->services[i].n_prefixes; j++)
+                        if (prefix_equal(&c->services[i].prefixes[j], p)) {
+                                cfg_err(f, path, "prefix %s is already used by service \"%s\" (%s)",
+                                        buf, c->services[i].name ? c->services[i].name : "?",
+                                        c->services[i].file);
+                                return;
+                        }
+}
+
+static void parse_prefixes(struct cfile *f, const struct config *c,
+                           const struct daemon_faults *faults, struct service_cfg *s)
+{
+        json_t *arr, *v;
+        size_t i;
+        char path[CFG_PATH_MAX];
+        int r = cfg_array(f, f->root, "", "prefixes", &arr);
+
+        if (r == 0)
+                cfg_err(f, "", "missing required key \"prefixes\"");
+        if (r <= 0)
+                return;
+        if (json_array_size(arr) == 0) {
+                cfg_err(f, "prefixes", "\"prefixes\" must not be empty");
+                return;
+        }
+        s->prefixes = xcalloc(json_array_size(arr), sizeof(*s->prefixes));
+        json_array_foreach(arr, i, v)
+        {
+                struct prefix p;
+                const char *why;
+                bool inside = false;
+                char buf[PREFIX_STRLEN];
+
+                cfg_idx(path, "prefixes", i);
+                if (!json_is_string(v)) {
+                        cfg_err(f, path, "\"prefixes\" items must be strings, not %s",
+                                cfg_type_name(v));
+                        continue;
+                }
+                if (prefix_parse(json_string_value(v), &p, &why) < 0) {
+                        cfg_err(f, path, "prefix \"%s\": %s", json_string_value(v), why);
+                        continue;
+                }
+                for (size_t a = 0; a < c->n_allowed && !inside; a++)
+                        inside = prefix_contains(&c->allowed[a], &p);
+                prefix_format(&p, buf);
+                if (!inside && !faults->allowed)
+                        cfg_err(f, path, "prefix %s is outside allowed_prefixes", buf);
+                check_prefix_unique(f, c, s, &p, path);
+                s->prefixes[s->n_prefixes++] = p;
+        }
+}
+
+static bool plugin_name_ok(const char *n)
+{
+        if (!n[0])
+                return false;
+        for (; *n; n++)
+                if (!((*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z') ||
+                      (*n >= '0' && *n <= '9') || *n == '_' || *n == '-'))
+                        return false;
+        return true;
+}
+
+static void parse_check(struct cfile *f, json_t *o, const char *path, struct check_cfg *ck)
+{
+        const char *plugin, *itext = "2s", *ttext = "1s";
+        int64_t n;
+        char p[CFG_PATH_MAX];
+        int r, ri, rt;
+
+        ck->interval_usec = 2000000;
+        ck->timeout_usec = 1000000;
+        ck->rise = 3;
+        ck->fall = 2;
+        ck->options_path = xstrdup(cfg_key(p, path, "options"));
+        jsonpos_lookup(f->pos, path, &ck->line, &ck->column);
+        cfg_only_keys(f, o, path, "check", check_keys);
+
+        r = cfg_string(f, o, path, "plugin", &plugin);
+        if (r == 0)
+                cfg_err(f, path, "missing required key \"plugin\" in check");
+        else if (r > 0 && !plugin_name_ok(plugin))
+                cfg_err(f, cfg_key(p, path, "plugin"),
+                        "\"plugin\" \"%s\" must be a name of letters, digits, \"_\" and \"-\"",
+                        plugin);
+        else if (r > 0)
+                ck->plugin = xstrdup(plugin);
+
+        ri = cfg_duration(f, o, path, "interval", &ck->interval_usec, &itext);
+        if (ri >= 0 && ck->interval_usec == 0) {
+                cfg_err(f, cfg_key(p, path, "interval"), "\"interval\" must be greater than 0");
+                ri = -1;
+        }
+        rt = cfg_duration(f, o, path, "timeout", &ck->timeout_usec, &ttext);
+        if (rt >= 0 && ck->timeout_usec == 0) {
+                cfg_err(f, cfg_key(p, path, "timeout"), "\"timeout\" must be greater than 0");
+                rt = -1;
+        }
+        if (ri >= 0 && rt >= 0 && ck->timeout_usec >= ck->interval_usec)
+                cfg_err(f, cfg_key(p, path, rt > 0 ? "timeout" : "interval"),
+                        "\"timeout\" (%s) must be below \"interval\" (%s)", ttext, itext);
+
+        if (cfg_int(f, o, path, "rise", 1, RISE_FALL_MAX, &n) > 0)
+                ck->rise = (unsigned)n;
+        if (cfg_int(f, o, path, "fall", 1, RISE_FALL_MAX, &n) > 0)
+                ck->fall = (unsigned)n;
+
+        json_t *opts;
+        if (cfg_object(f, o, path, "options", &opts) > 0)
+                ck->options = json_incref(opts);
+        else
+                ck->options = json_object();
+        if (!ck->options)
+                abort();
+}
+
+/* Returns the number of check objects given (for "combine"), or -1. */
+static int parse_checks(struct cfile *f, struct service_cfg *s)
+{
+        json_t *arr, *v;
+        size_t i;
+        char path[CFG_PATH_MAX];
+        int r = cfg_array(f, f->root, "", "checks", &arr);
+
+        if (r == 0)
+                cfg_err(f, "", "missing required key \"checks\"");
+        if (r <= 0)
+                return -1;
+        if (json_array_size(arr) == 0) {
+                cfg_err(f, "checks", "\"checks\" must not be empty");
+                return -1;
+        }
+        s->checks = xcalloc(json_array_size(arr), sizeof(*s->checks));
+        json_array_foreach(arr, i, v)
+        {
+                cfg_idx(path, "checks", i);
+                if (!json_is_object(v)) {
+                        cfg_err(f, path, "\"checks\" items must be objects, not %s",
+                                cfg_type_name(v));
+                        continue;
+                }
+                parse_check(f, v, path, &s->checks[s->n_checks++]);
+        }
+        return (int)json_array_size(arr) > INT_MAX ? INT_MAX : (int)json_array_size(arr);
+}
+
+static void parse_combine(struct cfile *f, struct service_cfg *s, int n_checks)
+{
+        json_t *v = json_object_get(f->root, "combine");
+
+        s->combine = COMBINE_ALL;
+        if (!v)
+                return;
+        if (json_is_string(v) && strcmp(json_string_value(v), "all") == 0) {
+                s->combine = COMBINE_ALL;
+        } else if (json_is_string(v) && strcmp(json_string_value(v), "any") == 0) {
+                s->combine = COMBINE_ANY;
+        } else if (json_is_integer(v)) {
+                json_int_t n = json_integer_value(v);
+                if (n < 1)
+                        cfg_err(f, "combine", "\"combine\" (%lld) must be at least 1",
+                                (long long)n);
+                else if (n_checks >= 0 && n > n_checks)
+                        cfg_err(f, "combine",
+                                "\"combine\" (%lld) must be at most the number of checks (%d)",
+                                (long long)n, n_checks);
+                else {
+                        s->combine = COMBINE_AT_LEAST;
+                        s->combine_n = (unsigned)n;
+                }
+        } else if (json_is_string(v)) {
+                cfg_err(f, "combine",
+                        "\"combine\" must be \"all\", \"any\" or a number, not \"%s\"",
+                        json_string_value(v));
+        } else {
+                cfg_err(f, "combine", "\"combine\" must be \"all\", \"any\" or a number, not %s",
+                        cfg_type_name(v));
+        }
+}
+
+/* Parses "A:B" (parts 2) or "A:B:C" (parts 3) of decimals up to max each;
+ * writes the canonical form. */
+static bool parse_community(const char *s, int parts, uint32_t max, char *out, size_t outlen)
+{
+        size_t w = 0;
+
+        for (int k = 0; k < parts; k++) {
+                uint64_t v = 0;
+                int digits = 0;
+                for (; *s >= '0' && *s <= '9'; s++, digits++) {
+                        v = v * 10 + (uint64_t)(*s - '0');
+                        if (v > max)
+                                return false;
+                }
+                if (!digits || (k < parts - 1 ? *s != ':' : *s != '\0'))
+                        return false;
+                if (k < parts - 1)
+                        s++;
+                w += (size_t)snprintf(out + w, outlen - w, "%s%llu", k ? ":" : "",
+                                      (unsigned long long)v);
+        }
+        return true;
+}
+
+static void parse_communities(struct cfile *f, json_t *o, const char *key, int parts, uint32_t max,
+                              char ***out, size_t *n_out)
+{
+        json_t *arr, *v;
+        size_t i;
+        char path[CFG_PATH_MAX], buf[CFG_PATH_MAX];
+
+        if (cfg_array(f, o, "announce", key, &arr) <= 0)
+                return;
+        *out = xcalloc(json_array_size(arr), sizeof(**out));
+        json_array_foreach(arr, i, v)
+        {
+                char canon[64];
+                cfg_idx(path, cfg_key(buf, "announce", key), i);
+                if (!json_is_string(v)) {
+                        cfg_err(f, path, "\"%s\" items must be strings, not %s", key,
+                                cfg_type_name(v));
+                        continue;
+                }
+                if (!parse_community(json_string_value(v), parts, max, canon, sizeof(canon))) {
+                        cfg_err(f, path,
+                                parts == 2 ? "\"%s\": bad community \"%s\" (want A:B, each "
+                                             "0..65535)"
+                                           : "\"%s\": bad large community \"%s\" (want A:B:C, "
+                                             "each 0..4294967295)",
+                                key, json_string_value(v));
+                        continue;
+                }
+                (*out)[(*n_out)++] = xstrdup(canon);
+        }
+}
+
+static void parse_announce(struct cfile *f, const struct config *c,
+                           const struct daemon_faults *faults, struct service_cfg *s)
+{
+        struct attrs *a = &s->announce;
+        json_t *o;
+        const char *nh;
+        int64_t n;
+
+        a->next_hop = xstrdup("self");
+        a->med = -1;
+        if (cfg_object(f, f->root, "", "announce", &o) <= 0)
+                return;
+        cfg_only_keys(f, o, "announce", "\"announce\"", announce_keys);
+        if (cfg_string(f, o, "announce", "next_hop", &nh) > 0) {
+                unsigned char addr[16];
+                char canon[INET6_ADDRSTRLEN];
+                if (strcmp(nh, "self") == 0) {
+                        /* the default */
+                } else if (inet_pton(AF_INET, nh, addr) == 1) {
+                        free(a->next_hop);
+                        a->next_hop = xstrdup(inet_ntop(AF_INET, addr, canon, sizeof(canon)));
+                } else if (inet_pton(AF_INET6, nh, addr) == 1) {
+                        free(a->next_hop);
+                        a->next_hop = xstrdup(inet_ntop(AF_INET6, addr, canon, sizeof(canon)));
+                } else {
+                        cfg_err(f, "announce.next_hop",
+                                "\"next_hop\" must be \"self\" or an IP address, not \"%s\"", nh);
+                }
+        }
+        if (cfg_int(f, o, "announce", "med", 0, UINT32_MAX, &n) > 0)
+                a->med = n;
+        parse_communities(f, o, "communities", 2, 65535, &a->communities, &a->n_communities);
+        parse_communities(f, o, "large_communities", 3, UINT32_MAX, &a->large_communities,
+                          &a->n_large_communities);
+        if (cfg_int(f, o, "announce", "prepend", 0, PREPEND_MAX, &n) > 0) {
+                a->prepend = (unsigned)n;
+                if (n > 0 && c->asn == 0 && !faults->asn)
+                        cfg_err(f, "announce.prepend",
+                                "\"prepend\" (%lld) needs \"asn\" (our AS number) in the daemon "
+                                "file %s",
+                                (long long)n, c->file);
+        }
+}
+
+void config_service_load(const struct config *c, const struct daemon_faults *faults,
+                         const char *file, struct service_cfg *s, struct diag *d)
+{
+        struct cfile f;
+        int n_checks;
+
+        *s = (struct service_cfg){.file = xstrdup(file), .on_disabled = ON_WITHDRAW};
+        if (cfile_open(&f, file, d) < 0) {
+                cfile_done(&f);
+                return;
+        }
+        cfg_only_keys(&f, f.root, "", "service", service_keys);
+        parse_name(&f, c, s);
+        parse_prefixes(&f, c, faults, s);
+        n_checks = parse_checks(&f, s);
+        parse_combine(&f, s, n_checks);
+        cfg_path(&f, f.root, "", "disable_file", &s->disable_file);
+        cfg_on_action(&f, f.root, "", "on_disabled", &s->on_disabled);
+        parse_announce(&f, c, faults, s);
+
+        s->raw = json_incref(f.root);
+        s->pos = f.pos;
+        f.pos = NULL;
+        cfile_done(&f);
+}

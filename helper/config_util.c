@@ -1,0 +1,410 @@
+/* config_util.c: reading a JSON config file and typed access to its keys,
+ * each problem reported at the key's position. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config_internal.h"
+#include "jsonpos.h"
+
+#define CFG_FILE_MAX (4 << 20)
+
+char *xstrdup(const char *s)
+{
+        char *r = strdup(s);
+        if (!r)
+                abort();
+        return r;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+        void *r = calloc(n ? n : 1, size ? size : 1);
+        if (!r)
+                abort();
+        return r;
+}
+
+void *xreallocarray(void *p, size_t n, size_t size)
+{
+        void *r = reallocarray(p, n ? n : 1, size ? size : 1);
+        if (!r)
+                abort();
+        return r;
+}
+
+char *cfg_abspath(const char *dir, const char *p)
+{
+        char *r;
+
+        while (p[0] == '.' && p[1] == '/')
+                p += 2;
+        if (p[0] == '/')
+                return xstrdup(p);
+        if (strcmp(p, ".") == 0)
+                return xstrdup(dir);
+        if (asprintf(&r, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", p) < 0)
+                abort();
+        return r;
+}
+
+static char *abs_dir_of(const char *file)
+{
+        char *copy = xstrdup(file), *dir, *r;
+        char cwd[4096];
+
+        dir = dirname(copy);
+        if (dir[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+                r = xstrdup(dir);
+        else
+                r = cfg_abspath(cwd, dir);
+        free(copy);
+        return r;
+}
+
+static int read_all(const char *file, char **out, size_t *len)
+{
+        int fd = open(file, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        char *buf;
+        size_t n = 0;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                int r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+                close(fd);
+                return r;
+        }
+        if (st.st_size > CFG_FILE_MAX) {
+                close(fd);
+                return -EFBIG;
+        }
+        buf = xcalloc(1, (size_t)st.st_size + 1);
+        for (;;) {
+                ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0) {
+                        r = -errno;
+                        free(buf);
+                        close(fd);
+                        return (int)r;
+                }
+                if (r == 0 || (n += (size_t)r) == (size_t)st.st_size)
+                        break;
+        }
+        close(fd);
+        buf[n] = '\0';
+        *out = buf;
+        *len = n;
+        return 0;
+}
+
+int cfile_open(struct cfile *f, const char *file, struct diag *d)
+{
+        json_error_t err;
+        size_t len = 0;
+        int r;
+
+        *f = (struct cfile){.d = d, .file = xstrdup(file), .n0 = d->n};
+        f->dir = abs_dir_of(file);
+        r = read_all(file, &f->text, &len);
+        if (r < 0) {
+                diag_add(d, file, 0, 0, "cannot read: %s", strerror(-r));
+                return -EINVAL;
+        }
+        f->root = json_loadb(f->text, len, JSON_REJECT_DUPLICATES, &err);
+        if (!f->root) {
+                if (json_error_code(&err) == json_error_duplicate_key)
+                        diag_add(d, file, err.line, err.column,
+                                 "key given twice in one object (%s)", err.text);
+                else
+                        diag_add(d, file, err.line, err.column, "invalid JSON: %s", err.text);
+                return -EINVAL;
+        }
+        f->pos = jsonpos_index(f->text, len);
+        if (!f->pos)
+                abort();
+        if (!json_is_object(f->root)) {
+                cfg_err(f, "", "the file must hold a JSON object, not %s", cfg_type_name(f->root));
+                return -EINVAL;
+        }
+        return 0;
+}
+
+void cfile_done(struct cfile *f)
+{
+        free(f->file);
+        free(f->dir);
+        free(f->text);
+        jsonpos_free(f->pos);
+        json_decref(f->root);
+        *f = (struct cfile){0};
+}
+
+bool cfile_clean(const struct cfile *f)
+{
+        return f->d->n == f->n0;
+}
+
+void cfg_err(struct cfile *f, const char *path, const char *fmt, ...)
+{
+        char p[CFG_PATH_MAX];
+        int line = 0, column = 0;
+        va_list ap;
+        char *text;
+
+        snprintf(p, sizeof(p), "%s", path);
+        /* fall back to the enclosing key when a path is not indexed */
+        while (jsonpos_lookup(f->pos, p, &line, &column) < 0 && p[0]) {
+                char *dot = strrchr(p, '.'), *br = strrchr(p, '[');
+                char *cut = dot > br ? dot : br;
+                if (cut)
+                        *cut = '\0';
+                else
+                        p[0] = '\0';
+        }
+        va_start(ap, fmt);
+        if (vasprintf(&text, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        diag_add(f->d, f->file, line, column, "%s", text);
+        free(text);
+}
+
+const char *cfg_key(char *buf, const char *parent, const char *key)
+{
+        snprintf(buf, CFG_PATH_MAX, "%s%s%s", parent, parent[0] ? "." : "", key);
+        return buf;
+}
+
+const char *cfg_idx(char *buf, const char *parent, size_t i)
+{
+        snprintf(buf, CFG_PATH_MAX, "%s[%zu]", parent, i);
+        return buf;
+}
+
+const char *cfg_type_name(const json_t *v)
+{
+        switch (json_typeof(v)) {
+        case JSON_OBJECT:
+                return "an object";
+        case JSON_ARRAY:
+                return "an array";
+        case JSON_STRING:
+                return "a string";
+        case JSON_INTEGER:
+                return "an integer";
+        case JSON_REAL:
+                return "a number with a fraction";
+        case JSON_TRUE:
+        case JSON_FALSE:
+                return "a boolean";
+        case JSON_NULL:
+                return "null";
+        }
+        return "unknown";
+}
+
+void cfg_only_keys(struct cfile *f, json_t *obj, const char *path, const char *what,
+                   const char *const *keys)
+{
+        const char *k;
+        json_t *v;
+        char p[CFG_PATH_MAX];
+
+        json_object_foreach(obj, k, v)
+        {
+                bool known = false;
+                for (size_t i = 0; keys[i] && !known; i++)
+                        known = strcmp(keys[i], k) == 0;
+                if (!known)
+                        cfg_err(f, cfg_key(p, path, k), "unknown key \"%s\" in %s", k, what);
+        }
+}
+
+static int get_typed(struct cfile *f, json_t *obj, const char *path, const char *key,
+                     json_type type, const char *want, json_t **out)
+{
+        json_t *v = json_object_get(obj, key);
+        char p[CFG_PATH_MAX];
+
+        if (!v)
+                return 0;
+        if (json_typeof(v) != type && !(type == JSON_TRUE && json_typeof(v) == JSON_FALSE)) {
+                cfg_err(f, cfg_key(p, path, key), "\"%s\" must be %s, not %s", key, want,
+                        cfg_type_name(v));
+                return -1;
+        }
+        *out = v;
+        return 1;
+}
+
+int cfg_object(struct cfile *f, json_t *obj, const char *path, const char *key, json_t **out)
+{
+        return get_typed(f, obj, path, key, JSON_OBJECT, "an object", out);
+}
+
+int cfg_array(struct cfile *f, json_t *obj, const char *path, const char *key, json_t **out)
+{
+        return get_typed(f, obj, path, key, JSON_ARRAY, "an array", out);
+}
+
+int cfg_string(struct cfile *f, json_t *obj, const char *path, const char *key, const char **out)
+{
+        json_t *v;
+        int r = get_typed(f, obj, path, key, JSON_STRING, "a string", &v);
+        if (r > 0)
+                *out = json_string_value(v);
+        return r;
+}
+
+int cfg_bool(struct cfile *f, json_t *obj, const char *path, const char *key, bool *out)
+{
+        json_t *v;
+        int r = get_typed(f, obj, path, key, JSON_TRUE, "a boolean (true or false)", &v);
+        if (r > 0)
+                *out = json_is_true(v);
+        return r;
+}
+
+int cfg_int(struct cfile *f, json_t *obj, const char *path, const char *key, int64_t min,
+            int64_t max, int64_t *out)
+{
+        json_t *v;
+        char p[CFG_PATH_MAX];
+        int r = get_typed(f, obj, path, key, JSON_INTEGER, "an integer", &v);
+
+        if (r <= 0)
+                return r;
+        json_int_t i = json_integer_value(v);
+        if (i < min) {
+                cfg_err(f, cfg_key(p, path, key), "\"%s\" must be at least %lld, not %lld", key,
+                        (long long)min, (long long)i);
+                return -1;
+        }
+        if (i > max) {
+                cfg_err(f, cfg_key(p, path, key), "\"%s\" must be at most %lld, not %lld", key,
+                        (long long)max, (long long)i);
+                return -1;
+        }
+        *out = i;
+        return 1;
+}
+
+int cfg_duration(struct cfile *f, json_t *obj, const char *path, const char *key, uint64_t *usec,
+                 const char **text)
+{
+        const char *s;
+        char p[CFG_PATH_MAX];
+        json_t *v;
+        int r = get_typed(f, obj, path, key, JSON_STRING, "a string with a unit like \"2s\"", &v);
+
+        if (r <= 0)
+                return r;
+        s = json_string_value(v);
+        r = parse_duration(s, usec);
+        if (r < 0) {
+                cfg_err(f, cfg_key(p, path, key),
+                        r == -ERANGE ? "\"%s\": duration \"%s\" is too long"
+                                     : "\"%s\": bad duration \"%s\" (want a number and a unit: "
+                                       "us, ms, s, m, h)",
+                        key, s);
+                return -1;
+        }
+        *text = s;
+        return 1;
+}
+
+int cfg_on_action(struct cfile *f, json_t *obj, const char *path, const char *key,
+                  enum on_action *out)
+{
+        const char *s;
+        char p[CFG_PATH_MAX];
+        int r = cfg_string(f, obj, path, key, &s);
+
+        if (r <= 0)
+                return r;
+        if (strcmp(s, "withdraw") == 0)
+                *out = ON_WITHDRAW;
+        else if (strcmp(s, "keep") == 0)
+                *out = ON_KEEP;
+        else {
+                cfg_err(f, cfg_key(p, path, key),
+                        "\"%s\" must be \"withdraw\" or \"keep\", not \"%s\"", key, s);
+                return -1;
+        }
+        return 1;
+}
+
+int cfg_path(struct cfile *f, json_t *obj, const char *path, const char *key, char **out)
+{
+        const char *s;
+        char p[CFG_PATH_MAX];
+        int r = cfg_string(f, obj, path, key, &s);
+
+        if (r <= 0)
+                return r;
+        if (!s[0]) {
+                cfg_err(f, cfg_key(p, path, key), "\"%s\" must not be empty", key);
+                return -1;
+        }
+        free(*out);
+        *out = cfg_abspath(f->dir, s);
+        return 1;
+}
+
+/* Exact arithmetic: the integer part times the unit, plus up to nine
+ * fraction digits scaled (below a microsecond is dropped). */
+int parse_duration(const char *s, uint64_t *usec)
+{
+        static const struct {
+                const char *name;
+                uint64_t usec;
+        } units[] = {
+            {"us", 1}, {"ms", 1000}, {"s", 1000000}, {"m", 60000000}, {"h", 3600000000},
+        };
+        uint64_t whole = 0, frac = 0, scale = 1, unit = 0, total;
+        const char *c = s;
+        bool overflow = false;
+
+        if (!s || *c < '0' || *c > '9')
+                return -EINVAL;
+        for (; *c >= '0' && *c <= '9'; c++) {
+                uint64_t digit = (uint64_t)(*c - '0');
+                if (whole > (UINT64_MAX - digit) / 10)
+                        overflow = true;
+                else
+                        whole = whole * 10 + digit;
+        }
+        if (*c == '.') {
+                c++;
+                if (*c < '0' || *c > '9')
+                        return -EINVAL;
+                for (int n = 0; *c >= '0' && *c <= '9'; c++, n++)
+                        if (n < 9) {
+                                frac = frac * 10 + (uint64_t)(*c - '0');
+                                scale *= 10;
+                        }
+        }
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+                if (strcmp(c, units[i].name) == 0)
+                        unit = units[i].usec;
+        if (!unit)
+                return -EINVAL;
+        if (overflow || whole > UINT64_MAX / unit)
+                return -ERANGE;
+        total = whole * unit;
+        /* frac < 1e9 and unit <= 3.6e9: the product fits in 64 bits */
+        if (total > UINT64_MAX - frac * unit / scale)
+                return -ERANGE;
+        *usec = total + frac * unit / scale;
+        return 0;
+}

@@ -163,8 +163,7 @@ static int attrs_copy(const struct attrs *src, struct attrs *dst)
         if (strv_dup(src->communities, src->n_communities, &dst->communities) < 0)
                 goto oom;
         dst->n_communities = src->n_communities;
-        if (strv_dup(src->large_communities, src->n_large_communities,
-                     &dst->large_communities) < 0)
+        if (strv_dup(src->large_communities, src->n_large_communities, &dst->large_communities) < 0)
                 goto oom;
         dst->n_large_communities = src->n_large_communities;
         return 0;
@@ -532,8 +531,8 @@ static void retry_later(struct backend *b)
                 b->backoff_usec = BACKOFF_MAX_USEC;
         uint64_t now = 0;
         sd_event_now(b->event, CLOCK_MONOTONIC, &now);
-        if (sd_event_add_time(b->event, &b->retry_timer, CLOCK_MONOTONIC, now + b->backoff_usec,
-                              0, on_retry, b) < 0)
+        if (sd_event_add_time(b->event, &b->retry_timer, CLOCK_MONOTONIC, now + b->backoff_usec, 0,
+                              on_retry, b) < 0)
                 log_err("bird: cannot arm the retry timer");
 }
 
@@ -551,8 +550,8 @@ static void schedule(struct backend *b)
                 return; /* the running round or the reply picks the change up */
         uint64_t now = 0;
         sd_event_now(b->event, CLOCK_MONOTONIC, &now);
-        if (sd_event_add_time(b->event, &b->coalesce_timer, CLOCK_MONOTONIC,
-                              now + b->coalesce_usec, 0, on_coalesce, b) < 0) {
+        if (sd_event_add_time(b->event, &b->coalesce_timer, CLOCK_MONOTONIC, now + b->coalesce_usec,
+                              0, on_coalesce, b) < 0) {
                 log_err("bird: cannot arm the coalescing timer; applying now");
                 apply(b);
         }
@@ -697,8 +696,8 @@ static void on_check_reply(struct birdctl *c, const struct birdctl_reply *r, voi
                 link_up(b);
                 snprintf(b->stats.last_error, sizeof(b->stats.last_error), "%04d %s", r->code,
                          r->all);
-                log_err("bird: BIRD's configuration does not load as it is now: %04d %s",
-                        r->code, r->all);
+                log_err("bird: BIRD's configuration does not load as it is now: %04d %s", r->code,
+                        r->all);
         } else {
                 link_up(b);
                 log_info("bird: BIRD's configuration checks out (%04d %s)", r->code, r->text);
@@ -755,8 +754,8 @@ static int bird_create(sd_event *e, const struct config *cfg, const struct backe
                 return -ENOMEM;
         b->event = sd_event_ref(e);
         b->asn = cfg->asn;
-        b->coalesce_usec = cfg->bird.coalesce_usec ? cfg->bird.coalesce_usec
-                                                   : COALESCE_DEFAULT_USEC;
+        b->coalesce_usec =
+            cfg->bird.coalesce_usec ? cfg->bird.coalesce_usec : COALESCE_DEFAULT_USEC;
         int r = -ENOMEM;
         b->socket = strdup(cfg->bird.socket);
         if (!b->socket)
@@ -875,10 +874,10 @@ static void bird_free(struct backend *b)
 }
 
 const struct backend_ops backend_bird_ops = {
-        .name = "bird",
-        .create = bird_create,
-        .update = bird_update,
-        .commit = bird_commit,
-        .stop = bird_stop,
-        .free = bird_free,
+    .name = "bird",
+    .create = bird_create,
+    .update = bird_update,
+    .commit = bird_commit,
+    .stop = bird_stop,
+    .free = bird_free,
 };

@@ -83,8 +83,8 @@ static int render_attrs(FILE *f, const struct attrs *a, uint32_t asn, const char
                         *why = "bad large community";
                         return -EINVAL;
                 }
-                fprintf(f, " bgp_large_community.add((%" PRIu64 ",%" PRIu64 ",%" PRIu64 "));",
-                        v[0], v[1], v[2]);
+                fprintf(f, " bgp_large_community.add((%" PRIu64 ",%" PRIu64 ",%" PRIu64 "));", v[0],
+                        v[1], v[2]);
         }
         fputs(" }", f);
         return 0;

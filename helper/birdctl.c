@@ -29,8 +29,8 @@ int birdctl_parse_line(const char *line, struct birdctl_line *out)
         for (int i = 0; i < 4; i++)
                 if (line[i] < '0' || line[i] > '9')
                         return -EBADMSG;
-        int code = (line[0] - '0') * 1000 + (line[1] - '0') * 100 + (line[2] - '0') * 10 +
-                   (line[3] - '0');
+        int code =
+            (line[0] - '0') * 1000 + (line[1] - '0') * 100 + (line[2] - '0') * 10 + (line[3] - '0');
         switch (line[4]) {
         case '-':
                 *out = (struct birdctl_line){BIRDCTL_LINE_MORE, code, line + 5};
@@ -225,8 +225,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                                 return 0;
                 }
                 if (c->in_len == sizeof(c->in)) {
-                        log_warning("BIRD control socket %s: reply line of 1 KiB or more",
-                                    c->path);
+                        log_warning("BIRD control socket %s: reply line of 1 KiB or more", c->path);
                         fail(c, -EPROTO);
                         return 0;
                 }

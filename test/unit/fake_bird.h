@@ -10,9 +10,9 @@
 enum fake_after { FAKE_KEEP = 0, FAKE_CLOSE, FAKE_RESET, FAKE_SILENT };
 
 struct fake_reply {
-        const char *text;     /* written as is */
+        const char *text;      /* written as is */
         enum fake_after after; /* FAKE_SILENT: no answer at all */
-        uint64_t delay_usec;  /* answer this long after the command */
+        uint64_t delay_usec;   /* answer this long after the command */
 };
 
 struct fake_bird;

@@ -26,20 +26,24 @@ static char *large[] = {"65002:1:1"};
 
 START_TEST(full_attributes)
 {
-        struct attrs a = {.med = 100, .communities = comm, .n_communities = 1,
-                          .large_communities = large, .n_large_communities = 1, .prepend = 2};
+        struct attrs a = {.med = 100,
+                          .communities = comm,
+                          .n_communities = 1,
+                          .large_communities = large,
+                          .n_large_communities = 1,
+                          .prepend = 2};
         struct bird_route rt[] = {
-                {pfx("203.0.113.1", 32), &a, NULL},
-                {pfx("2001:db8::1", 128), &a, NULL},
-                {pfx("203.0.113.0", 24), NULL, NULL},
+            {pfx("203.0.113.1", 32), &a, NULL},
+            {pfx("2001:db8::1", 128), &a, NULL},
+            {pfx("203.0.113.0", 24), NULL, NULL},
         };
         char *out;
         const char *why;
         ck_assert_int_eq(bird_render(AF_INET, rt, 3, 65002, &out, &why), 0);
-        ck_assert_ptr_nonnull(strstr(
-                out, "\nroute 203.0.113.1/32 blackhole { bgp_path.prepend(65002); "
-                     "bgp_path.prepend(65002); bgp_med = 100; bgp_community.add((65002,100)); "
-                     "bgp_large_community.add((65002,1,1)); };\n"));
+        ck_assert_ptr_nonnull(
+            strstr(out, "\nroute 203.0.113.1/32 blackhole { bgp_path.prepend(65002); "
+                        "bgp_path.prepend(65002); bgp_med = 100; bgp_community.add((65002,100)); "
+                        "bgp_large_community.add((65002,1,1)); };\n"));
         ck_assert_ptr_nonnull(strstr(out, "\nroute 203.0.113.0/24 blackhole;\n"));
         ck_assert_ptr_null(strstr(out, "2001:db8"));
         ck_assert_ptr_nonnull(strstr(out, "# anycast-healthd: 2 IPv4 routes"));
@@ -96,8 +100,8 @@ START_TEST(rejects_unsafe_values)
                 ck_assert_ptr_nonnull(why);
         }
         for (size_t i = 0; i < sizeof(bad_large) / sizeof(bad_large[0]); i++) {
-                struct attrs a = {.med = -1, .large_communities = bad_large[i],
-                                  .n_large_communities = 1};
+                struct attrs a = {
+                    .med = -1, .large_communities = bad_large[i], .n_large_communities = 1};
                 struct bird_route rt = {pfx("203.0.113.1", 32), &a, NULL};
                 ck_assert_msg(bird_render(AF_INET, &rt, 1, 65002, &out, &why) == -EINVAL, "%s",
                               bad_large[i][0]);
@@ -111,8 +115,8 @@ START_TEST(rejects_unsafe_values)
         ck_assert_int_eq(bird_render(AF_INET, &rt, 1, 65002, &out, &why), -EINVAL);
         /* Edges that are valid. */
         static char *ok_large[] = {"4294967295:0:4294967295"};
-        struct attrs edge = {.med = 4294967295LL, .large_communities = ok_large,
-                             .n_large_communities = 1};
+        struct attrs edge = {
+            .med = 4294967295LL, .large_communities = ok_large, .n_large_communities = 1};
         rt.attrs = &edge;
         ck_assert_int_eq(bird_render(AF_INET, &rt, 1, 65002, &out, &why), 0);
         ck_assert_ptr_nonnull(strstr(out, "bgp_large_community.add((4294967295,0,4294967295));"));
@@ -162,8 +166,12 @@ START_TEST(real_bird_parses_output)
                 return; /* not installed: test/run installs it */
         char dir[] = "/tmp/ahd-render.XXXXXX";
         ck_assert_ptr_nonnull(mkdtemp(dir));
-        struct attrs a = {.med = 100, .communities = comm, .n_communities = 2,
-                          .large_communities = large, .n_large_communities = 1, .prepend = 3};
+        struct attrs a = {.med = 100,
+                          .communities = comm,
+                          .n_communities = 2,
+                          .large_communities = large,
+                          .n_large_communities = 1,
+                          .prepend = 3};
         struct bird_route rt[] = {{pfx("203.0.113.1", 32), &a, NULL},
                                   {pfx("203.0.113.128", 25), NULL, NULL},
                                   {pfx("2001:db8::", 32), &a, NULL}};
@@ -171,9 +179,8 @@ START_TEST(real_bird_parses_output)
         const char *why;
         for (int k = 0; k < 2; k++) {
                 char *out;
-                ck_assert_int_eq(bird_render(k ? AF_INET6 : AF_INET, rt, 3, 4200000000u, &out,
-                                             &why),
-                                 0);
+                ck_assert_int_eq(
+                    bird_render(k ? AF_INET6 : AF_INET, rt, 3, 4200000000u, &out, &why), 0);
                 snprintf(path[k], sizeof(path[k]), "%s/r%d.conf", dir, k);
                 FILE *f = fopen(path[k], "w");
                 fputs(out, f);

@@ -566,9 +566,10 @@ static void on_configure_reply(struct birdctl *c, const struct birdctl_reply *r,
         } else if (birdctl_code_is_error(r->code)) {
                 link_up(b);
                 b->stats.configure_failed++;
+                /* The final line carries "file:line:col message". */
                 snprintf(b->stats.last_error, sizeof(b->stats.last_error), "%04d %s", r->code,
-                         r->all);
-                log_err("bird: BIRD refused the new include files: %04d %s", r->code, r->all);
+                         r->text);
+                log_err("bird: BIRD refused the new include files: %04d %s", r->code, r->text);
                 /* BIRD kept its running config; make the files match it
                  * again, then try the desired state later. */
                 restore_good(b);

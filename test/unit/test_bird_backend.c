@@ -352,6 +352,71 @@ START_TEST(stop_keep_leaves_files_and_adopts_at_start)
 }
 END_TEST
 
+/* The same path against a real BIRD (no BGP, just its control socket):
+ * the snippet's static protocol picks up our routes; a configuration BIRD
+ * refuses (here bird.conf itself is broken) gets the last good file back. */
+START_TEST(real_bird)
+{
+        if (access("/usr/sbin/bird", X_OK) != 0 || access("/usr/sbin/birdc", X_OK) != 0)
+                return;
+        const char *src = getenv("AHD_SOURCE_DIR");
+        ck_assert_ptr_nonnull(src);
+        struct fixture fx;
+        setup(&fx, false);
+        char cmd[2048], conf[160], snip[160], pid[160], out[160];
+        snprintf(conf, sizeof(conf), "%s/bird.conf", fx.dir);
+        snprintf(snip, sizeof(snip), "%s/snippet.conf", fx.dir);
+        snprintf(pid, sizeof(pid), "%s/bird.pid", fx.dir);
+        snprintf(out, sizeof(out), "%s/routes.out", fx.dir);
+        snprintf(
+            cmd, sizeof(cmd),
+            "sed 's#/var/lib/anycast-healthd/bird#%s#' %s/bird-snippets/anycast-healthd.conf >%s",
+            fx.dir, src, snip);
+        ck_assert_int_eq(system(cmd), 0);
+        FILE *f = fopen(conf, "w");
+        fprintf(f, "router id 192.0.2.2;\nprotocol device {}\ninclude \"%s\";\n", snip);
+        fclose(f);
+        /* The backend writes the missing include files before BIRD starts. */
+        create(&fx);
+        snprintf(cmd, sizeof(cmd), "/usr/sbin/bird -c %s -s %s -P %s", conf, fx.sock, pid);
+        ck_assert_int_eq(system(cmd), 0);
+        announce(fx.b, "203.0.113.53", 100);
+        announce(fx.b, "2001:db8::53", -1);
+        for (int i = 0; i < 500 && !(configured_n(&fx, 1) && backend_bird_stats(fx.b)->in_sync);
+             i++)
+                run_for(fx.e, 20 * 1000);
+        const struct bird_stats *st = backend_bird_stats(fx.b);
+        ck_assert_msg(st->in_sync, "last error: %s", st->last_error);
+        snprintf(cmd, sizeof(cmd), "/usr/sbin/birdc -s %s show route all >%s", fx.sock, out);
+        ck_assert_int_eq(system(cmd), 0);
+        char *t = slurp(out);
+        ck_assert_msg(strstr(t, "203.0.113.53/32") && strstr(t, "2001:db8::53/128"), "%s", t);
+        ck_assert_msg(strstr(t, "BGP.med: 100"), "%s", t);
+        free(t);
+
+        /* Break bird.conf: BIRD refuses the next configure with 8002. */
+        char *good = slurp(fx.r4);
+        f = fopen(conf, "a");
+        fputs("protocol nonsense {\n", f);
+        fclose(f);
+        uint64_t failed0 = st->configure_failed;
+        announce(fx.b, "203.0.113.54", -1);
+        for (int i = 0; i < 500 && st->configure_failed == failed0; i++)
+                run_for(fx.e, 20 * 1000);
+        ck_assert_uint_eq(st->configure_failed, failed0 + 1);
+        ck_assert_msg(strstr(st->last_error, "8002"), "%s", st->last_error);
+        char *now = slurp(fx.r4);
+        ck_assert_str_eq(now, good);
+        free(now);
+        free(good);
+        backend_bird_ops.free(fx.b);
+        fx.b = NULL;
+        snprintf(cmd, sizeof(cmd), "kill $(cat %s); rm -f %s %s %s %s", pid, pid, conf, snip, out);
+        ck_assert_int_eq(system(cmd), 0);
+        teardown(&fx);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("bird_backend");
@@ -365,6 +430,7 @@ static Suite *suite(void)
         tcase_add_test(tc, queued_answer_is_rechecked);
         tcase_add_test(tc, stop_withdraw_empties_and_configures);
         tcase_add_test(tc, stop_keep_leaves_files_and_adopts_at_start);
+        tcase_add_test(tc, real_bird);
         suite_add_tcase(s, tc);
         return s;
 }

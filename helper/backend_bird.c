@@ -696,9 +696,9 @@ static void on_check_reply(struct birdctl *c, const struct birdctl_reply *r, voi
         } else if (birdctl_code_is_error(r->code)) {
                 link_up(b);
                 snprintf(b->stats.last_error, sizeof(b->stats.last_error), "%04d %s", r->code,
-                         r->all);
+                         r->text);
                 log_err("bird: BIRD's configuration does not load as it is now: %04d %s", r->code,
-                        r->all);
+                        r->text);
         } else {
                 link_up(b);
                 log_info("bird: BIRD's configuration checks out (%04d %s)", r->code, r->text);

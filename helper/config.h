@@ -71,6 +71,9 @@ struct config {
                 char *include_v4;
                 char *include_v6;
                 enum on_action on_exit;
+                /* Updates within this window become one write and one
+                 * configure; 0: the default (20 ms). Not a config key yet. */
+                uint64_t coalesce_usec;
         } bird;
         struct service_cfg *services;
         size_t n_services;

@@ -1,0 +1,24 @@
+/* backend_bird.h: what the BIRD sidecar backend exposes beyond backend_ops:
+ * counters for status and metrics. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend.h"
+
+struct bird_stats {
+        uint64_t writes;           /* include files renamed into place (restores included) */
+        uint64_t configures;       /* `configure` commands sent */
+        uint64_t configure_ok;     /* answered 0003, or 0004/0005 (applied later) */
+        uint64_t configure_failed; /* BIRD refused the configuration (8xxx/9xxx) */
+        uint64_t restores;         /* last good file put back after a refusal */
+        uint64_t unreachable;      /* commands without a reply: no socket, reset, timeout */
+        uint64_t render_failed;    /* routes that could not be rendered safely */
+        uint64_t write_failed;     /* include file writes that failed */
+        bool reachable;            /* the last command got a reply */
+        bool in_sync;              /* BIRD confirmed the include files as they are now */
+        char last_error[512];      /* BIRD's message or the transport error, "" if none */
+};
+
+/* b must come from backend_bird_ops.create. */
+const struct bird_stats *backend_bird_stats(const struct backend *b);

@@ -1,0 +1,445 @@
+/* test_bird_backend.c: the BIRD backend on a real sd-event loop against a
+ * scripted control socket: bursts coalesce into one write and one
+ * configure, a refused configure puts the last good file back, never two
+ * configures in flight, files kept current while BIRD is away, stop. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend_bird.h"
+#include "fake_bird.h"
+
+#define DEADLINE (10 * 1000 * 1000ULL)
+
+static const char *configure_reply;
+static uint64_t configure_delay;
+
+static struct fake_reply script(struct fake_bird *f, const char *cmd)
+{
+        if (strcmp(cmd, "configure check") == 0)
+                return (struct fake_reply){"0020 Configuration OK\n", FAKE_KEEP, 0};
+        if (strcmp(cmd, "configure") == 0)
+                return (struct fake_reply){configure_reply, FAKE_KEEP, configure_delay};
+        return (struct fake_reply){"9001 syntax error\n", FAKE_KEEP, 0};
+}
+
+struct fixture {
+        sd_event *e;
+        struct fake_bird fb;
+        struct config cfg;
+        struct service_cfg svc;
+        struct prefix svc_prefix;
+        struct backend *b;
+        char dir[64], sock[128], r4[128], r6[128];
+};
+
+static void setup(struct fixture *fx, bool with_server)
+{
+        memset(fx, 0, sizeof(*fx));
+        snprintf(fx->dir, sizeof(fx->dir), "/tmp/ahd-birdbe.XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(fx->dir));
+        snprintf(fx->sock, sizeof(fx->sock), "%s/bird.ctl", fx->dir);
+        snprintf(fx->r4, sizeof(fx->r4), "%s/routes4.conf", fx->dir);
+        snprintf(fx->r6, sizeof(fx->r6), "%s/routes6.conf", fx->dir);
+        ck_assert_int_ge(sd_event_new(&fx->e), 0);
+        configure_reply =
+            "0002-Reading configuration from /etc/bird/bird.conf\n0003 Reconfigured\n";
+        configure_delay = 0;
+        if (with_server)
+                ck_assert_int_eq(fake_bird_start(&fx->fb, fx->e, fx->sock, script), 0);
+        else
+                fx->fb.listen_fd = -1, fx->fb.fd = -1;
+        fx->cfg.asn = 65002;
+        fx->cfg.bird.socket = fx->sock;
+        fx->cfg.bird.include_v4 = fx->r4;
+        fx->cfg.bird.include_v6 = fx->r6;
+        fx->cfg.bird.coalesce_usec = 200 * 1000;
+        fx->svc_prefix.family = AF_INET;
+        fx->svc_prefix.len = 32;
+        inet_pton(AF_INET, "203.0.113.99", fx->svc_prefix.addr);
+        fx->svc.prefixes = &fx->svc_prefix;
+        fx->svc.n_prefixes = 1;
+        fx->cfg.services = &fx->svc;
+        fx->cfg.n_services = 1;
+}
+
+static void create(struct fixture *fx)
+{
+        struct backend_hooks hooks = {0};
+        ck_assert_int_eq(backend_bird_ops.create(fx->e, &fx->cfg, &hooks, &fx->b), 0);
+}
+
+static void teardown(struct fixture *fx)
+{
+        backend_bird_ops.free(fx->b);
+        fake_bird_stop(&fx->fb);
+        sd_event_unref(fx->e);
+        unlink(fx->r4);
+        unlink(fx->r6);
+        rmdir(fx->dir);
+}
+
+static char *slurp(const char *path)
+{
+        FILE *f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        static char buf[1 << 20];
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        buf[n] = '\0';
+        fclose(f);
+        return strdup(buf);
+}
+
+static size_t count_lines(const char *text, const char *start)
+{
+        size_t n = 0, len = strlen(start);
+        for (const char *l = text; *l;) {
+                n += strncmp(l, start, len) == 0;
+                const char *nl = strchr(l, '\n');
+                if (!nl)
+                        break;
+                l = nl + 1;
+        }
+        return n;
+}
+
+static void announce(struct backend *b, const char *addr, int64_t med)
+{
+        struct prefix p = {.family = strchr(addr, ':') ? AF_INET6 : AF_INET};
+        p.len = p.family == AF_INET ? 32 : 128;
+        ck_assert_int_eq(inet_pton(p.family, addr, p.addr), 1);
+        struct attrs a = {.med = med};
+        struct route_update u = {&p, ROUTE_ANNOUNCE, &a, "svc", "test"};
+        backend_bird_ops.update(b, &u);
+}
+
+static bool configured_n(struct fixture *fx, unsigned n)
+{
+        const struct bird_stats *st = backend_bird_stats(fx->b);
+        return st->configure_ok + st->configure_failed >= n;
+}
+
+static void wait_configured(struct fixture *fx, unsigned n)
+{
+        for (int i = 0; i < 1000 && !configured_n(fx, n); i++)
+                run_for(fx->e, 10 * 1000);
+        ck_assert(configured_n(fx, n));
+}
+
+START_TEST(missing_files_written_empty_at_start)
+{
+        struct fixture fx;
+        setup(&fx, true);
+        create(&fx);
+        struct stat st;
+        ck_assert_int_eq(stat(fx.r4, &st), 0);
+        ck_assert_int_eq(st.st_mode & 0777, 0644);
+        char *t = slurp(fx.r6);
+        ck_assert_uint_eq(count_lines(t, "route "), 0);
+        ck_assert_uint_eq(count_lines(t, "#"), 2);
+        free(t);
+        run_for(fx.e, 300 * 1000);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure check"), 1);
+        ck_assert(backend_bird_stats(fx.b)->reachable);
+        teardown(&fx);
+}
+END_TEST
+
+START_TEST(burst_is_one_write_one_configure)
+{
+        struct fixture fx;
+        setup(&fx, true);
+        create(&fx);
+        run_for(fx.e, 100 * 1000); /* the startup check */
+        uint64_t writes0 = backend_bird_stats(fx.b)->writes;
+        for (int i = 0; i < 1000; i++) {
+                char addr[32];
+                snprintf(addr, sizeof(addr), "198.51.100.%d", i % 256);
+                /* 1,000 updates over 256 prefixes, MED changing */
+                announce(fx.b, addr, i);
+                backend_bird_ops.commit(fx.b);
+        }
+        wait_configured(&fx, 1);
+        run_for(fx.e, 500 * 1000); /* nothing else may follow */
+        const struct bird_stats *st = backend_bird_stats(fx.b);
+        ck_assert_uint_eq(st->writes - writes0, 1);
+        ck_assert_uint_eq(st->configures, 1);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure"), 1);
+        ck_assert(st->in_sync);
+        char *t = slurp(fx.r4);
+        ck_assert_uint_eq(count_lines(t, "route 198.51.100."), 256);
+        /* the last update for each prefix won */
+        ck_assert_ptr_nonnull(strstr(t, "route 198.51.100.255/32 blackhole { bgp_med = 767; };"));
+        free(t);
+        teardown(&fx);
+}
+END_TEST
+
+START_TEST(refused_configure_restores_last_good)
+{
+        struct fixture fx;
+        setup(&fx, true);
+        create(&fx);
+        announce(fx.b, "203.0.113.1", 10);
+        wait_configured(&fx, 1);
+        char *good = slurp(fx.r4);
+        ck_assert_ptr_nonnull(strstr(good, "203.0.113.1/32"));
+
+        configure_reply = "0002-Reading configuration from /etc/bird/bird.conf\n"
+                          "8002 /etc/bird/bird.conf:12:3 syntax error\n";
+        announce(fx.b, "203.0.113.2", 20);
+        wait_configured(&fx, 2);
+        const struct bird_stats *st = backend_bird_stats(fx.b);
+        ck_assert_uint_eq(st->configure_failed, 1);
+        ck_assert_uint_eq(st->restores, 1);
+        ck_assert_ptr_nonnull(strstr(st->last_error, "syntax error"));
+        char *now = slurp(fx.r4);
+        ck_assert_str_eq(now, good);
+        free(now);
+
+        /* BIRD accepts again: the retry (with backoff) applies the change. */
+        configure_reply = "0003 Reconfigured\n";
+        wait_configured(&fx, 3);
+        now = slurp(fx.r4);
+        ck_assert_ptr_nonnull(strstr(now, "203.0.113.2/32"));
+        ck_assert(st->in_sync);
+        free(now);
+        free(good);
+        teardown(&fx);
+}
+END_TEST
+
+static int late_updates(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct backend *b = userdata;
+        for (int i = 0; i < 50; i++) {
+                char addr[32];
+                snprintf(addr, sizeof(addr), "198.51.100.%d", i);
+                announce(b, addr, -1);
+        }
+        backend_bird_ops.commit(b);
+        return 0;
+}
+
+START_TEST(one_configure_in_flight)
+{
+        struct fixture fx;
+        setup(&fx, true);
+        fx.cfg.bird.coalesce_usec = 10 * 1000;
+        create(&fx);
+        run_for(fx.e, 100 * 1000);
+        configure_delay = 600 * 1000; /* BIRD is slow to answer */
+        announce(fx.b, "203.0.113.1", -1);
+        /* More changes arrive while the first configure is in flight. */
+        uint64_t now;
+        sd_event_now(fx.e, CLOCK_MONOTONIC, &now);
+        sd_event_source *t = NULL;
+        ck_assert_int_ge(
+            sd_event_add_time(fx.e, &t, CLOCK_MONOTONIC, now + 200 * 1000, 0, late_updates, fx.b),
+            0);
+        wait_configured(&fx, 2);
+        run_for(fx.e, 800 * 1000);
+        ck_assert_uint_eq(fx.fb.max_outstanding, 1);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure"), 2);
+        char *text = slurp(fx.r4);
+        ck_assert_uint_eq(count_lines(text, "route "), 51);
+        free(text);
+        sd_event_source_unref(t);
+        teardown(&fx);
+}
+END_TEST
+
+START_TEST(bird_away_files_current_then_applied)
+{
+        struct fixture fx;
+        setup(&fx, false);
+        create(&fx);
+        announce(fx.b, "2001:db8::53", 5);
+        run_for(fx.e, 400 * 1000);
+        const struct bird_stats *st = backend_bird_stats(fx.b);
+        ck_assert(!st->reachable);
+        ck_assert_uint_ge(st->unreachable, 1);
+        char *t = slurp(fx.r6);
+        ck_assert_ptr_nonnull(strstr(t, "route 2001:db8::53/128 blackhole { bgp_med = 5; };"));
+        free(t);
+        /* BIRD comes up: the retry applies without any new update. */
+        ck_assert_int_eq(fake_bird_start(&fx.fb, fx.e, fx.sock, script), 0);
+        wait_configured(&fx, 1);
+        ck_assert(st->reachable);
+        ck_assert(st->in_sync);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure"), 1);
+        teardown(&fx);
+}
+END_TEST
+
+START_TEST(queued_answer_is_rechecked)
+{
+        struct fixture fx;
+        setup(&fx, true);
+        create(&fx);
+        configure_reply = "0005 Reconfiguration already in progress, queueing new config\n";
+        announce(fx.b, "203.0.113.1", -1);
+        wait_configured(&fx, 1);
+        ck_assert(!backend_bird_stats(fx.b)->in_sync);
+        configure_reply = "0003 Reconfigured\n";
+        wait_configured(&fx, 2);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure"), 2);
+        ck_assert(backend_bird_stats(fx.b)->in_sync);
+        teardown(&fx);
+}
+END_TEST
+
+static void on_done(void *userdata)
+{
+        *(bool *)userdata = true;
+}
+
+START_TEST(stop_withdraw_empties_and_configures)
+{
+        struct fixture fx;
+        setup(&fx, true);
+        create(&fx);
+        announce(fx.b, "203.0.113.1", -1);
+        announce(fx.b, "2001:db8::1", -1);
+        wait_configured(&fx, 1);
+        bool done = false;
+        backend_bird_ops.stop(fx.b, true, on_done, &done);
+        ck_assert(run_until(fx.e, &done, DEADLINE));
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure"), 2);
+        char *t4 = slurp(fx.r4), *t6 = slurp(fx.r6);
+        ck_assert_uint_eq(count_lines(t4, "route "), 0);
+        ck_assert_uint_eq(count_lines(t6, "route "), 0);
+        free(t4);
+        free(t6);
+        teardown(&fx);
+}
+END_TEST
+
+START_TEST(stop_keep_leaves_files_and_adopts_at_start)
+{
+        struct fixture fx;
+        setup(&fx, true);
+        create(&fx);
+        announce(fx.b, "203.0.113.99", 7); /* configured in fx.svc */
+        announce(fx.b, "203.0.113.1", -1); /* not configured */
+        wait_configured(&fx, 1);
+        bool done = false;
+        backend_bird_ops.stop(fx.b, false, on_done, &done);
+        ck_assert(run_until(fx.e, &done, DEADLINE));
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure"), 1);
+        backend_bird_ops.free(fx.b);
+        char *t = slurp(fx.r4);
+        ck_assert_uint_eq(count_lines(t, "route "), 2);
+        free(t);
+
+        /* A new start keeps the configured route until the engine decides
+         * it, and drops the unconfigured one with the next write. */
+        create(&fx);
+        announce(fx.b, "203.0.113.7", -1);
+        wait_configured(&fx, 1);
+        t = slurp(fx.r4);
+        ck_assert_ptr_nonnull(strstr(t, "route 203.0.113.99/32 blackhole { bgp_med = 7; };"));
+        ck_assert_ptr_nonnull(strstr(t, "route 203.0.113.7/32 blackhole;"));
+        ck_assert_ptr_null(strstr(t, "203.0.113.1/32"));
+        free(t);
+        teardown(&fx);
+}
+END_TEST
+
+/* The same path against a real BIRD (no BGP, just its control socket):
+ * the snippet's static protocol picks up our routes; a configuration BIRD
+ * refuses (here bird.conf itself is broken) gets the last good file back. */
+START_TEST(real_bird)
+{
+        if (access("/usr/sbin/bird", X_OK) != 0 || access("/usr/sbin/birdc", X_OK) != 0)
+                return;
+        const char *src = getenv("AHD_SOURCE_DIR");
+        ck_assert_ptr_nonnull(src);
+        struct fixture fx;
+        setup(&fx, false);
+        char cmd[2048], conf[160], snip[160], pid[160], out[160];
+        snprintf(conf, sizeof(conf), "%s/bird.conf", fx.dir);
+        snprintf(snip, sizeof(snip), "%s/snippet.conf", fx.dir);
+        snprintf(pid, sizeof(pid), "%s/bird.pid", fx.dir);
+        snprintf(out, sizeof(out), "%s/routes.out", fx.dir);
+        snprintf(
+            cmd, sizeof(cmd),
+            "sed 's#/var/lib/anycast-healthd/bird#%s#' %s/bird-snippets/anycast-healthd.conf >%s",
+            fx.dir, src, snip);
+        ck_assert_int_eq(system(cmd), 0);
+        FILE *f = fopen(conf, "w");
+        fprintf(f, "router id 192.0.2.2;\nprotocol device {}\ninclude \"%s\";\n", snip);
+        fclose(f);
+        /* The backend writes the missing include files before BIRD starts. */
+        create(&fx);
+        snprintf(cmd, sizeof(cmd), "/usr/sbin/bird -c %s -s %s -P %s", conf, fx.sock, pid);
+        ck_assert_int_eq(system(cmd), 0);
+        announce(fx.b, "203.0.113.53", 100);
+        announce(fx.b, "2001:db8::53", -1);
+        for (int i = 0; i < 500 && !(configured_n(&fx, 1) && backend_bird_stats(fx.b)->in_sync);
+             i++)
+                run_for(fx.e, 20 * 1000);
+        const struct bird_stats *st = backend_bird_stats(fx.b);
+        ck_assert_msg(st->in_sync, "last error: %s", st->last_error);
+        snprintf(cmd, sizeof(cmd), "/usr/sbin/birdc -s %s show route all >%s", fx.sock, out);
+        ck_assert_int_eq(system(cmd), 0);
+        char *t = slurp(out);
+        ck_assert_msg(strstr(t, "203.0.113.53/32") && strstr(t, "2001:db8::53/128"), "%s", t);
+        ck_assert_msg(strstr(t, "BGP.med: 100"), "%s", t);
+        free(t);
+
+        /* Break bird.conf: BIRD refuses the next configure with 8002. */
+        char *good = slurp(fx.r4);
+        f = fopen(conf, "a");
+        fputs("protocol nonsense {\n", f);
+        fclose(f);
+        uint64_t failed0 = st->configure_failed;
+        announce(fx.b, "203.0.113.54", -1);
+        for (int i = 0; i < 500 && st->configure_failed == failed0; i++)
+                run_for(fx.e, 20 * 1000);
+        ck_assert_uint_eq(st->configure_failed, failed0 + 1);
+        ck_assert_msg(strstr(st->last_error, "8002"), "%s", st->last_error);
+        char *now = slurp(fx.r4);
+        ck_assert_str_eq(now, good);
+        free(now);
+        free(good);
+        backend_bird_ops.free(fx.b);
+        fx.b = NULL;
+        snprintf(cmd, sizeof(cmd), "kill $(cat %s); rm -f %s %s %s %s", pid, pid, conf, snip, out);
+        ck_assert_int_eq(system(cmd), 0);
+        teardown(&fx);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+        Suite *s = suite_create("bird_backend");
+        TCase *tc = tcase_create("core");
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, missing_files_written_empty_at_start);
+        tcase_add_test(tc, burst_is_one_write_one_configure);
+        tcase_add_test(tc, refused_configure_restores_last_good);
+        tcase_add_test(tc, one_configure_in_flight);
+        tcase_add_test(tc, bird_away_files_current_then_applied);
+        tcase_add_test(tc, queued_answer_is_rechecked);
+        tcase_add_test(tc, stop_withdraw_empties_and_configures);
+        tcase_add_test(tc, stop_keep_leaves_files_and_adopts_at_start);
+        tcase_add_test(tc, real_bird);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        SRunner *sr = srunner_create(suite());
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

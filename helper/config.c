@@ -15,7 +15,8 @@ static const char *const daemon_keys[] = {
     "asn", "exabgp",  "bird",         NULL,
 };
 static const char *const exabgp_keys[] = {"ack", "on_exit", NULL};
-static const char *const bird_keys[] = {"socket", "include_v4", "include_v6", "on_exit", NULL};
+static const char *const bird_keys[] = {"socket",  "include_v4", "include_v6",
+                                         "on_exit", "coalesce",   NULL};
 
 const char *backend_kind_name(enum backend_kind k)
 {
@@ -90,6 +91,16 @@ static void parse_bird(struct cfile *f, struct config *c)
         cfg_path(f, o, "bird", "include_v4", &c->bird.include_v4);
         cfg_path(f, o, "bird", "include_v6", &c->bird.include_v6);
         cfg_on_action(f, o, "bird", "on_exit", &c->bird.on_exit);
+        const char *text;
+        uint64_t usec;
+        if (cfg_duration(f, o, "bird", "coalesce", &usec, &text) > 0) {
+                /* A window over a few seconds would hold a withdraw back for
+                 * longer than any check interval: surely a typo. */
+                if (usec > 5000000)
+                        cfg_err(f, "bird.coalesce", "\"coalesce\" (%s) must be at most 5s", text);
+                else
+                        c->bird.coalesce_usec = usec;
+        }
 }
 
 static void parse_daemon(struct cfile *f, struct config *c, struct daemon_faults *faults)

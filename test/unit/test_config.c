@@ -54,6 +54,7 @@ static const struct bad_case {
 } bad_cases[] = {
     {"daemon-unknown-key", "", 3, 3, "unknown key \"servces_dir\" in daemon file"},
     {"bird-unknown-key", "", 5, 5, "unknown key \"sockte\" in \"bird\""},
+    {"bird-coalesce-too-long", "", 4, 5, "\"coalesce\" (10s) must be at most 5s"},
     {"service-unknown-key", "dns.json", 3, 3, "unknown key \"disabled_file\" in service"},
     {"check-unknown-key", "dns.json", 4, 24, "unknown key \"intervall\" in check"},
     {"announce-unknown-key", "dns.json", 4, 37, "unknown key \"local_pref\" in \"announce\""},

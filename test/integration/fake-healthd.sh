@@ -9,6 +9,7 @@
 # HOST:PORT given with --tcp accepts a connection.
 #
 # Usage: fake-healthd.sh --name NAME [--withdraw-file F] [--tcp HOST:PORT]...
+#        (IPv6: --tcp [2001:db8::1]:53)
 #        [--as-path "65001 65001"] [--interval SECONDS] PREFIX...
 # Logs go to stderr, which ExaBGP passes through to its own; a change is
 # logged as "fake-healthd NAME T: up -> down: withdrew P... at T0" where T0
@@ -38,12 +39,13 @@ log() {
 }
 
 healthy() {
-	local hp
+	local hp host
 	[[ -n $withdraw_file && -e $withdraw_file ]] && return 1
 	for hp in "${tcp[@]}"; do
-		# HOST:PORT where HOST may be an IPv6 address: split at the last colon.
+		# HOST:PORT, an IPv6 HOST in brackets: split at the last colon.
+		host=${hp%:*} host=${host#[} host=${host%]}
 		# shellcheck disable=SC2016 # expanded by the inner bash
-		timeout 1 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "${hp%:*}" "${hp##*:}" \
+		timeout 1 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$host" "${hp##*:}" \
 			2>/dev/null || return 1
 	done
 	return 0

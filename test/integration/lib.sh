@@ -1,7 +1,4 @@
 # shellcheck shell=bash
-# Globals are for the scripts that source this; wait_for takes conditions in
-# single quotes on purpose (evaluated later).
-# shellcheck disable=SC2034,SC2016
 # test/integration/lib.sh: the network-namespace lab shared by the
 # integration tests and examples/lab/run. Source it, call lab_init, build the
 # topology, start speakers and services; lab_init installs a trap that kills
@@ -26,6 +23,10 @@
 # Names: namespaces are "$LAB_PREFIX-<role>" (LAB_PREFIX=ahd<pid>); interfaces
 # live only inside namespaces ("to-pop1", "to-up", ...), so parallel runs
 # cannot collide and no name reaches 16 characters.
+#
+# Globals are for the scripts that source this; wait_for takes conditions in
+# single quotes on purpose (evaluated later).
+# shellcheck disable=SC2034,SC2016
 
 LAB_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_ROOT=$(cd "$LAB_LIB_DIR/../.." && pwd)
@@ -75,6 +76,19 @@ lab_now_us() {
 # lab_ms US: microseconds as milliseconds with one decimal.
 lab_ms() {
 	printf '%d.%d' $(($1 / 1000)) $((($1 % 1000) / 100))
+}
+
+# lab_need_packages PKG...: install the Debian packages that are missing.
+lab_need_packages() {
+	local p missing=()
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=("$p")
+	done
+	((${#missing[@]})) || return 0
+	lab_log "installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
 # lab_init: per-run prefix and temp dir, and the cleanup trap. Needs root.

@@ -302,6 +302,28 @@ lab_stop_exabgp() {
 	lab_stop "$(lab_exabgp_pid "$1")"
 }
 
+# lab_daemon_config POP [PLUGIN_DIR]: anycast-healthd's config for POP in
+# $LAB_DIR/POP/etc from the templates in examples/lab/pop (daemon file and
+# services.d/dns.json: tcp checks on the anycast addresses, disable file
+# $LAB_DIR/POP/disabled/dns). PLUGIN_DIR defaults to $AHD_BUILD/checks or
+# build/checks. Sets LAB_DAEMON_CONF to the daemon file.
+lab_daemon_config() {
+	local pop=$1 plugin_dir=${2:-${AHD_BUILD:-$LAB_ROOT/build}/checks}
+	local dir="$LAB_DIR/$1" f out
+	mkdir -p "$dir/etc/services.d" "$dir/disabled"
+	# ExaBGP runs its process as user exabgp: it must read all of this.
+	chmod 0755 "$dir" "$dir/etc" "$dir/etc/services.d" "$dir/disabled"
+	for f in anycast-healthd.json services.d/dns.json; do
+		out="$dir/etc/$f"
+		sed -e "s|@POP@|$pop|g" -e "s|@ASN@|${LAB_POP_ASN[$pop]}|g" \
+			-e "s|@PLUGIN_DIR@|$plugin_dir|g" -e "s|@DIR@|$dir|g" \
+			-e "s|@ANYCAST4@|$LAB_ANYCAST4|g" -e "s|@ANYCAST6@|$LAB_ANYCAST6|g" \
+			-e "s|@PORT@|$LAB_SVC_PORT|g" "$LAB_ROOT/examples/lab/pop/$f.in" >"$out"
+		chmod 0644 "$out"
+	done
+	LAB_DAEMON_CONF="$dir/etc/anycast-healthd.json"
+}
+
 # lab_wait_sessions [TIMEOUT]: every BGP session at the upstream Established.
 lab_wait_sessions() {
 	wait_for '! lab_birdc show protocols | awk '\''$2 == "BGP" && $6 != "Established" { bad = 1 } END { exit !bad }'\''' \

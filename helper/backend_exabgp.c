@@ -419,9 +419,9 @@ static void on_ack(struct backend *b, bool ok)
                 r->failures++;
                 r->sync = EXABGP_SYNC_REJECTED;
                 if (r->failures == 1)
-                        log_err("exabgp: ExaBGP refused '%s' (service %s, pop %s); retrying "
-                                "with backoff",
-                                s->cmd, r->service ? r->service : "?", b->pop);
+                        log_err("exabgp: ExaBGP refused '%s' (service %s, pop %s)%s", s->cmd,
+                                r->service ? r->service : "?", b->pop,
+                                b->stopping ? "" : "; retrying with backoff");
                 else
                         log_debug("exabgp: ExaBGP refused '%s' again (%u times)", s->cmd,
                                   r->failures);

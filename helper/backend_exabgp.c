@@ -31,6 +31,8 @@
 #define MAX_PENDING_ACKS   65536
 #define READS_PER_DISPATCH 16
 #define GARBAGE_WARNINGS   5
+/* How long a stop waits for ExaBGP to answer the commands already written. */
+#define STOP_WAIT_USEC (2ULL * 1000 * 1000)
 
 struct route {
         struct backend *b;
@@ -88,6 +90,9 @@ struct backend {
         bool gone, stopping;
         void (*stop_done)(void *);
         void *stop_userdata;
+        uint64_t stop_wait_usec;
+        sd_event_source *stop_timer; /* bounds the wait for the last acks */
+        bool stop_wait_over;
         unsigned garbage;
         bool warned_acks, warned_unexpected_ack;
 };
@@ -308,15 +313,33 @@ static void mark_written(struct backend *b)
         }
 }
 
+/* A stop is complete once ExaBGP has everything and, with acks on, has
+ * answered it (bounded by stop_wait_usec). Waiting for the answers matters:
+ * ExaBGP sends acks to the process *name*, so an ack still owed when we exit
+ * reaches the instance ExaBGP respawns and would shift its FIFO by one. */
 static void maybe_stop_done(struct backend *b)
 {
         if (!b->stop_done)
                 return;
         if (!b->gone && b->ooff < b->olen)
                 return;
+        if (!b->gone && b->ack && b->sent_head < b->sent_n && !b->stop_wait_over)
+                return;
         void (*done)(void *) = b->stop_done;
         b->stop_done = NULL;
+        b->stop_timer = sd_event_source_disable_unref(b->stop_timer);
         done(b->stop_userdata);
+}
+
+static int on_stop_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct backend *b = userdata;
+        if (b->sent_head < b->sent_n)
+                log_warning("exabgp: stopping without ExaBGP's answer to %zu command(s)",
+                            b->sent_n - b->sent_head);
+        b->stop_wait_over = true;
+        maybe_stop_done(b);
+        return 0;
 }
 
 static void flush(struct backend *b)
@@ -428,6 +451,7 @@ static void on_ack(struct backend *b, bool ok)
                 schedule_retry(b, r);
         }
         sent_pop(b);
+        maybe_stop_done(b);
 }
 
 static void on_state(struct backend *b, const struct exabgp_msg *m)
@@ -561,6 +585,7 @@ static void exabgp_free(struct backend *b)
                 return;
         sd_event_source_disable_unref(b->in_src);
         sd_event_source_disable_unref(b->out_src);
+        sd_event_source_disable_unref(b->stop_timer);
         while (b->sent_head < b->sent_n)
                 free(b->sent[b->sent_head++].cmd);
         free(b->sent);
@@ -596,6 +621,7 @@ int backend_exabgp_create_fds(sd_event *e, const struct config *cfg,
         b->out_fd = out_fd;
         b->backoff_initial = BACKOFF_INITIAL_USEC;
         b->backoff_max = BACKOFF_MAX_USEC;
+        b->stop_wait_usec = STOP_WAIT_USEC;
         exabgp_lines_init(&b->lines);
         if (!b->pop) {
                 r = -ENOMEM;
@@ -640,6 +666,11 @@ void backend_exabgp_set_backoff(struct backend *b, uint64_t initial_usec, uint64
         for (size_t i = 0; i < b->n_routes; i++)
                 if (b->routes[i]->failures == 0)
                         b->routes[i]->backoff_usec = initial_usec;
+}
+
+void backend_exabgp_set_stop_wait(struct backend *b, uint64_t usec)
+{
+        b->stop_wait_usec = usec;
 }
 
 static void log_change(struct backend *b, const struct route *r, const char *service,
@@ -727,6 +758,12 @@ static void exabgp_stop(struct backend *b, bool withdraw, void (*done)(void *), 
                 r->failures = 0;
                 log_change(b, r, r->service, "daemon stopping");
                 enqueue(b, r);
+        }
+        if (done && b->ack && !b->gone && !b->stop_timer) {
+                int ret = sd_event_add_time_relative(b->e, &b->stop_timer, CLOCK_MONOTONIC,
+                                                     b->stop_wait_usec, 0, on_stop_timer, b);
+                if (ret < 0)
+                        b->stop_wait_over = true; /* cannot bound the wait: do not wait */
         }
         flush(b);
 }

@@ -17,6 +17,10 @@ int backend_exabgp_create_fds(sd_event *e, const struct config *cfg,
  * to max_usec (defaults 1 s and 30 s). */
 void backend_exabgp_set_backoff(struct backend *b, uint64_t initial_usec, uint64_t max_usec);
 
+/* How long stop() waits for ExaBGP's acks of commands already written
+ * before calling done anyway (default 2 s; only with acks on). */
+void backend_exabgp_set_stop_wait(struct backend *b, uint64_t usec);
+
 enum exabgp_route_sync {
         EXABGP_SYNC_QUEUED,    /* not yet written to ExaBGP */
         EXABGP_SYNC_WRITTEN,   /* written; no ack yet (or acks are off) */

@@ -44,6 +44,11 @@ static void on_done(void *userdata)
         f->done_calls++;
 }
 
+static bool done_called(void *arg)
+{
+        return F.done_calls > 0;
+}
+
 static void setup_with(bool ack)
 {
         signal(SIGPIPE, SIG_IGN);
@@ -359,7 +364,13 @@ START_TEST(stop_withdraws_exactly_the_announced)
         ck_assert(strcmp(l5, a) == 0 || strcmp(l5, b) == 0);
         ck_assert_str_ne(line(6), l5);
         ck_assert(strcmp(line(6), a) == 0 || strcmp(line(6), b) == 0);
-        ck_assert_int_eq(F.done_calls, 1);
+        /* done once ExaBGP answered everything written */
+        ck_assert_int_eq(F.done_calls, 0);
+        tell("done\ndone\ndone\ndone\ndone\ndone\n");
+        run_for(100 * 1000);
+        ck_assert_int_eq(F.done_calls, 0);
+        tell("done\n");
+        ck_assert(run_until(done_called, NULL));
         /* stopping: later updates and retries are not sent */
         announce("198.51.100.0", 24);
         backend_exabgp_ops.commit(F.b);
@@ -374,12 +385,30 @@ START_TEST(stop_without_withdraw_just_flushes)
 {
         announce("203.0.113.53", 32);
         backend_exabgp_ops.stop(F.b, false, on_done, &F);
-        ck_assert_int_eq(F.done_calls, 1); /* the pipe took it at once */
         wait_lines(1);
         run_for(100 * 1000);
         ck_assert_uint_eq(n_lines(), 1);
+        ck_assert_int_eq(F.done_calls, 0); /* the ack is still owed */
+        tell("done\n");
+        ck_assert(run_until(done_called, NULL));
+        ck_assert_int_eq(status("203.0.113.53", 32).sync, EXABGP_SYNC_CONFIRMED);
         ck_assert_str_eq(line(0), "announce route 203.0.113.53/32 next-hop self med 100 "
                                   "community [ 65001:53 ]");
+}
+END_TEST
+
+START_TEST(stop_waits_for_acks_only_so_long)
+{
+        backend_exabgp_set_stop_wait(F.b, 100 * 1000);
+        announce("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(1);
+        backend_exabgp_ops.stop(F.b, true, on_done, &F);
+        wait_lines(2);
+        ck_assert_str_eq(line(1), "withdraw route 203.0.113.53/32");
+        ck_assert(run_until(done_called, NULL));
+        run_for(200 * 1000);
+        ck_assert_int_eq(F.done_calls, 1);
 }
 END_TEST
 
@@ -554,6 +583,7 @@ int main(void)
         tcase_add_test(tc, superseded_failure_is_not_retried);
         tcase_add_test(tc, stop_withdraws_exactly_the_announced);
         tcase_add_test(tc, stop_without_withdraw_just_flushes);
+        tcase_add_test(tc, stop_waits_for_acks_only_so_long);
         tcase_add_test(tc, eof_on_stdin_is_speaker_gone);
         tcase_add_test(tc, shutdown_notification_is_speaker_gone);
         tcase_add_test(tc, closed_stdout_is_speaker_gone);

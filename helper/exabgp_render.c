@@ -1,0 +1,128 @@
+/* exabgp_render.c: turns a desired route into an ExaBGP 4.2 API command.
+ *
+ * AS path: ExaBGP adds our AS itself only when a route has no as-path at
+ * all (Attributes.pack(): the default AS_PATH is [local_as] on eBGP, empty
+ * on iBGP). An as-path given in the command is sent exactly as given. So
+ * without prepending we send no as-path and the upstream sees our AS once;
+ * with prepend N we send our asn N+1 times, and the upstream again sees it
+ * N+1 times in total. cfg->asn must therefore be the local-as of ExaBGP's
+ * sessions.
+ *
+ * The next-hop is always written ("self" by default): ExaBGP drops an IPv4
+ * announce without one, yet still answers "done". */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "exabgp_render.h"
+
+/* The tokens we pass through come from validated config, but a space, a
+ * bracket or a newline in one would change or inject commands: refuse
+ * anything but the characters numbers, addresses and names are made of. */
+static bool token_ok(const char *s)
+{
+        if (!s || !*s)
+                return false;
+        for (; *s; s++) {
+                char c = *s;
+                bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                          (c >= 'A' && c <= 'Z') || c == ':' || c == '.' || c == '-' || c == '_';
+                if (!ok)
+                        return false;
+        }
+        return true;
+}
+
+static int format_prefix(const struct prefix *p, char *buf, size_t size)
+{
+        char addr[INET6_ADDRSTRLEN];
+        unsigned max = p->family == AF_INET ? 32 : 128;
+
+        if ((p->family != AF_INET && p->family != AF_INET6) || p->len > max)
+                return -EINVAL;
+        if (!inet_ntop(p->family, p->addr, addr, sizeof(addr)))
+                return -EINVAL;
+        snprintf(buf, size, "%s/%u", addr, (unsigned)p->len);
+        return 0;
+}
+
+static void put_list(FILE *f, const char *keyword, char **items, size_t n)
+{
+        if (n == 0)
+                return;
+        fprintf(f, " %s [", keyword);
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, " %s", items[i]);
+        fputs(" ]", f);
+}
+
+static int check_attrs(const struct attrs *a, uint32_t asn)
+{
+        if (a->next_hop && !token_ok(a->next_hop))
+                return -EINVAL;
+        for (size_t i = 0; i < a->n_communities; i++)
+                if (!token_ok(a->communities[i]))
+                        return -EINVAL;
+        for (size_t i = 0; i < a->n_large_communities; i++)
+                if (!token_ok(a->large_communities[i]))
+                        return -EINVAL;
+        if (a->prepend > 0 && asn == 0)
+                return -EINVAL;
+        return 0;
+}
+
+int exabgp_render(const struct route_update *u, uint32_t asn, char **out)
+{
+        char pfx[64];
+        int r;
+
+        *out = NULL;
+        if (!u->prefix)
+                return -EINVAL;
+        r = format_prefix(u->prefix, pfx, sizeof(pfx));
+        if (r < 0)
+                return r;
+
+        if (u->action == ROUTE_WITHDRAW) {
+                if (asprintf(out, "withdraw route %s", pfx) < 0) {
+                        *out = NULL;
+                        return -ENOMEM;
+                }
+                return 0;
+        }
+        if (u->action != ROUTE_ANNOUNCE || !u->attrs)
+                return -EINVAL;
+
+        const struct attrs *a = u->attrs;
+        r = check_attrs(a, asn);
+        if (r < 0)
+                return r;
+
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "announce route %s next-hop %s", pfx, a->next_hop ? a->next_hop : "self");
+        if (a->med >= 0)
+                fprintf(f, " med %lld", (long long)a->med);
+        if (a->prepend > 0) {
+                fputs(" as-path [", f);
+                for (unsigned i = 0; i <= a->prepend; i++)
+                        fprintf(f, " %lu", (unsigned long)asn);
+                fputs(" ]", f);
+        }
+        put_list(f, "community", a->communities, a->n_communities);
+        put_list(f, "large-community", a->large_communities, a->n_large_communities);
+        bool failed = ferror(f);
+        if (fclose(f) != 0 || failed) {
+                free(buf);
+                return -ENOMEM;
+        }
+        *out = buf;
+        return 0;
+}

@@ -1,0 +1,603 @@
+/* test_exabgp_backend.c: the ExaBGP backend on a real sd-event loop, with
+ * pipes standing in for ExaBGP's end of our stdin and stdout. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "backend_exabgp.h"
+
+#define DEADLINE_USEC (20ULL * 1000 * 1000)
+
+struct fixture {
+        sd_event *e;
+        struct backend *b;
+        struct config cfg;
+        int to_us[2];   /* we write [1]: "ExaBGP's" events and acks */
+        int from_us[2]; /* we read [0]: the commands */
+        char *out;      /* everything read from the backend so far */
+        size_t out_len;
+        int gone;
+        char why[128];
+        int done_calls;
+};
+
+static struct fixture F;
+
+static void on_gone(void *userdata, const char *why)
+{
+        struct fixture *f = userdata;
+        f->gone++;
+        snprintf(f->why, sizeof(f->why), "%s", why);
+}
+
+static void on_done(void *userdata)
+{
+        struct fixture *f = userdata;
+        f->done_calls++;
+}
+
+static bool done_called(void *arg)
+{
+        return F.done_calls > 0;
+}
+
+static void setup_with(bool ack)
+{
+        signal(SIGPIPE, SIG_IGN);
+        memset(&F, 0, sizeof(F));
+        F.cfg.pop = "tst1";
+        F.cfg.asn = 65001;
+        F.cfg.exabgp.ack = ack;
+        ck_assert_int_eq(pipe2(F.to_us, O_CLOEXEC), 0);
+        ck_assert_int_eq(pipe2(F.from_us, O_CLOEXEC), 0);
+        ck_assert_int_eq(fcntl(F.from_us[0], F_SETFL, O_NONBLOCK), 0);
+        ck_assert_int_eq(sd_event_new(&F.e), 0);
+        struct backend_hooks hooks = {.speaker_gone = on_gone, .userdata = &F};
+        ck_assert_int_eq(
+            backend_exabgp_create_fds(F.e, &F.cfg, &hooks, F.to_us[0], F.from_us[1], &F.b), 0);
+        backend_exabgp_set_backoff(F.b, 20 * 1000, 200 * 1000);
+}
+
+static void setup(void)
+{
+        setup_with(true);
+}
+
+static void setup_noack(void)
+{
+        setup_with(false);
+}
+
+static void teardown(void)
+{
+        backend_exabgp_ops.free(F.b);
+        sd_event_unref(F.e);
+        for (int i = 0; i < 2; i++) {
+                if (F.to_us[i] >= 0)
+                        close(F.to_us[i]);
+                if (F.from_us[i] >= 0)
+                        close(F.from_us[i]);
+        }
+        free(F.out);
+}
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void drain(void)
+{
+        char buf[65536];
+        for (;;) {
+                ssize_t n = read(F.from_us[0], buf, sizeof(buf));
+                if (n <= 0)
+                        return;
+                F.out = realloc(F.out, F.out_len + (size_t)n + 1);
+                memcpy(F.out + F.out_len, buf, (size_t)n);
+                F.out_len += (size_t)n;
+                F.out[F.out_len] = '\0';
+        }
+}
+
+static size_t n_lines(void)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < F.out_len; i++)
+                n += F.out[i] == '\n';
+        return n;
+}
+
+/* The i-th line written by the backend (static buffer). */
+static const char *line(size_t i)
+{
+        static char buf[512];
+        const char *p = F.out ? F.out : "";
+        for (; i > 0 && p; i--) {
+                p = strchr(p, '\n');
+                if (p)
+                        p++;
+        }
+        ck_assert_ptr_nonnull(p);
+        const char *end = strchr(p, '\n');
+        ck_assert_ptr_nonnull(end);
+        snprintf(buf, sizeof(buf), "%.*s", (int)(end - p), p);
+        return buf;
+}
+
+/* Turns the loop (reading our output as it goes) until pred holds. */
+static bool run_until(bool (*pred)(void *), void *arg)
+{
+        uint64_t deadline = now_usec() + DEADLINE_USEC;
+        while (!pred(arg)) {
+                if (now_usec() > deadline)
+                        return false;
+                ck_assert_int_ge(sd_event_run(F.e, 10 * 1000), 0);
+                drain();
+        }
+        return true;
+}
+
+/* Turns the loop for about usec, for "nothing more happens" checks. */
+static void run_for(uint64_t usec)
+{
+        uint64_t end = now_usec() + usec;
+        while (now_usec() < end) {
+                ck_assert_int_ge(sd_event_run(F.e, 10 * 1000), 0);
+                drain();
+        }
+}
+
+static bool have_lines(void *arg)
+{
+        return n_lines() >= *(size_t *)arg;
+}
+
+static void wait_lines(size_t n)
+{
+        ck_assert_msg(run_until(have_lines, &n), "expected %zu lines, got %zu: %s", n, n_lines(),
+                      F.out ? F.out : "");
+}
+
+static void tell(const char *s)
+{
+        size_t len = strlen(s);
+        ck_assert_int_eq(write(F.to_us[1], s, len), (ssize_t)len);
+}
+
+static struct prefix pfx(const char *addr, unsigned len)
+{
+        struct prefix p = {0};
+        p.family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+        p.len = (uint8_t)len;
+        ck_assert_int_eq(inet_pton(p.family, addr, p.addr), 1);
+        return p;
+}
+
+static char *comms[] = {"65001:53"};
+static struct attrs ATTRS = {
+    .next_hop = "self", .med = 100, .communities = comms, .n_communities = 1};
+
+static void announce(const char *addr, unsigned len)
+{
+        struct prefix p = pfx(addr, len);
+        struct route_update u = {.prefix = &p,
+                                 .action = ROUTE_ANNOUNCE,
+                                 .attrs = &ATTRS,
+                                 .service = "dns",
+                                 .reason = "checks up"};
+        backend_exabgp_ops.update(F.b, &u);
+}
+
+static void withdraw(const char *addr, unsigned len)
+{
+        struct prefix p = pfx(addr, len);
+        struct route_update u = {
+            .prefix = &p, .action = ROUTE_WITHDRAW, .service = "dns", .reason = "checks down"};
+        backend_exabgp_ops.update(F.b, &u);
+}
+
+static struct exabgp_route_status status(const char *addr, unsigned len)
+{
+        struct prefix p = pfx(addr, len);
+        struct exabgp_route_status st;
+        ck_assert_int_eq(backend_exabgp_route_status(F.b, &p, &st), 0);
+        return st;
+}
+
+static bool sync_is(void *arg)
+{
+        const struct exabgp_route_status want = *(struct exabgp_route_status *)arg;
+        struct exabgp_route_status st = status("203.0.113.53", 32);
+        return st.sync == want.sync;
+}
+
+static void wait_sync_a(enum exabgp_route_sync s)
+{
+        struct exabgp_route_status want = {.sync = s};
+        ck_assert_msg(run_until(sync_is, &want), "203.0.113.53/32 never became %s",
+                      exabgp_route_sync_name(s));
+}
+
+START_TEST(updates_in_order_and_acks_confirm)
+{
+        announce("203.0.113.53", 32);
+        announce("2001:db8:53::", 48);
+        withdraw("198.51.100.0", 24);
+        withdraw("203.0.113.53", 32);
+        /* the same state again is not a change */
+        withdraw("203.0.113.53", 32);
+        announce("2001:db8:53::", 48);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(4);
+        run_for(50 * 1000);
+        ck_assert_uint_eq(n_lines(), 4);
+        ck_assert_str_eq(line(0), "announce route 203.0.113.53/32 next-hop self med 100 "
+                                  "community [ 65001:53 ]");
+        ck_assert_str_eq(line(1), "announce route 2001:db8:53::/48 next-hop self med 100 "
+                                  "community [ 65001:53 ]");
+        ck_assert_str_eq(line(2), "withdraw route 198.51.100.0/24");
+        ck_assert_str_eq(line(3), "withdraw route 203.0.113.53/32");
+
+        struct exabgp_route_status st = status("2001:db8:53::", 48);
+        ck_assert_int_eq(st.desired, ROUTE_ANNOUNCE);
+        ck_assert_int_eq(st.sync, EXABGP_SYNC_WRITTEN);
+        struct prefix never = pfx("203.0.113.1", 32);
+        ck_assert_int_eq(backend_exabgp_route_status(F.b, &never, &st), -ENOENT);
+
+        /* acks are matched in order: the first ack is the superseded
+         * announce of .53, the last its withdraw */
+        tell("done\ndone\n");
+        run_for(50 * 1000);
+        ck_assert_int_eq(status("2001:db8:53::", 48).sync, EXABGP_SYNC_CONFIRMED);
+        ck_assert_int_eq(status("198.51.100.0", 24).sync, EXABGP_SYNC_WRITTEN);
+        ck_assert_int_eq(status("203.0.113.53", 32).sync, EXABGP_SYNC_WRITTEN);
+        tell("done\n");
+        run_for(50 * 1000);
+        ck_assert_int_eq(status("198.51.100.0", 24).sync, EXABGP_SYNC_CONFIRMED);
+        ck_assert_int_eq(status("203.0.113.53", 32).sync, EXABGP_SYNC_WRITTEN);
+        tell("done\n");
+        wait_sync_a(EXABGP_SYNC_CONFIRMED);
+        ck_assert_int_eq(status("203.0.113.53", 32).desired, ROUTE_WITHDRAW);
+
+        /* a new attribute set is a change and is sent */
+        struct attrs other = ATTRS;
+        other.med = 200;
+        struct prefix p = pfx("2001:db8:53::", 48);
+        struct route_update u = {.prefix = &p,
+                                 .action = ROUTE_ANNOUNCE,
+                                 .attrs = &other,
+                                 .service = "dns",
+                                 .reason = "degraded"};
+        backend_exabgp_ops.update(F.b, &u);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(5);
+        ck_assert_str_eq(line(4), "announce route 2001:db8:53::/48 next-hop self med 200 "
+                                  "community [ 65001:53 ]");
+        ck_assert_int_eq(F.gone, 0);
+}
+END_TEST
+
+START_TEST(error_is_retried_with_backoff)
+{
+        announce("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(1);
+        tell("error\n");
+        wait_sync_a(EXABGP_SYNC_REJECTED);
+        ck_assert_uint_eq(status("203.0.113.53", 32).failures, 1);
+        wait_lines(2);
+        ck_assert_str_eq(line(1), line(0));
+        tell("error\n");
+        wait_lines(3);
+        ck_assert_uint_eq(status("203.0.113.53", 32).failures, 2);
+        ck_assert_str_eq(line(2), "announce route 203.0.113.53/32 next-hop self med 100 "
+                                  "community [ 65001:53 ]");
+        tell("done\n");
+        wait_sync_a(EXABGP_SYNC_CONFIRMED);
+        ck_assert_uint_eq(status("203.0.113.53", 32).failures, 0);
+        /* confirmed: no more retries */
+        run_for(500 * 1000);
+        ck_assert_uint_eq(n_lines(), 3);
+}
+END_TEST
+
+START_TEST(superseded_failure_is_not_retried)
+{
+        /* the error arrives after the newer state was sent */
+        announce("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        withdraw("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(2);
+        tell("error\ndone\n");
+        wait_sync_a(EXABGP_SYNC_CONFIRMED);
+        run_for(500 * 1000); /* 25 initial backoffs */
+        ck_assert_uint_eq(n_lines(), 2);
+        ck_assert_str_eq(line(1), "withdraw route 203.0.113.53/32");
+
+        /* the newer state comes while a retry is pending */
+        backend_exabgp_set_backoff(F.b, 300 * 1000, 300 * 1000);
+        announce("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(3);
+        tell("error\n");
+        wait_sync_a(EXABGP_SYNC_REJECTED);
+        withdraw("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(4);
+        tell("done\n");
+        run_for(1000 * 1000);
+        ck_assert_uint_eq(n_lines(), 4);
+        ck_assert_str_eq(line(3), "withdraw route 203.0.113.53/32");
+        ck_assert_int_eq(status("203.0.113.53", 32).sync, EXABGP_SYNC_CONFIRMED);
+}
+END_TEST
+
+START_TEST(stop_withdraws_exactly_the_announced)
+{
+        announce("203.0.113.53", 32);
+        announce("2001:db8:53::53", 128);
+        withdraw("198.51.100.0", 24);
+        announce("203.0.113.0", 24);
+        withdraw("203.0.113.0", 24);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(5);
+        backend_exabgp_ops.stop(F.b, true, on_done, &F);
+        wait_lines(7);
+        run_for(100 * 1000);
+        ck_assert_uint_eq(n_lines(), 7);
+        /* each once, in any order */
+        const char *a = "withdraw route 203.0.113.53/32", *b = "withdraw route 2001:db8:53::53/128";
+        char l5[512];
+        snprintf(l5, sizeof(l5), "%s", line(5));
+        ck_assert(strcmp(l5, a) == 0 || strcmp(l5, b) == 0);
+        ck_assert_str_ne(line(6), l5);
+        ck_assert(strcmp(line(6), a) == 0 || strcmp(line(6), b) == 0);
+        /* done once ExaBGP answered everything written */
+        ck_assert_int_eq(F.done_calls, 0);
+        tell("done\ndone\ndone\ndone\ndone\ndone\n");
+        run_for(100 * 1000);
+        ck_assert_int_eq(F.done_calls, 0);
+        tell("done\n");
+        ck_assert(run_until(done_called, NULL));
+        /* stopping: later updates and retries are not sent */
+        announce("198.51.100.0", 24);
+        backend_exabgp_ops.commit(F.b);
+        tell("error\nerror\nerror\nerror\nerror\nerror\nerror\n");
+        run_for(300 * 1000);
+        ck_assert_uint_eq(n_lines(), 7);
+        ck_assert_int_eq(F.done_calls, 1);
+}
+END_TEST
+
+START_TEST(stop_without_withdraw_just_flushes)
+{
+        announce("203.0.113.53", 32);
+        backend_exabgp_ops.stop(F.b, false, on_done, &F);
+        wait_lines(1);
+        run_for(100 * 1000);
+        ck_assert_uint_eq(n_lines(), 1);
+        ck_assert_int_eq(F.done_calls, 0); /* the ack is still owed */
+        tell("done\n");
+        ck_assert(run_until(done_called, NULL));
+        ck_assert_int_eq(status("203.0.113.53", 32).sync, EXABGP_SYNC_CONFIRMED);
+        ck_assert_str_eq(line(0), "announce route 203.0.113.53/32 next-hop self med 100 "
+                                  "community [ 65001:53 ]");
+}
+END_TEST
+
+START_TEST(stop_waits_for_acks_only_so_long)
+{
+        backend_exabgp_set_stop_wait(F.b, 100 * 1000);
+        announce("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(1);
+        backend_exabgp_ops.stop(F.b, true, on_done, &F);
+        wait_lines(2);
+        ck_assert_str_eq(line(1), "withdraw route 203.0.113.53/32");
+        ck_assert(run_until(done_called, NULL));
+        run_for(200 * 1000);
+        ck_assert_int_eq(F.done_calls, 1);
+}
+END_TEST
+
+static bool is_gone(void *arg)
+{
+        return F.gone > 0;
+}
+
+START_TEST(eof_on_stdin_is_speaker_gone)
+{
+        tell("done\n{\"type\": \"state\", \"neighbor\": {\"state\": \"up\"}}\n");
+        close(F.to_us[1]);
+        F.to_us[1] = -1;
+        ck_assert(run_until(is_gone, NULL));
+        ck_assert_int_eq(F.gone, 1);
+        ck_assert_ptr_nonnull(strstr(F.why, "stdin"));
+        run_for(50 * 1000);
+        ck_assert_int_eq(F.gone, 1);
+        /* stop after that completes at once, writing nothing */
+        announce("203.0.113.53", 32);
+        backend_exabgp_ops.stop(F.b, true, on_done, &F);
+        ck_assert_int_eq(F.done_calls, 1);
+}
+END_TEST
+
+START_TEST(shutdown_notification_is_speaker_gone)
+{
+        tell("{ \"exabgp\": \"4.0.1\", \"time\": 1.0, \"type\": \"notification\", "
+             "\"notification\": \"shutdown\"}\n");
+        ck_assert(run_until(is_gone, NULL));
+        ck_assert_ptr_nonnull(strstr(F.why, "shutting down"));
+}
+END_TEST
+
+START_TEST(closed_stdout_is_speaker_gone)
+{
+        close(F.from_us[0]);
+        F.from_us[0] = -1;
+        announce("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        ck_assert_int_eq(F.gone, 1);
+        ck_assert_ptr_nonnull(strstr(F.why, "stdout"));
+}
+END_TEST
+
+static bool timer_fired;
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        timer_fired = true;
+        return 0;
+}
+
+START_TEST(unread_stdout_does_not_block)
+{
+        enum { N = 5000 };
+        char addr[64];
+        /* nobody reads: far more than a pipe holds */
+        for (int i = 0; i < N; i++) {
+                snprintf(addr, sizeof(addr), "2001:db8:%x::", i);
+                announce(addr, 48);
+        }
+        backend_exabgp_ops.commit(F.b);
+        ck_assert_int_eq(status("2001:db8:0::", 48).sync, EXABGP_SYNC_WRITTEN);
+        snprintf(addr, sizeof(addr), "2001:db8:%x::", N - 1);
+        ck_assert_int_eq(status(addr, 48).sync, EXABGP_SYNC_QUEUED);
+
+        /* the loop still turns */
+        sd_event_source *t = NULL;
+        ck_assert_int_ge(
+            sd_event_add_time_relative(F.e, &t, CLOCK_MONOTONIC, 10 * 1000, 0, on_timer, NULL), 0);
+        uint64_t deadline = now_usec() + DEADLINE_USEC;
+        while (!timer_fired && now_usec() < deadline)
+                ck_assert_int_ge(sd_event_run(F.e, 100 * 1000), 0);
+        ck_assert(timer_fired);
+        sd_event_source_unref(t);
+        ck_assert_int_eq(status(addr, 48).sync, EXABGP_SYNC_QUEUED);
+
+        /* a stop now completes only once everything is out */
+        backend_exabgp_ops.stop(F.b, false, on_done, &F);
+        ck_assert_int_eq(F.done_calls, 0);
+
+        wait_lines(N);
+        ck_assert_uint_eq(n_lines(), N);
+        for (int i = 0; i < N; i += 997) {
+                char want[128], a[64];
+                struct prefix p;
+                snprintf(addr, sizeof(addr), "2001:db8:%x::", i);
+                p = pfx(addr, 48);
+                inet_ntop(AF_INET6, p.addr, a, sizeof(a));
+                snprintf(want, sizeof(want),
+                         "announce route %s/48 next-hop self med 100 community [ 65001:53 ]", a);
+                ck_assert_str_eq(line((size_t)i), want);
+        }
+        snprintf(addr, sizeof(addr), "2001:db8:%x::", N - 1);
+        ck_assert_int_eq(status(addr, 48).sync, EXABGP_SYNC_WRITTEN);
+        run_for(50 * 1000);
+        ck_assert_int_eq(F.done_calls, 1);
+}
+END_TEST
+
+START_TEST(acks_off_nothing_matched)
+{
+        announce("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(1);
+        tell("error\n");
+        run_for(300 * 1000);
+        ck_assert_uint_eq(n_lines(), 1);
+        ck_assert_int_eq(status("203.0.113.53", 32).sync, EXABGP_SYNC_WRITTEN);
+}
+END_TEST
+
+struct flood {
+        const char *data;
+        size_t len, off;
+};
+
+static bool flood_done(void *arg)
+{
+        struct flood *fl = arg;
+        while (fl->off < fl->len) {
+                ssize_t n = write(F.to_us[1], fl->data + fl->off, fl->len - fl->off);
+                if (n <= 0)
+                        break;
+                fl->off += (size_t)n;
+        }
+        return fl->off == fl->len && status("203.0.113.53", 32).sync == EXABGP_SYNC_CONFIRMED;
+}
+
+START_TEST(flood_of_events_is_consumed)
+{
+        announce("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(1);
+
+        const char *ev[] = {
+            "{ \"exabgp\": \"4.0.1\", \"time\": 1.0, \"type\": \"state\", \"neighbor\": { "
+            "\"address\": { \"local\": \"192.0.2.2\", \"peer\": \"192.0.2.1\" }, \"state\": "
+            "\"up\" } }\n",
+            "{ \"exabgp\": \"4.0.1\", \"time\": 1.0, \"type\": \"state\", \"neighbor\": { "
+            "\"address\": { \"local\": \"192.0.2.2\", \"peer\": \"192.0.2.1\" }, \"state\": "
+            "\"up\" } }\n",
+            "{ \"exabgp\": \"4.0.1\", \"time\": 1.0, \"type\": \"update\", \"neighbor\": {} "
+            "}\n",
+            "not json at all\n",
+        };
+        size_t cap = 2 * 1024 * 1024, len = 0;
+        char *data = malloc(cap);
+        for (size_t i = 0; len < 1024 * 1024; i++) {
+                size_t l = strlen(ev[i % 4]);
+                memcpy(data + len, ev[i % 4], l);
+                len += l;
+        }
+        memcpy(data + len, "done\n", 5);
+        len += 5;
+        ck_assert_int_eq(fcntl(F.to_us[1], F_SETFL, O_NONBLOCK), 0);
+        struct flood fl = {.data = data, .len = len};
+        ck_assert(run_until(flood_done, &fl));
+        ck_assert_int_eq(F.gone, 0);
+        free(data);
+}
+END_TEST
+
+int main(void)
+{
+        Suite *s = suite_create("exabgp_backend");
+        TCase *tc = tcase_create("ack");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, updates_in_order_and_acks_confirm);
+        tcase_add_test(tc, error_is_retried_with_backoff);
+        tcase_add_test(tc, superseded_failure_is_not_retried);
+        tcase_add_test(tc, stop_withdraws_exactly_the_announced);
+        tcase_add_test(tc, stop_without_withdraw_just_flushes);
+        tcase_add_test(tc, stop_waits_for_acks_only_so_long);
+        tcase_add_test(tc, eof_on_stdin_is_speaker_gone);
+        tcase_add_test(tc, shutdown_notification_is_speaker_gone);
+        tcase_add_test(tc, closed_stdout_is_speaker_gone);
+        tcase_add_test(tc, flood_of_events_is_consumed);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("noack");
+        tcase_add_checked_fixture(tc, setup_noack, teardown);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, unread_stdout_does_not_block);
+        tcase_add_test(tc, acks_off_nothing_matched);
+        suite_add_tcase(s, tc);
+        SRunner *sr = srunner_create(s);
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? 1 : 0;
+}

@@ -1,0 +1,196 @@
+/* test_exabgp_render.c: ExaBGP command lines for every attribute shape. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "exabgp_render.h"
+
+static struct prefix pfx(const char *addr, unsigned len)
+{
+        struct prefix p = {0};
+        p.family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+        p.len = (uint8_t)len;
+        ck_assert_int_eq(inet_pton(p.family, addr, p.addr), 1);
+        return p;
+}
+
+static char *render(const struct prefix *p, enum route_action a, const struct attrs *at,
+                    uint32_t asn, int *ret)
+{
+        struct route_update u = {.prefix = p, .action = a, .attrs = at, .service = "dns"};
+        char *out = (char *)0x1;
+        *ret = exabgp_render(&u, asn, &out);
+        if (*ret < 0)
+                ck_assert_ptr_null(out);
+        return out;
+}
+
+static char *comms[] = {"65001:53", "65001:666"};
+static char *large[] = {"65001:0:53"};
+
+START_TEST(ipv4_every_attribute)
+{
+        struct prefix p = pfx("203.0.113.53", 32);
+        struct attrs a = {.next_hop = "self",
+                          .med = 100,
+                          .communities = comms,
+                          .n_communities = 2,
+                          .large_communities = large,
+                          .n_large_communities = 1,
+                          .prepend = 2};
+        int r;
+        char *s = render(&p, ROUTE_ANNOUNCE, &a, 65001, &r);
+        ck_assert_int_eq(r, 0);
+        ck_assert_str_eq(s, "announce route 203.0.113.53/32 next-hop self med 100 "
+                            "as-path [ 65001 65001 65001 ] community [ 65001:53 65001:666 ] "
+                            "large-community [ 65001:0:53 ]");
+        free(s);
+}
+END_TEST
+
+START_TEST(ipv6_every_attribute)
+{
+        struct prefix p = pfx("2001:db8:53::", 48);
+        struct attrs a = {.next_hop = "2001:db8::1",
+                          .med = 0,
+                          .communities = comms,
+                          .n_communities = 1,
+                          .large_communities = large,
+                          .n_large_communities = 1,
+                          .prepend = 1};
+        int r;
+        char *s = render(&p, ROUTE_ANNOUNCE, &a, 4200000001u, &r);
+        ck_assert_int_eq(r, 0);
+        ck_assert_str_eq(s, "announce route 2001:db8:53::/48 next-hop 2001:db8::1 med 0 "
+                            "as-path [ 4200000001 4200000001 ] community [ 65001:53 ] "
+                            "large-community [ 65001:0:53 ]");
+        free(s);
+}
+END_TEST
+
+START_TEST(no_attributes)
+{
+        struct prefix p = pfx("2001:db8::53", 128);
+        struct attrs a = {.next_hop = NULL, .med = -1};
+        int r;
+        /* next-hop defaults to self: ExaBGP silently drops an IPv4 route
+         * without one */
+        char *s = render(&p, ROUTE_ANNOUNCE, &a, 0, &r);
+        ck_assert_int_eq(r, 0);
+        ck_assert_str_eq(s, "announce route 2001:db8::53/128 next-hop self");
+        free(s);
+}
+END_TEST
+
+START_TEST(med_only)
+{
+        struct prefix p = pfx("198.51.100.0", 24);
+        struct attrs a = {.next_hop = "self", .med = 4294967295};
+        int r;
+        char *s = render(&p, ROUTE_ANNOUNCE, &a, 65001, &r);
+        ck_assert_int_eq(r, 0);
+        ck_assert_str_eq(s, "announce route 198.51.100.0/24 next-hop self med 4294967295");
+        free(s);
+}
+END_TEST
+
+START_TEST(withdraw)
+{
+        struct prefix p4 = pfx("203.0.113.53", 32), p6 = pfx("2001:db8:53::53", 128);
+        int r;
+        char *s = render(&p4, ROUTE_WITHDRAW, NULL, 0, &r);
+        ck_assert_int_eq(r, 0);
+        ck_assert_str_eq(s, "withdraw route 203.0.113.53/32");
+        free(s);
+        s = render(&p6, ROUTE_WITHDRAW, NULL, 0, &r);
+        ck_assert_int_eq(r, 0);
+        ck_assert_str_eq(s, "withdraw route 2001:db8:53::53/128");
+        free(s);
+}
+END_TEST
+
+static size_t count(const char *hay, const char *needle)
+{
+        size_t n = 0;
+        for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+                n++;
+        return n;
+}
+
+START_TEST(prepend_counts)
+{
+        struct prefix p = pfx("203.0.113.1", 32);
+        for (unsigned prepend = 0; prepend <= 5; prepend++) {
+                struct attrs a = {.next_hop = "self", .med = -1, .prepend = prepend};
+                int r;
+                char *s = render(&p, ROUTE_ANNOUNCE, &a, 64500, &r);
+                ck_assert_int_eq(r, 0);
+                if (prepend == 0) {
+                        /* ExaBGP adds our AS itself when no path is given */
+                        ck_assert_ptr_null(strstr(s, "as-path"));
+                } else {
+                        ck_assert_ptr_nonnull(strstr(s, " as-path [ 64500"));
+                        ck_assert_uint_eq(count(s, " 64500"), prepend + 1);
+                        ck_assert_ptr_nonnull(strstr(s, "64500 ]"));
+                }
+                free(s);
+        }
+}
+END_TEST
+
+START_TEST(refuses_bad_input)
+{
+        struct prefix p = pfx("203.0.113.1", 32);
+        int r;
+        struct attrs a = {.next_hop = "self", .med = -1, .prepend = 1};
+        ck_assert_ptr_null(render(&p, ROUTE_ANNOUNCE, &a, 0, &r)); /* prepend without asn */
+        ck_assert_int_eq(r, -EINVAL);
+
+        char *inject[] = {"65001:1\nwithdraw route 203.0.113.9/32"};
+        struct attrs b = {.next_hop = "self", .med = -1, .communities = inject, .n_communities = 1};
+        ck_assert_ptr_null(render(&p, ROUTE_ANNOUNCE, &b, 65001, &r));
+        ck_assert_int_eq(r, -EINVAL);
+
+        char *bracket[] = {"65001:1 ]"};
+        struct attrs c = {
+            .next_hop = "self", .med = -1, .large_communities = bracket, .n_large_communities = 1};
+        ck_assert_ptr_null(render(&p, ROUTE_ANNOUNCE, &c, 65001, &r));
+        ck_assert_int_eq(r, -EINVAL);
+
+        struct attrs d = {.next_hop = "self med 1", .med = -1};
+        ck_assert_ptr_null(render(&p, ROUTE_ANNOUNCE, &d, 65001, &r));
+        ck_assert_int_eq(r, -EINVAL);
+
+        ck_assert_ptr_null(render(&p, ROUTE_NONE, &d, 65001, &r));
+        ck_assert_int_eq(r, -EINVAL);
+        ck_assert_ptr_null(render(&p, ROUTE_ANNOUNCE, NULL, 65001, &r));
+        ck_assert_int_eq(r, -EINVAL);
+
+        struct prefix bad = p;
+        bad.len = 33;
+        ck_assert_ptr_null(render(&bad, ROUTE_WITHDRAW, NULL, 0, &r));
+        ck_assert_int_eq(r, -EINVAL);
+}
+END_TEST
+
+int main(void)
+{
+        Suite *s = suite_create("exabgp_render");
+        TCase *tc = tcase_create("render");
+        tcase_add_test(tc, ipv4_every_attribute);
+        tcase_add_test(tc, ipv6_every_attribute);
+        tcase_add_test(tc, no_attributes);
+        tcase_add_test(tc, med_only);
+        tcase_add_test(tc, withdraw);
+        tcase_add_test(tc, prepend_counts);
+        tcase_add_test(tc, refuses_bad_input);
+        suite_add_tcase(s, tc);
+        SRunner *sr = srunner_create(s);
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? 1 : 0;
+}

@@ -449,15 +449,18 @@ int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_
                 .column = c->column,
         };
         opts_set_report(r->opts, opts_report_diag, &target);
+        /* a worker's problems arrive through its handshake, not r->opts */
+        size_t diag_before = d->n;
+#define REPORTED() (r->opts->n_errors > 0 || d->n > diag_before)
 
         if (!r->worker_mode) {
                 ret = plugin->create(&loop_host, r->opts, &r->instance);
-                if (ret < 0 && r->opts->n_errors == 0) {
+                if (ret < 0 && !REPORTED()) {
                         snprintf(err, sizeof(err), "plugin \"%s\": create failed: %s",
                                  c->plugin, strerror(-ret));
                         runner_diag(svc, c, d, err);
                 }
-                if (ret >= 0 && r->opts->n_errors) { /* complained, yet said yes */
+                if (ret >= 0 && REPORTED()) { /* complained, yet said yes */
                         plugin->destroy(r->instance);
                         r->instance = NULL;
                         ret = -EINVAL;
@@ -467,7 +470,7 @@ int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_
                 if (ret >= 0) {
                         ret = worker_handshake(r->w->fd, HANDSHAKE_USEC, opts_report_diag,
                                                &target, label);
-                        if (ret < 0 && (r->opts->n_errors == 0 || ret == -ETIMEDOUT ||
+                        if (ret < 0 && (!REPORTED() || ret == -ETIMEDOUT ||
                                         ret == -EPIPE)) {
                                 if (ret == -ETIMEDOUT)
                                         snprintf(err, sizeof(err),
@@ -485,7 +488,7 @@ int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_
                                 runner_diag(svc, c, d, err);
                         }
                 }
-                if (ret >= 0 && r->opts->n_errors)
+                if (ret >= 0 && REPORTED())
                         ret = -EINVAL;
                 /* Without a loop nothing will run: the worker only validated. */
                 if (ret < 0 || !h->e) {
@@ -498,6 +501,7 @@ int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_
                         }
                 }
         }
+#undef REPORTED
         /* Problems found after this point (worker restarts) are logged. */
         opts_set_report(r->opts, opts_report_log, r->opts->label);
         if (ret < 0) {
@@ -507,8 +511,8 @@ int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_
         }
 
         if (h->e) {
-                ret = sd_event_add_time_relative(h->e, &r->timeout_src, CLOCK_MONOTONIC,
-                                                 UINT64_MAX, 1000, on_timeout, r);
+                ret = sd_event_add_time(h->e, &r->timeout_src, CLOCK_MONOTONIC, UINT64_MAX,
+                                        1000, on_timeout, r);
                 if (ret >= 0)
                         ret = sd_event_source_set_enabled(r->timeout_src, SD_EVENT_OFF);
                 if (ret >= 0)

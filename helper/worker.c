@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -181,6 +182,22 @@ uint64_t worker_rss(pid_t pid)
         return statm_field(pid, 1);
 }
 
+/* Default action for the crash signals, through the raw system call: a
+ * sanitizer runtime intercepts signal() and would turn a crash into exit 1,
+ * while the daemon must see the signal to report "plugin crashed". */
+static void default_crash_signals(void)
+{
+        static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP};
+        struct {
+                void *handler;
+                unsigned long flags;
+                void *restorer;
+                uint64_t mask;
+        } ksa = {0}; /* SIG_DFL */
+        for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+                syscall(SYS_rt_sigaction, sigs[i], &ksa, NULL, sizeof(ksa.mask));
+}
+
 /* Leaves the child with fd 0 and 1 on /dev/null, fd 2 the daemon's stderr,
  * fd 3 the socket, default signal handling and no parent to outlive. */
 static void child_setup(int sock, pid_t parent, uint64_t mem_limit)
@@ -194,6 +211,7 @@ static void child_setup(int sock, pid_t parent, uint64_t mem_limit)
         for (int sig = 1; sig < NSIG; sig++)
                 if (sig != SIGKILL && sig != SIGSTOP)
                         signal(sig, SIG_DFL);
+        default_crash_signals();
 
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)

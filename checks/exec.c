@@ -146,7 +146,7 @@ static int spawn(struct exec *x, struct job *j)
         posix_spawnattr_setsigdefault(&attr, &all);
         posix_spawnattr_setpgroup(&attr, 0);
         posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                                POSIX_SPAWN_SETSIGDEF);
+                                            POSIX_SPAWN_SETSIGDEF);
         int r = posix_spawnp(&j->pid, x->argv[0], &fa, &attr, (char *const *)x->argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&attr);
@@ -257,13 +257,13 @@ static void exec_destroy(void *instance)
 }
 
 AHC_EXPORT const struct ahc_plugin anycast_healthd_check_plugin = {
-        .abi_version = AHC_ABI_VERSION,
-        .size = sizeof(struct ahc_plugin),
-        .name = "exec",
-        .description = "runs a command; exit code and first output line are the result",
-        .flags = AHC_PLUGIN_LOOP_SAFE,
-        .create = exec_create,
-        .probe = exec_probe,
-        .cancel = exec_cancel,
-        .destroy = exec_destroy,
+    .abi_version = AHC_ABI_VERSION,
+    .size = sizeof(struct ahc_plugin),
+    .name = "exec",
+    .description = "runs a command; exit code and first output line are the result",
+    .flags = AHC_PLUGIN_LOOP_SAFE,
+    .create = exec_create,
+    .probe = exec_probe,
+    .cancel = exec_cancel,
+    .destroy = exec_destroy,
 };

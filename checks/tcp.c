@@ -161,8 +161,8 @@ static int tcp_create(const struct ahc_host *host, struct ahc_opts *opts, void *
         else if (sr == 0 && parse_addr(src, 0, &t->src, &t->src_len) < 0)
                 r = host->opt_error(opts, "source", "\"%s\" is not an IP address", src);
         else if (sr == 0 && hr == 0 && t->dst_len && t->src.ss_family != t->dst.ss_family)
-                r = host->opt_error(opts, "source", "\"%s\" is not of the family of \"%s\"",
-                                    src, addr);
+                r = host->opt_error(opts, "source", "\"%s\" is not of the family of \"%s\"", src,
+                                    addr);
         if (r < 0) {
                 free(t);
                 return r;
@@ -179,13 +179,13 @@ static void tcp_destroy(void *instance)
 }
 
 AHC_EXPORT const struct ahc_plugin anycast_healthd_check_plugin = {
-        .abi_version = AHC_ABI_VERSION,
-        .size = sizeof(struct ahc_plugin),
-        .name = "tcp",
-        .description = "connects to host:port over TCP",
-        .flags = AHC_PLUGIN_LOOP_SAFE,
-        .create = tcp_create,
-        .probe = tcp_probe,
-        .cancel = tcp_cancel,
-        .destroy = tcp_destroy,
+    .abi_version = AHC_ABI_VERSION,
+    .size = sizeof(struct ahc_plugin),
+    .name = "tcp",
+    .description = "connects to host:port over TCP",
+    .flags = AHC_PLUGIN_LOOP_SAFE,
+    .create = tcp_create,
+    .probe = tcp_probe,
+    .cancel = tcp_cancel,
+    .destroy = tcp_destroy,
 };

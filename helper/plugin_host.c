@@ -24,12 +24,12 @@
 #include "plugin_opts.h"
 #include "worker.h"
 
-#define MSG_MAX             256
-#define PROBE_SLOTS         4
-#define HANDSHAKE_USEC      (5 * 1000000ULL)
-#define BACKOFF_FIRST_USEC  100000ULL
-#define BACKOFF_MAX_USEC    (10 * 1000000ULL)
-#define DEFAULT_WORKER_MEM  (256ULL << 20)
+#define MSG_MAX            256
+#define PROBE_SLOTS        4
+#define HANDSHAKE_USEC     (5 * 1000000ULL)
+#define BACKOFF_FIRST_USEC 100000ULL
+#define BACKOFF_MAX_USEC   (10 * 1000000ULL)
+#define DEFAULT_WORKER_MEM (256ULL << 20)
 
 struct wproc;
 
@@ -65,9 +65,9 @@ struct check_runner {
         struct plugin_host *h;
         const struct ahc_plugin *plugin;
         struct ahc_opts *opts;
-        void *instance;   /* loop-safe plugins */
+        void *instance; /* loop-safe plugins */
         bool worker_mode;
-        struct wproc *w;  /* worker mode: the current worker, or NULL */
+        struct wproc *w; /* worker mode: the current worker, or NULL */
         uint64_t next_spawn_usec, backoff_usec;
 
         enum runner_state state;
@@ -96,25 +96,25 @@ static void host_log(const struct ahc_opts *ctx, int priority, const char *fmt, 
 static void host_probe_done(struct ahc_probe *p, enum ahc_result result, const char *msg);
 
 static const struct ahc_host loop_host = {
-        .abi_version = AHC_ABI_VERSION,
-        .size = sizeof(struct ahc_host),
-        .log = host_log,
-        .opt_string = opts_string,
-        .opt_int = opts_int,
-        .opt_bool = opts_bool,
-        .opt_strv = opts_strv,
-        .opt_duration = opts_duration,
-        .opt_error = opts_error,
-        .opt_only = opts_only,
-        .io_add = plugin_loop_io_add,
-        .io_set_events = plugin_loop_io_set_events,
-        .io_free = plugin_loop_io_free,
-        .timer_add = plugin_loop_timer_add,
-        .timer_free = plugin_loop_timer_free,
-        .child_add = plugin_loop_child_add,
-        .child_free = plugin_loop_child_free,
-        .probe_done = host_probe_done,
-        .now_usec = plugin_loop_now_usec,
+    .abi_version = AHC_ABI_VERSION,
+    .size = sizeof(struct ahc_host),
+    .log = host_log,
+    .opt_string = opts_string,
+    .opt_int = opts_int,
+    .opt_bool = opts_bool,
+    .opt_strv = opts_strv,
+    .opt_duration = opts_duration,
+    .opt_error = opts_error,
+    .opt_only = opts_only,
+    .io_add = plugin_loop_io_add,
+    .io_set_events = plugin_loop_io_set_events,
+    .io_free = plugin_loop_io_free,
+    .timer_add = plugin_loop_timer_add,
+    .timer_free = plugin_loop_timer_free,
+    .child_add = plugin_loop_child_add,
+    .child_free = plugin_loop_child_free,
+    .probe_done = host_probe_done,
+    .now_usec = plugin_loop_now_usec,
 };
 
 /* ---- results ---- */
@@ -131,7 +131,7 @@ static void format_usec(char *buf, size_t sz, uint64_t usec)
 
 /* Ends the probe in flight; the callback follows from the defer source. */
 static void finish(struct check_runner *r, int result, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void finish(struct check_runner *r, int result, const char *fmt, ...)
 {
         if (r->state != RUNNING)
@@ -283,8 +283,7 @@ static int on_worker_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                         finish(r, AHC_UNKNOWN, "plugin failed to start: %s",
                                strerror(-w->create_failed));
                 else
-                        finish(r, AHC_UNKNOWN, "plugin worker exited (status %d)",
-                               si->si_status);
+                        finish(r, AHC_UNKNOWN, "plugin worker exited (status %d)", si->si_status);
         }
         wproc_free(w); /* sd-event reaps the child after this returns */
         return 0;
@@ -381,8 +380,8 @@ void plugin_host_set_worker_memory_limit(struct plugin_host *h, uint64_t bytes)
 
 /* ---- runners ---- */
 
-static void runner_diag(const struct service_cfg *svc, const struct check_cfg *c,
-                        struct diag *d, const char *text)
+static void runner_diag(const struct service_cfg *svc, const struct check_cfg *c, struct diag *d,
+                        const char *text)
 {
         int line = c->line, column = c->column;
         if (svc->pos && c->options_path) {
@@ -393,8 +392,7 @@ static void runner_diag(const struct service_cfg *svc, const struct check_cfg *c
                 size_t sl = strlen(suffix);
                 if (n >= sl && strcmp(c->options_path + n - sl, suffix) == 0 &&
                     n - sl + sizeof(".plugin") <= sizeof(path)) {
-                        snprintf(path, sizeof(path), "%.*s.plugin", (int)(n - sl),
-                                 c->options_path);
+                        snprintf(path, sizeof(path), "%.*s.plugin", (int)(n - sl), c->options_path);
                         int l, col;
                         if (jsonpos_lookup(svc->pos, path, &l, &col) == 0) {
                                 line = l;
@@ -441,12 +439,12 @@ int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_
         for (size_t i = 0; i < PROBE_SLOTS; i++)
                 r->slots[i].r = r;
         struct opts_diag_target target = {
-                .d = d,
-                .file = svc->file,
-                .pos = svc->pos,
-                .options_path = c->options_path,
-                .line = c->line,
-                .column = c->column,
+            .d = d,
+            .file = svc->file,
+            .pos = svc->pos,
+            .options_path = c->options_path,
+            .line = c->line,
+            .column = c->column,
         };
         opts_set_report(r->opts, opts_report_diag, &target);
         /* a worker's problems arrive through its handshake, not r->opts */
@@ -456,8 +454,8 @@ int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_
         if (!r->worker_mode) {
                 ret = plugin->create(&loop_host, r->opts, &r->instance);
                 if (ret < 0 && !REPORTED()) {
-                        snprintf(err, sizeof(err), "plugin \"%s\": create failed: %s",
-                                 c->plugin, strerror(-ret));
+                        snprintf(err, sizeof(err), "plugin \"%s\": create failed: %s", c->plugin,
+                                 strerror(-ret));
                         runner_diag(svc, c, d, err);
                 }
                 if (ret >= 0 && REPORTED()) { /* complained, yet said yes */
@@ -468,10 +466,9 @@ int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_
         } else {
                 ret = wproc_spawn(r);
                 if (ret >= 0) {
-                        ret = worker_handshake(r->w->fd, HANDSHAKE_USEC, opts_report_diag,
-                                               &target, label);
-                        if (ret < 0 && (!REPORTED() || ret == -ETIMEDOUT ||
-                                        ret == -EPIPE)) {
+                        ret = worker_handshake(r->w->fd, HANDSHAKE_USEC, opts_report_diag, &target,
+                                               label);
+                        if (ret < 0 && (!REPORTED() || ret == -ETIMEDOUT || ret == -EPIPE)) {
                                 if (ret == -ETIMEDOUT)
                                         snprintf(err, sizeof(err),
                                                  "plugin \"%s\": create() did not finish "
@@ -511,8 +508,8 @@ int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_
         }
 
         if (h->e) {
-                ret = sd_event_add_time(h->e, &r->timeout_src, CLOCK_MONOTONIC, UINT64_MAX,
-                                        1000, on_timeout, r);
+                ret = sd_event_add_time(h->e, &r->timeout_src, CLOCK_MONOTONIC, UINT64_MAX, 1000,
+                                        on_timeout, r);
                 if (ret >= 0)
                         ret = sd_event_source_set_enabled(r->timeout_src, SD_EVENT_OFF);
                 if (ret >= 0)
@@ -609,14 +606,12 @@ int check_runner_start(struct check_runner *r, uint64_t timeout_usec, check_resu
                         char wait[32];
                         format_usec(wait, sizeof(wait),
                                     (r->next_spawn_usec - now + 999) / 1000 * 1000);
-                        finish(r, AHC_UNKNOWN, "plugin restarting after a failure (in %s)",
-                               wait);
+                        finish(r, AHC_UNKNOWN, "plugin restarting after a failure (in %s)", wait);
                         return 0;
                 }
                 ret = wproc_spawn(r);
                 if (ret < 0) {
-                        finish(r, AHC_UNKNOWN, "cannot start plugin worker: %s",
-                               strerror(-ret));
+                        finish(r, AHC_UNKNOWN, "cannot start plugin worker: %s", strerror(-ret));
                         return 0;
                 }
         }

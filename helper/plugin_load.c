@@ -50,7 +50,7 @@ static bool valid_name(const char *name)
 }
 
 static int refuse(char *err, size_t errsz, int r, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static int refuse(char *err, size_t errsz, int r, const char *fmt, ...)
 {
         va_list ap;
@@ -63,8 +63,9 @@ static int refuse(char *err, size_t errsz, int r, const char *fmt, ...)
 static int check_desc(const char *name, const struct ahc_plugin *d, char *err, size_t errsz)
 {
         if (d->abi_version != AHC_ABI_VERSION)
-                return refuse(err, errsz, -EPROTO, "plugin \"%s\": ABI version %u, this daemon speaks %u",
-                              name, d->abi_version, AHC_ABI_VERSION);
+                return refuse(err, errsz, -EPROTO,
+                              "plugin \"%s\": ABI version %u, this daemon speaks %u", name,
+                              d->abi_version, AHC_ABI_VERSION);
         if (d->size < sizeof(struct ahc_plugin))
                 return refuse(err, errsz, -EPROTO,
                               "plugin \"%s\": descriptor of %u bytes, ABI version %u needs %zu",
@@ -72,11 +73,11 @@ static int check_desc(const char *name, const struct ahc_plugin *d, char *err, s
         if (!d->name || strcmp(d->name, name) != 0)
                 return refuse(err, errsz, -EPROTO, "plugin \"%s\": descriptor names itself \"%s\"",
                               name, d->name ? d->name : "(null)");
-        const char *missing = !d->create                                 ? "create"
-                              : !d->probe                                ? "probe"
-                              : !d->destroy                              ? "destroy"
+        const char *missing = !d->create                                        ? "create"
+                              : !d->probe                                       ? "probe"
+                              : !d->destroy                                     ? "destroy"
                               : (d->flags & AHC_PLUGIN_LOOP_SAFE) && !d->cancel ? "cancel"
-                                                                          : NULL;
+                                                                                : NULL;
         if (missing)
                 return refuse(err, errsz, -EPROTO, "plugin \"%s\": no %s() hook", name, missing);
         return 0;

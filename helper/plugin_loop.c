@@ -45,8 +45,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         return 0;
 }
 
-int plugin_loop_io_add(int fd, uint32_t events, ahc_io_cb cb, void *userdata,
-                       struct ahc_io **out)
+int plugin_loop_io_add(int fd, uint32_t events, ahc_io_cb cb, void *userdata, struct ahc_io **out)
 {
         if (!loop)
                 return -ENOTCONN;

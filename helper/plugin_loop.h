@@ -10,8 +10,7 @@
 void plugin_loop_set(sd_event *e);
 sd_event *plugin_loop_get(void);
 
-int plugin_loop_io_add(int fd, uint32_t events, ahc_io_cb cb, void *userdata,
-                       struct ahc_io **out);
+int plugin_loop_io_add(int fd, uint32_t events, ahc_io_cb cb, void *userdata, struct ahc_io **out);
 int plugin_loop_io_set_events(struct ahc_io *io, uint32_t events);
 void plugin_loop_io_free(struct ahc_io *io);
 int plugin_loop_timer_add(uint64_t usec_from_now, ahc_timer_cb cb, void *userdata,

@@ -171,8 +171,8 @@ static int parse_duration_usec(const char *s, uint64_t *usec)
         static const struct {
                 const char *unit;
                 uint64_t mult;
-        } units[] = {{"us", 1},          {"ms", 1000},          {"s", 1000000},
-                     {"m", 60000000ULL}, {"h", 3600000000ULL}};
+        } units[] = {
+            {"us", 1}, {"ms", 1000}, {"s", 1000000}, {"m", 60000000ULL}, {"h", 3600000000ULL}};
         char *end;
         if (*s < '0' || *s > '9')
                 return -EINVAL;

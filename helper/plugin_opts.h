@@ -53,5 +53,5 @@ int opts_bool(struct ahc_opts *o, const char *key, bool *out);
 int opts_strv(struct ahc_opts *o, const char *key, const char *const **out, size_t *n);
 int opts_duration(struct ahc_opts *o, const char *key, uint64_t *out_usec);
 int opts_error(struct ahc_opts *o, const char *key, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 int opts_only(struct ahc_opts *o, const char *const *known);

@@ -139,25 +139,25 @@ static uint64_t w_now_usec(void)
 }
 
 static const struct ahc_host worker_host = {
-        .abi_version = AHC_ABI_VERSION,
-        .size = sizeof(struct ahc_host),
-        .log = w_log,
-        .opt_string = opts_string,
-        .opt_int = opts_int,
-        .opt_bool = opts_bool,
-        .opt_strv = opts_strv,
-        .opt_duration = opts_duration,
-        .opt_error = opts_error,
-        .opt_only = opts_only,
-        .io_add = w_io_add,
-        .io_set_events = w_io_set_events,
-        .io_free = w_io_free,
-        .timer_add = w_timer_add,
-        .timer_free = w_timer_free,
-        .child_add = w_child_add,
-        .child_free = w_child_free,
-        .probe_done = w_probe_done,
-        .now_usec = w_now_usec,
+    .abi_version = AHC_ABI_VERSION,
+    .size = sizeof(struct ahc_host),
+    .log = w_log,
+    .opt_string = opts_string,
+    .opt_int = opts_int,
+    .opt_bool = opts_bool,
+    .opt_strv = opts_strv,
+    .opt_duration = opts_duration,
+    .opt_error = opts_error,
+    .opt_only = opts_only,
+    .io_add = w_io_add,
+    .io_set_events = w_io_set_events,
+    .io_free = w_io_free,
+    .timer_add = w_timer_add,
+    .timer_free = w_timer_free,
+    .child_add = w_child_add,
+    .child_free = w_child_free,
+    .probe_done = w_probe_done,
+    .now_usec = w_now_usec,
 };
 
 static uint64_t statm_field(pid_t pid, int field)
@@ -233,8 +233,8 @@ static void child_setup(int sock, pid_t parent, uint64_t mem_limit)
         }
 }
 
-static void __attribute__((noreturn)) child_main(const struct ahc_plugin *plugin,
-                                                  struct ahc_opts *opts)
+static void __attribute__((noreturn))
+child_main(const struct ahc_plugin *plugin, struct ahc_opts *opts)
 {
         opts_set_report(opts, w_report, NULL);
         void *instance = NULL;

@@ -80,12 +80,12 @@ static void async_destroy(void *instance)
 }
 
 AHC_EXPORT const struct ahc_plugin anycast_healthd_check_plugin = {
-        .abi_version = AHC_ABI_VERSION,
-        .size = sizeof(struct ahc_plugin),
-        .name = "async",
-        .flags = AHC_PLUGIN_LOOP_SAFE,
-        .create = async_create,
-        .probe = async_probe,
-        .cancel = async_cancel,
-        .destroy = async_destroy,
+    .abi_version = AHC_ABI_VERSION,
+    .size = sizeof(struct ahc_plugin),
+    .name = "async",
+    .flags = AHC_PLUGIN_LOOP_SAFE,
+    .create = async_create,
+    .probe = async_probe,
+    .cancel = async_cancel,
+    .destroy = async_destroy,
 };

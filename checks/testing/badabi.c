@@ -7,10 +7,10 @@ static int never(void)
 }
 
 AHC_EXPORT const struct ahc_plugin anycast_healthd_check_plugin = {
-        .abi_version = 7,
-        .size = sizeof(struct ahc_plugin),
-        .name = "badabi",
-        .create = (void *)never,
-        .probe = (void *)never,
-        .destroy = (void *)never,
+    .abi_version = 7,
+    .size = sizeof(struct ahc_plugin),
+    .name = "badabi",
+    .create = (void *)never,
+    .probe = (void *)never,
+    .destroy = (void *)never,
 };

@@ -20,7 +20,8 @@ static int crash_create(const struct ahc_host *host, struct ahc_opts *opts, void
         static struct crash c;
         c.host = host;
         c.trigger = NULL;
-        if (host->opt_only(opts, known) < 0 || host->opt_string(opts, "trigger", &c.trigger) == -EINVAL)
+        if (host->opt_only(opts, known) < 0 ||
+            host->opt_string(opts, "trigger", &c.trigger) == -EINVAL)
                 return -EINVAL;
         *instance = &c;
         return 0;
@@ -32,7 +33,8 @@ static int crash_probe(void *instance, struct ahc_probe *probe)
         if (!c->trigger || unlink(c->trigger) == 0) {
                 /* a real fault on a page we may not touch (a NULL store
                  * would be caught by UBSan in sanitizer builds first) */
-                volatile int *page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                volatile int *page =
+                    mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
                 *page = 1;
                 raise(SIGSEGV); /* should the write not fault */
         }
@@ -45,10 +47,10 @@ static void crash_destroy(void *instance)
 }
 
 AHC_EXPORT const struct ahc_plugin anycast_healthd_check_plugin = {
-        .abi_version = AHC_ABI_VERSION,
-        .size = sizeof(struct ahc_plugin),
-        .name = "crash",
-        .create = crash_create,
-        .probe = crash_probe,
-        .destroy = crash_destroy,
+    .abi_version = AHC_ABI_VERSION,
+    .size = sizeof(struct ahc_plugin),
+    .name = "crash",
+    .create = crash_create,
+    .probe = crash_probe,
+    .destroy = crash_destroy,
 };

@@ -17,7 +17,8 @@ static int hang_create(const struct ahc_host *host, struct ahc_opts *opts, void 
         static struct hang h;
         h.host = host;
         h.trigger = NULL;
-        if (host->opt_only(opts, known) < 0 || host->opt_string(opts, "trigger", &h.trigger) == -EINVAL)
+        if (host->opt_only(opts, known) < 0 ||
+            host->opt_string(opts, "trigger", &h.trigger) == -EINVAL)
                 return -EINVAL;
         *instance = &h;
         return 0;
@@ -38,10 +39,10 @@ static void hang_destroy(void *instance)
 }
 
 AHC_EXPORT const struct ahc_plugin anycast_healthd_check_plugin = {
-        .abi_version = AHC_ABI_VERSION,
-        .size = sizeof(struct ahc_plugin),
-        .name = "hang",
-        .create = hang_create,
-        .probe = hang_probe,
-        .destroy = hang_destroy,
+    .abi_version = AHC_ABI_VERSION,
+    .size = sizeof(struct ahc_plugin),
+    .name = "hang",
+    .create = hang_create,
+    .probe = hang_probe,
+    .destroy = hang_destroy,
 };

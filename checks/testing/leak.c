@@ -42,10 +42,10 @@ static void leak_destroy(void *instance)
 }
 
 AHC_EXPORT const struct ahc_plugin anycast_healthd_check_plugin = {
-        .abi_version = AHC_ABI_VERSION,
-        .size = sizeof(struct ahc_plugin),
-        .name = "leak",
-        .create = leak_create,
-        .probe = leak_probe,
-        .destroy = leak_destroy,
+    .abi_version = AHC_ABI_VERSION,
+    .size = sizeof(struct ahc_plugin),
+    .name = "leak",
+    .create = leak_create,
+    .probe = leak_probe,
+    .destroy = leak_destroy,
 };

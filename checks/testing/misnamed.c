@@ -14,10 +14,10 @@ static void destroy(void *i)
 }
 
 AHC_EXPORT const struct ahc_plugin anycast_healthd_check_plugin = {
-        .abi_version = AHC_ABI_VERSION,
-        .size = sizeof(struct ahc_plugin),
-        .name = "other",
-        .create = create,
-        .probe = probe,
-        .destroy = destroy,
+    .abi_version = AHC_ABI_VERSION,
+    .size = sizeof(struct ahc_plugin),
+    .name = "other",
+    .create = create,
+    .probe = probe,
+    .destroy = destroy,
 };

@@ -57,10 +57,10 @@ static void result_destroy(void *instance)
 }
 
 AHC_EXPORT const struct ahc_plugin anycast_healthd_check_plugin = {
-        .abi_version = AHC_ABI_VERSION,
-        .size = sizeof(struct ahc_plugin),
-        .name = "result",
-        .create = result_create,
-        .probe = result_probe,
-        .destroy = result_destroy,
+    .abi_version = AHC_ABI_VERSION,
+    .size = sizeof(struct ahc_plugin),
+    .name = "result",
+    .create = result_create,
+    .probe = result_probe,
+    .destroy = result_destroy,
 };

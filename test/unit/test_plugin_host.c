@@ -362,7 +362,8 @@ static int refused(const char *plugin)
 START_TEST(test_load_wrong_abi)
 {
         ck_assert_int_lt(refused("badabi"), 0);
-        const struct diag_msg *m = expect_diag("plugin \"badabi\": ABI version 7, this daemon speaks 1");
+        const struct diag_msg *m =
+            expect_diag("plugin \"badabi\": ABI version 7, this daemon speaks 1");
         ck_assert_str_eq(m->file, "svc.json");
         ck_assert_int_eq(m->line, 5); /* the "plugin" key */
         ck_assert_int_eq(m->column, 7);
@@ -449,7 +450,8 @@ START_TEST(test_opts_positions)
         struct svc *s = svc_new(text);
         struct check_runner *r = NULL;
         ck_assert_int_eq(check_runner_new(host, &s->cfg, 0, &diag, &r), -EINVAL);
-        const struct diag_msg *m = expect_diag("plugin \"tcp\": option \"port\": expected an integer");
+        const struct diag_msg *m =
+            expect_diag("plugin \"tcp\": option \"port\": expected an integer");
         ck_assert_int_eq(m->line, 7);
         ck_assert_int_eq(m->column, 9);
         m = expect_diag("plugin \"tcp\": option \"hots\": unknown option");
@@ -466,7 +468,8 @@ END_TEST
 
 START_TEST(test_opts_tcp_values)
 {
-        struct svc *s = svc1("tcp", "{ \"host\": \"localhost\", \"port\": 70000, \"source\": \"::1\" }");
+        struct svc *s =
+            svc1("tcp", "{ \"host\": \"localhost\", \"port\": 70000, \"source\": \"::1\" }");
         struct check_runner *r = NULL;
         ck_assert_int_eq(check_runner_new(host, &s->cfg, 0, &diag, &r), -EINVAL);
         expect_diag("option \"port\": must be between 1 and 65535, not 70000");
@@ -481,7 +484,8 @@ START_TEST(test_opts_worker_positions)
         struct svc *s = svc1("result", "{ \"message\": \"x\",\n \"code\": 9 }");
         struct check_runner *r = NULL;
         ck_assert_int_eq(check_runner_new(host, &s->cfg, 0, &diag, &r), -EINVAL);
-        const struct diag_msg *m = expect_diag("plugin \"result\": option \"code\": must be 0, 1, 2 or 3");
+        const struct diag_msg *m =
+            expect_diag("plugin \"result\": option \"code\": must be 0, 1, 2 or 3");
         ck_assert_int_eq(m->line, 7);
         ck_assert_int_eq(m->column, 2);
         ck_assert_int_eq(diag.n, 1);
@@ -818,13 +822,13 @@ START_TEST(test_worker_leak_bounded)
                 pid_t pid = check_runner_worker_pid(r);
                 if (pid > 0) {
                         uint64_t rss = worker_rss(pid);
-                        ck_assert_msg(rss <= base + limit + (16ULL << 20),
-                                      "worker at %llu MiB", (unsigned long long)(rss >> 20));
+                        ck_assert_msg(rss <= base + limit + (16ULL << 20), "worker at %llu MiB",
+                                      (unsigned long long)(rss >> 20));
                 }
                 if (res.code != 0) {
                         failed++;
                         ck_assert_msg(strstr(res.msg, "memory limit") ||
-                                              strstr(res.msg, "plugin crashed"),
+                                          strstr(res.msg, "plugin crashed"),
                                       "%s", res.msg);
                 } else if (failed) {
                         ok_after_failure++;
@@ -876,21 +880,22 @@ int main(void)
                 const char *name;
                 const TTest *tests[8];
         } cases[] = {
-                {"loader",
-                 {test_load_wrong_abi, test_load_missing_symbol, test_load_misnamed,
-                  test_load_symlink_escape, test_load_name_with_slash, test_load_unknown,
-                  test_load_once}},
-                {"options",
-                 {test_opts_positions, test_opts_tcp_values, test_opts_worker_positions,
-                  test_opts_validate_only}},
-                {"loop",
-                 {test_sync_done_deferred, test_busy, test_loop_safe_timeout_and_late_done,
-                  test_free_in_flight}},
-                {"exec", {test_exec_codes, test_exec_signal_and_missing, test_exec_timeout_kills_group}},
-                {"tcp", {test_tcp_ok_and_refused, test_tcp_source}},
-                {"worker",
-                 {test_worker_result, test_worker_crash, test_worker_hang, test_worker_leak_bounded,
-                  test_worker_hang_delays_nobody}},
+            {"loader",
+             {test_load_wrong_abi, test_load_missing_symbol, test_load_misnamed,
+              test_load_symlink_escape, test_load_name_with_slash, test_load_unknown,
+              test_load_once}},
+            {"options",
+             {test_opts_positions, test_opts_tcp_values, test_opts_worker_positions,
+              test_opts_validate_only}},
+            {"loop",
+             {test_sync_done_deferred, test_busy, test_loop_safe_timeout_and_late_done,
+              test_free_in_flight}},
+            {"exec",
+             {test_exec_codes, test_exec_signal_and_missing, test_exec_timeout_kills_group}},
+            {"tcp", {test_tcp_ok_and_refused, test_tcp_source}},
+            {"worker",
+             {test_worker_result, test_worker_crash, test_worker_hang, test_worker_leak_bounded,
+              test_worker_hang_delays_nobody}},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 TCase *tc = tcase_create(cases[i].name);

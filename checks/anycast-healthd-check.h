@@ -10,7 +10,8 @@
  *  - AHC_ABI_VERSION changes only for an incompatible change; the daemon
  *    refuses a plugin with another major ABI version.
  *  - A plugin exports exactly one symbol, AHC_PLUGIN_SYMBOL, a
- *    const struct ahc_plugin. Everything else in the plugin is static.
+ *    const struct ahc_plugin marked AHC_EXPORT (plugins are best built with
+ *    -fvisibility=hidden). Everything else in the plugin is static.
  *
  * Results follow the monitoring-plugins convention: 0 OK, 1 WARNING
  * (service degraded), 2 CRITICAL (down), 3 UNKNOWN (down).
@@ -20,7 +21,11 @@
  * its probe, returns, and reports through host->probe_done() from an I/O,
  * timer or child callback it registered with the host. A plugin without
  * that flag runs in a worker process of its own that the daemon supervises:
- * there probe() may block, and must call probe_done() before it returns.
+ * there probe() may block, and must call probe_done() before it returns;
+ * create() runs in that worker and runs again whenever the daemon restarts
+ * the worker (after a crash, a hang or too much memory). A worker plugin's
+ * timeout is enforced by killing the worker, so its cancel() is never called
+ * and may be NULL.
  */
 #ifndef ANYCAST_HEALTHD_CHECK_H
 #define ANYCAST_HEALTHD_CHECK_H
@@ -36,6 +41,7 @@ extern "C" {
 
 #define AHC_ABI_VERSION   1u
 #define AHC_PLUGIN_SYMBOL "anycast_healthd_check_plugin"
+#define AHC_EXPORT        __attribute__((visibility("default")))
 
 enum ahc_result {
         AHC_OK = 0,

@@ -5,6 +5,7 @@
  * host owns the timeout: a probe always ends in exactly one result. */
 #pragma once
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
@@ -14,9 +15,14 @@ struct plugin_host;
 struct check_runner;
 
 /* Opens the plugin registry for plugin_dir. e may be NULL for validation
- * only (--check-config): then no probe can be started. */
+ * only (--check-config): then no probe can be started. With a loop, blocks
+ * SIGCHLD (sd-event's child watches need it) and serves the loop services
+ * of struct ahc_host: one host with a loop per process. */
 int plugin_host_new(sd_event *e, const char *plugin_dir, struct plugin_host **out);
 void plugin_host_free(struct plugin_host *h);
+/* How much a worker may grow beyond the daemon's size at fork (RLIMIT_AS,
+ * and resident memory checked after each probe); default 256 MiB. */
+void plugin_host_set_worker_memory_limit(struct plugin_host *h, uint64_t bytes);
 
 /* Loads the check's plugin (once per plugin) and builds a runner: checks the
  * ABI, that the file lies inside plugin_dir, and lets the plugin validate
@@ -24,6 +30,8 @@ void plugin_host_free(struct plugin_host *h);
  * Returns 0 or a negative errno. */
 int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_t check_index,
                      struct diag *d, struct check_runner **out);
+/* Cancels a probe in flight (no callback follows), kills and reaps the
+ * runner's worker, destroys the plugin instance. */
 void check_runner_free(struct check_runner *r);
 
 /* result: AHC_* code; msg: first line of the plugin's message (may be "").
@@ -35,3 +43,6 @@ typedef void (*check_result_fn)(void *userdata, int result, const char *msg,
  * within this call. Returns 0, or -EBUSY when a probe is still in flight. */
 int check_runner_start(struct check_runner *r, uint64_t timeout_usec, check_result_fn cb,
                        void *userdata);
+
+/* The runner's worker process, or -1 (loop-safe plugin, or none running). */
+pid_t check_runner_worker_pid(const struct check_runner *r);

@@ -1,0 +1,913 @@
+/* test_plugin_host.c: the plugin host on a real sd-event loop with real
+ * plugins: the loader's refusals, option problems with positions, exec,
+ * tcp, and worker isolation (crash, hang, leak, no delay of others).
+ *
+ * Plugins are copied (not symlinked: the loader refuses links that leave
+ * plugin_dir) from $AHD_BUILD_DIR/checks and checks/testing into a
+ * temporary plugin directory per test. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "jsonpos.h"
+#include "plugin_host.h"
+#include "worker.h"
+
+/* ---- a small jsonpos for this test until helper/jsonpos.c lands ----
+ * Weak, so the real one wins once it is linked in; both index the same
+ * text the same way for the simple files used here. */
+struct jp_entry {
+        char *path;
+        int line, column;
+};
+struct jsonpos {
+        struct jp_entry *e;
+        size_t n;
+        const char *s, *end;
+        int line, col;
+};
+
+static void jp_add(struct jsonpos *p, const char *path, int line, int col)
+{
+        p->e = realloc(p->e, (p->n + 1) * sizeof(*p->e));
+        p->e[p->n++] = (struct jp_entry){strdup(path), line, col};
+}
+static void jp_adv(struct jsonpos *p)
+{
+        if (*p->s == '\n') {
+                p->line++;
+                p->col = 1;
+        } else {
+                p->col++;
+        }
+        p->s++;
+}
+static void jp_ws(struct jsonpos *p)
+{
+        while (p->s < p->end && (*p->s == ' ' || *p->s == '\n' || *p->s == '\t' || *p->s == '\r'))
+                jp_adv(p);
+}
+static void jp_string(struct jsonpos *p, char *out, size_t sz)
+{
+        size_t n = 0;
+        jp_adv(p);
+        while (p->s < p->end && *p->s != '"') {
+                if (*p->s == '\\')
+                        jp_adv(p);
+                if (out && n + 1 < sz)
+                        out[n++] = *p->s;
+                jp_adv(p);
+        }
+        jp_adv(p);
+        if (out)
+                out[n] = '\0';
+}
+static void jp_value(struct jsonpos *p, const char *path)
+{
+        jp_ws(p);
+        if (*p->s == '{') {
+                jp_adv(p);
+                for (;;) {
+                        jp_ws(p);
+                        if (*p->s == '}') {
+                                jp_adv(p);
+                                return;
+                        }
+                        if (*p->s == ',') {
+                                jp_adv(p);
+                                continue;
+                        }
+                        int l = p->line, c = p->col;
+                        char key[128], sub[512];
+                        jp_string(p, key, sizeof(key));
+                        snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key);
+                        jp_add(p, sub, l, c);
+                        jp_ws(p);
+                        jp_adv(p); /* : */
+                        jp_value(p, sub);
+                }
+        } else if (*p->s == '[') {
+                jp_adv(p);
+                for (size_t i = 0;; i++) {
+                        jp_ws(p);
+                        if (*p->s == ']') {
+                                jp_adv(p);
+                                return;
+                        }
+                        if (*p->s == ',') {
+                                jp_adv(p);
+                                jp_ws(p);
+                        }
+                        char sub[512];
+                        snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+                        jp_add(p, sub, p->line, p->col);
+                        jp_value(p, sub);
+                }
+        } else if (*p->s == '"') {
+                jp_string(p, NULL, 0);
+        } else {
+                while (p->s < p->end && !strchr(",]} \n\t\r", *p->s))
+                        jp_adv(p);
+        }
+}
+
+__attribute__((weak)) struct jsonpos *jsonpos_index(const char *text, size_t len)
+{
+        struct jsonpos *p = calloc(1, sizeof(*p));
+        p->s = text;
+        p->end = text + len;
+        p->line = p->col = 1;
+        jp_ws(p);
+        jp_add(p, "", p->line, p->col);
+        jp_value(p, "");
+        return p;
+}
+__attribute__((weak)) int jsonpos_lookup(const struct jsonpos *p, const char *path, int *line,
+                                         int *column)
+{
+        for (size_t i = 0; i < p->n; i++)
+                if (strcmp(p->e[i].path, path) == 0) {
+                        *line = p->e[i].line;
+                        *column = p->e[i].column;
+                        return 0;
+                }
+        return -ENOENT;
+}
+__attribute__((weak)) void jsonpos_free(struct jsonpos *p)
+{
+        if (!p)
+                return;
+        for (size_t i = 0; i < p->n; i++)
+                free(p->e[i].path);
+        free(p->e);
+        free(p);
+}
+
+/* ---- fixture ---- */
+
+static char plugdir[256];
+static sd_event *loop;
+static struct plugin_host *host;
+static struct diag diag;
+
+static void copy_file(const char *from, const char *to)
+{
+        int in = open(from, O_RDONLY | O_CLOEXEC);
+        ck_assert_msg(in >= 0, "open %s: %s", from, strerror(errno));
+        int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+        ck_assert_int_ge(out, 0);
+        char buf[65536];
+        ssize_t n;
+        while ((n = read(in, buf, sizeof(buf))) > 0)
+                ck_assert_int_eq(write(out, buf, n), n);
+        close(in);
+        close(out);
+}
+
+static void copy_plugins(const char *sub)
+{
+        char dir[512];
+        snprintf(dir, sizeof(dir), "%s/%s", getenv("AHD_BUILD_DIR"), sub);
+        DIR *d = opendir(dir);
+        ck_assert_msg(d, "no %s", dir);
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                size_t l = strlen(de->d_name);
+                if (l < 4 || strcmp(de->d_name + l - 3, ".so") != 0)
+                        continue;
+                char from[1024], to[1024];
+                snprintf(from, sizeof(from), "%s/%s", dir, de->d_name);
+                snprintf(to, sizeof(to), "%s/%s", plugdir, de->d_name);
+                copy_file(from, to);
+        }
+        closedir(d);
+}
+
+static void setup(void)
+{
+        ck_assert_ptr_nonnull(getenv("AHD_BUILD_DIR"));
+        snprintf(plugdir, sizeof(plugdir), "/tmp/ahd-plugins-XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(plugdir));
+        copy_plugins("checks");
+        copy_plugins("checks/testing");
+        ck_assert_int_ge(sd_event_new(&loop), 0);
+        ck_assert_int_eq(plugin_host_new(loop, plugdir, &host), 0);
+        diag = (struct diag){0};
+}
+
+static void teardown(void)
+{
+        plugin_host_free(host);
+        sd_event_unref(loop);
+        diag_free(&diag);
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", plugdir);
+        ck_assert_int_eq(system(cmd), 0);
+}
+
+/* A service from a service file's text (only name, file and checks). */
+struct svc {
+        struct service_cfg cfg;
+        json_t *root;
+        char *text;
+};
+
+static struct svc *svc_new(const char *text)
+{
+        struct svc *s = calloc(1, sizeof(*s));
+        json_error_t err;
+        s->text = strdup(text);
+        s->root = json_loads(text, 0, &err);
+        ck_assert_msg(s->root, "bad test json: %s", err.text);
+        s->cfg.name = "svc";
+        s->cfg.file = "svc.json";
+        s->cfg.pos = jsonpos_index(text, strlen(text));
+        json_t *checks = json_object_get(s->root, "checks");
+        s->cfg.n_checks = json_array_size(checks);
+        s->cfg.checks = calloc(s->cfg.n_checks, sizeof(*s->cfg.checks));
+        for (size_t i = 0; i < s->cfg.n_checks; i++) {
+                json_t *c = json_array_get(checks, i);
+                struct check_cfg *cc = &s->cfg.checks[i];
+                cc->plugin = strdup(json_string_value(json_object_get(c, "plugin")));
+                json_t *o = json_object_get(c, "options");
+                cc->options = o ? json_incref(o) : json_object();
+                ck_assert_int_gt(asprintf(&cc->options_path, "checks[%zu].options", i), 0);
+                char path[64];
+                snprintf(path, sizeof(path), "checks[%zu]", i);
+                ck_assert_int_eq(jsonpos_lookup(s->cfg.pos, path, &cc->line, &cc->column), 0);
+        }
+        return s;
+}
+
+static void svc_free(struct svc *s)
+{
+        for (size_t i = 0; i < s->cfg.n_checks; i++) {
+                free(s->cfg.checks[i].plugin);
+                json_decref(s->cfg.checks[i].options);
+                free(s->cfg.checks[i].options_path);
+        }
+        free(s->cfg.checks);
+        jsonpos_free(s->cfg.pos);
+        json_decref(s->root);
+        free(s->text);
+        free(s);
+}
+
+/* One check service from a plugin name and its options' JSON. */
+static struct svc *svc1(const char *plugin, const char *options)
+{
+        char text[2048];
+        snprintf(text, sizeof(text),
+                 "{\n  \"name\": \"svc\",\n  \"checks\": [\n    {\n      \"plugin\": \"%s\",\n"
+                 "      \"options\": %s\n    }\n  ]\n}\n",
+                 plugin, options);
+        return svc_new(text);
+}
+
+static struct check_runner *runner(struct svc *s)
+{
+        struct check_runner *r = NULL;
+        int ret = check_runner_new(host, &s->cfg, 0, &diag, &r);
+        if (ret < 0)
+                diag_print(&diag, stderr);
+        ck_assert_int_eq(ret, 0);
+        return r;
+}
+
+struct res {
+        int n, code;
+        char msg[300];
+        uint64_t dur;
+        uint64_t at;
+};
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void on_result(void *userdata, int result, const char *msg, uint64_t dur)
+{
+        struct res *r = userdata;
+        r->n++;
+        r->code = result;
+        snprintf(r->msg, sizeof(r->msg), "%s", msg);
+        r->dur = dur;
+        r->at = now_usec();
+}
+
+/* Turns the loop until *n reaches want (generous deadline). */
+static void run_until(const int *n, int want, uint64_t max_usec)
+{
+        uint64_t end = now_usec() + max_usec;
+        while (*n < want && now_usec() < end)
+                ck_assert_int_ge(sd_event_run(loop, 50000), 0);
+        ck_assert_int_ge(*n, want);
+}
+
+static void run_for(uint64_t usec)
+{
+        uint64_t end = now_usec() + usec;
+        while (now_usec() < end)
+                ck_assert_int_ge(sd_event_run(loop, 20000), 0);
+}
+
+static struct res probe(struct check_runner *r, uint64_t timeout)
+{
+        struct res res = {0};
+        ck_assert_int_eq(check_runner_start(r, timeout, on_result, &res), 0);
+        ck_assert_int_eq(res.n, 0); /* never from within start */
+        run_until(&res.n, 1, 30000000);
+        run_for(20000);
+        ck_assert_int_eq(res.n, 1); /* exactly one */
+        return res;
+}
+
+static const struct diag_msg *expect_diag(const char *needle)
+{
+        const struct diag_msg *m = diag_find(&diag, needle);
+        if (!m)
+                diag_print(&diag, stderr);
+        ck_assert_msg(m, "no diag containing '%s'", needle);
+        return m;
+}
+
+static int refused(const char *plugin)
+{
+        struct svc *s = svc1(plugin, "{}");
+        struct check_runner *r = NULL;
+        int ret = check_runner_new(host, &s->cfg, 0, &diag, &r);
+        ck_assert_ptr_null(r);
+        svc_free(s);
+        return ret;
+}
+
+/* ---- loader ---- */
+
+START_TEST(test_load_wrong_abi)
+{
+        ck_assert_int_lt(refused("badabi"), 0);
+        const struct diag_msg *m =
+            expect_diag("plugin \"badabi\": ABI version 7, this daemon speaks 1");
+        ck_assert_str_eq(m->file, "svc.json");
+        ck_assert_int_eq(m->line, 5); /* the "plugin" key */
+        ck_assert_int_eq(m->column, 7);
+}
+END_TEST
+
+START_TEST(test_load_missing_symbol)
+{
+        ck_assert_int_lt(refused("nosym"), 0);
+        expect_diag("exports no anycast_healthd_check_plugin");
+}
+END_TEST
+
+START_TEST(test_load_misnamed)
+{
+        ck_assert_int_lt(refused("misnamed"), 0);
+        expect_diag("plugin \"misnamed\": descriptor names itself \"other\"");
+}
+END_TEST
+
+START_TEST(test_load_symlink_escape)
+{
+        char target[512], link[512];
+        snprintf(target, sizeof(target), "%s/checks/testing/result.so", getenv("AHD_BUILD_DIR"));
+        snprintf(link, sizeof(link), "%s/evil.so", plugdir);
+        ck_assert_int_eq(symlink(target, link), 0);
+        ck_assert_int_lt(refused("evil"), 0);
+        expect_diag("plugin \"evil\": ");
+        expect_diag("lies outside");
+}
+END_TEST
+
+START_TEST(test_load_name_with_slash)
+{
+        ck_assert_int_lt(refused("../checks/exec"), 0);
+        expect_diag("plugin name \"../checks/exec\" is not valid");
+        ck_assert_int_lt(refused(""), 0);
+        ck_assert_int_eq(diag.n, 2);
+}
+END_TEST
+
+START_TEST(test_load_unknown)
+{
+        ck_assert_int_lt(refused("nope"), 0);
+        char want[512];
+        snprintf(want, sizeof(want), "unknown plugin \"nope\" (no nope.so in %s)", plugdir);
+        expect_diag(want);
+}
+END_TEST
+
+START_TEST(test_load_once)
+{
+        struct svc *s = svc1("async", "{}");
+        struct check_runner *a = runner(s), *b = runner(s);
+        ck_assert_int_eq(diag.n, 0);
+        /* a second copy under the same name changes nothing: loaded once */
+        char path[512];
+        snprintf(path, sizeof(path), "%s/async.so", plugdir);
+        ck_assert_int_eq(unlink(path), 0);
+        struct check_runner *c = runner(s);
+        check_runner_free(a);
+        check_runner_free(b);
+        check_runner_free(c);
+        svc_free(s);
+}
+END_TEST
+
+/* ---- options ---- */
+
+START_TEST(test_opts_positions)
+{
+        const char *text = "{\n"
+                           "  \"name\": \"svc\",\n"
+                           "  \"checks\": [\n"
+                           "    { \"plugin\": \"tcp\",\n"
+                           "      \"options\": {\n"
+                           "        \"host\": \"127.0.0.1\",\n"
+                           "        \"port\": \"http\",\n"
+                           "        \"hots\": 1\n"
+                           "      } },\n"
+                           "    { \"plugin\": \"exec\", \"options\": {} }\n"
+                           "  ]\n"
+                           "}\n";
+        struct svc *s = svc_new(text);
+        struct check_runner *r = NULL;
+        ck_assert_int_eq(check_runner_new(host, &s->cfg, 0, &diag, &r), -EINVAL);
+        const struct diag_msg *m =
+            expect_diag("plugin \"tcp\": option \"port\": expected an integer");
+        ck_assert_int_eq(m->line, 7);
+        ck_assert_int_eq(m->column, 9);
+        m = expect_diag("plugin \"tcp\": option \"hots\": unknown option");
+        ck_assert_int_eq(m->line, 8);
+        ck_assert_int_eq(diag.n, 2);
+
+        ck_assert_int_eq(check_runner_new(host, &s->cfg, 1, &diag, &r), -EINVAL);
+        m = expect_diag("plugin \"exec\": options: \"command\" is required");
+        ck_assert_int_eq(m->line, 10);
+        ck_assert_int_eq(m->column, 25);
+        svc_free(s);
+}
+END_TEST
+
+START_TEST(test_opts_tcp_values)
+{
+        struct svc *s =
+            svc1("tcp", "{ \"host\": \"localhost\", \"port\": 70000, \"source\": \"::1\" }");
+        struct check_runner *r = NULL;
+        ck_assert_int_eq(check_runner_new(host, &s->cfg, 0, &diag, &r), -EINVAL);
+        expect_diag("option \"port\": must be between 1 and 65535, not 70000");
+        expect_diag("option \"host\": \"localhost\" is not an IP address");
+        svc_free(s);
+}
+END_TEST
+
+/* A worker plugin's problems come back through its handshake, positioned. */
+START_TEST(test_opts_worker_positions)
+{
+        struct svc *s = svc1("result", "{ \"message\": \"x\",\n \"code\": 9 }");
+        struct check_runner *r = NULL;
+        ck_assert_int_eq(check_runner_new(host, &s->cfg, 0, &diag, &r), -EINVAL);
+        const struct diag_msg *m =
+            expect_diag("plugin \"result\": option \"code\": must be 0, 1, 2 or 3");
+        ck_assert_int_eq(m->line, 7);
+        ck_assert_int_eq(m->column, 2);
+        ck_assert_int_eq(diag.n, 1);
+        svc_free(s);
+}
+END_TEST
+
+/* --check-config: no loop, validation only, nothing left running. */
+START_TEST(test_opts_validate_only)
+{
+        struct plugin_host *v;
+        ck_assert_int_eq(plugin_host_new(NULL, plugdir, &v), 0);
+        struct svc *good = svc1("result", "{ \"code\": 1 }");
+        struct svc *bad = svc1("result", "{ \"cod\": 1 }");
+        struct check_runner *r = NULL;
+        ck_assert_int_eq(check_runner_new(v, &good->cfg, 0, &diag, &r), 0);
+        ck_assert_int_eq(check_runner_worker_pid(r), -1);
+        ck_assert_int_eq(check_runner_start(r, 1000000, on_result, NULL), -ENOTCONN);
+        check_runner_free(r);
+        ck_assert_int_eq(check_runner_new(v, &bad->cfg, 0, &diag, &r), -EINVAL);
+        expect_diag("option \"cod\": unknown option");
+        plugin_host_free(v);
+        svc_free(good);
+        svc_free(bad);
+}
+END_TEST
+
+/* ---- loop-safe timing and delivery ---- */
+
+START_TEST(test_sync_done_deferred)
+{
+        struct svc *s = svc1("async", "{ \"sync\": true, \"code\": 1, \"message\": \"a\\nb\" }");
+        struct check_runner *r = runner(s);
+        struct res res = probe(r, 1000000);
+        ck_assert_int_eq(res.code, 1);
+        ck_assert_str_eq(res.msg, "a");
+        check_runner_free(r);
+        svc_free(s);
+}
+END_TEST
+
+START_TEST(test_busy)
+{
+        struct svc *s = svc1("async", "{ \"delay_ms\": 50 }");
+        struct check_runner *r = runner(s);
+        struct res res = {0};
+        ck_assert_int_eq(check_runner_start(r, 5000000, on_result, &res), 0);
+        ck_assert_int_eq(check_runner_start(r, 5000000, on_result, &res), -EBUSY);
+        run_until(&res.n, 1, 10000000);
+        ck_assert_int_eq(res.code, 0);
+        check_runner_free(r);
+        svc_free(s);
+}
+END_TEST
+
+START_TEST(test_loop_safe_timeout_and_late_done)
+{
+        struct svc *s = svc1("async", "{ \"delay_ms\": 400, \"late\": true, \"code\": 0 }");
+        struct check_runner *r = runner(s);
+        struct res res = {0};
+        ck_assert_int_eq(check_runner_start(r, 100000, on_result, &res), 0);
+        run_until(&res.n, 1, 10000000);
+        ck_assert_int_eq(res.code, 2);
+        ck_assert_str_eq(res.msg, "timed out after 100ms");
+        run_for(700000); /* the plugin answers late: ignored */
+        ck_assert_int_eq(res.n, 1);
+        struct res again = probe(r, 2000000);
+        ck_assert_int_eq(again.code, 0);
+        check_runner_free(r);
+        svc_free(s);
+}
+END_TEST
+
+START_TEST(test_free_in_flight)
+{
+        struct svc *s = svc1("async", "{ \"delay_ms\": 100 }");
+        struct check_runner *r = runner(s);
+        struct res res = {0};
+        ck_assert_int_eq(check_runner_start(r, 5000000, on_result, &res), 0);
+        check_runner_free(r);
+        run_for(300000);
+        ck_assert_int_eq(res.n, 0);
+        svc_free(s);
+}
+END_TEST
+
+/* ---- exec ---- */
+
+START_TEST(test_exec_codes)
+{
+        for (int code = 0; code <= 4; code++) {
+                char opts[256];
+                snprintf(opts, sizeof(opts),
+                         "{ \"command\": [\"/bin/sh\", \"-c\", \"echo first %d; echo second; "
+                         "exit %d\"] }",
+                         code, code);
+                struct svc *s = svc1("exec", opts);
+                struct check_runner *r = runner(s);
+                struct res res = probe(r, 5000000);
+                char want[64];
+                snprintf(want, sizeof(want), code == 4 ? "exit code 4: first %d" : "first %d",
+                         code);
+                ck_assert_int_eq(res.code, code <= 3 ? code : 3);
+                ck_assert_str_eq(res.msg, want);
+                check_runner_free(r);
+                svc_free(s);
+        }
+}
+END_TEST
+
+START_TEST(test_exec_signal_and_missing)
+{
+        struct svc *s = svc1("exec", "{ \"command\": [\"/bin/sh\", \"-c\", \"kill -9 $$\"] }");
+        struct check_runner *r = runner(s);
+        struct res res = probe(r, 5000000);
+        ck_assert_int_eq(res.code, 2);
+        ck_assert_str_eq(res.msg, "killed by signal 9");
+        check_runner_free(r);
+        svc_free(s);
+
+        s = svc1("exec", "{ \"command\": [\"/nonexistent/check\"] }");
+        r = runner(s);
+        res = probe(r, 5000000);
+        ck_assert_int_eq(res.code, 3);
+        ck_assert_str_eq(res.msg, "cannot run /nonexistent/check: No such file or directory");
+        check_runner_free(r);
+        svc_free(s);
+}
+END_TEST
+
+/* Processes whose process group is pgid, or whose parent is ppid. */
+static int count_procs(pid_t pgid, pid_t ppid)
+{
+        int n = 0;
+        DIR *d = opendir("/proc");
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                char path[300], buf[512];
+                snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+                FILE *f = fopen(path, "re");
+                if (!f)
+                        continue;
+                size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+                fclose(f);
+                buf[len] = '\0';
+                char *p = strrchr(buf, ')');
+                char state;
+                int pp, pg;
+                if (!p || sscanf(p + 2, "%c %d %d", &state, &pp, &pg) != 3)
+                        continue;
+                if ((pgid > 0 && pg == pgid) || (ppid > 0 && pp == ppid))
+                        n++;
+        }
+        closedir(d);
+        return n;
+}
+
+START_TEST(test_exec_timeout_kills_group)
+{
+        char pidfile[300], opts[600];
+        snprintf(pidfile, sizeof(pidfile), "%s/pgid", plugdir);
+        snprintf(opts, sizeof(opts),
+                 "{ \"command\": [\"/bin/sh\", \"-c\", \"echo $$ > %s; sleep 100 & sleep 100\"] }",
+                 pidfile);
+        struct svc *s = svc1("exec", opts);
+        struct check_runner *r = runner(s);
+        struct res res = probe(r, 300000);
+        ck_assert_int_eq(res.code, 2);
+        ck_assert_str_eq(res.msg, "timed out after 300ms");
+        FILE *f = fopen(pidfile, "re");
+        ck_assert_ptr_nonnull(f);
+        int pgid = 0;
+        ck_assert_int_eq(fscanf(f, "%d", &pgid), 1);
+        fclose(f);
+        ck_assert_int_gt(pgid, 1);
+        /* the shell and both sleeps go; the shell is reaped (no zombie child) */
+        uint64_t end = now_usec() + 10000000;
+        while ((count_procs(pgid, 0) > 0 || count_procs(0, getpid()) > 0) && now_usec() < end)
+                run_for(50000);
+        ck_assert_int_eq(count_procs(pgid, 0), 0);
+        ck_assert_int_eq(count_procs(0, getpid()), 0);
+        check_runner_free(r);
+        svc_free(s);
+}
+END_TEST
+
+/* ---- tcp ---- */
+
+static int listener(const char *addr, int *port)
+{
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        struct sockaddr_in sin = {.sin_family = AF_INET};
+        inet_pton(AF_INET, addr, &sin.sin_addr);
+        ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+        ck_assert_int_eq(listen(fd, 8), 0);
+        socklen_t len = sizeof(sin);
+        getsockname(fd, (struct sockaddr *)&sin, &len);
+        *port = ntohs(sin.sin_port);
+        return fd;
+}
+
+START_TEST(test_tcp_ok_and_refused)
+{
+        int port, lfd = listener("127.0.0.1", &port);
+        char opts[200];
+        snprintf(opts, sizeof(opts), "{ \"host\": \"127.0.0.1\", \"port\": %d }", port);
+        struct svc *s = svc1("tcp", opts);
+        struct check_runner *r = runner(s);
+        struct res res = probe(r, 2000000);
+        ck_assert_int_eq(res.code, 0);
+        ck_assert_msg(strncmp(res.msg, "connected in ", 13) == 0, "%s", res.msg);
+        check_runner_free(r);
+        svc_free(s);
+
+        close(lfd); /* now nothing listens there */
+        s = svc1("tcp", opts);
+        r = runner(s);
+        res = probe(r, 2000000);
+        ck_assert_int_eq(res.code, 2);
+        ck_assert_msg(strstr(res.msg, "Connection refused"), "%s", res.msg);
+        check_runner_free(r);
+        svc_free(s);
+}
+END_TEST
+
+START_TEST(test_tcp_source)
+{
+        int port, lfd = listener("127.0.0.1", &port);
+        char opts[200];
+        snprintf(opts, sizeof(opts),
+                 "{ \"host\": \"127.0.0.1\", \"port\": %d, \"source\": \"127.0.0.2\" }", port);
+        struct svc *s = svc1("tcp", opts);
+        struct check_runner *r = runner(s);
+        struct res res = probe(r, 2000000);
+        ck_assert_int_eq(res.code, 0);
+        struct sockaddr_in peer;
+        socklen_t len = sizeof(peer);
+        int c = accept(lfd, (struct sockaddr *)&peer, &len);
+        ck_assert_int_ge(c, 0);
+        char text[64];
+        inet_ntop(AF_INET, &peer.sin_addr, text, sizeof(text));
+        ck_assert_str_eq(text, "127.0.0.2");
+        close(c);
+        close(lfd);
+        check_runner_free(r);
+        svc_free(s);
+}
+END_TEST
+
+/* ---- workers ---- */
+
+START_TEST(test_worker_result)
+{
+        struct svc *s = svc1("result", "{ \"code\": 1, \"message\": \"slow disk\\nmore\" }");
+        struct check_runner *r = runner(s);
+        pid_t pid = check_runner_worker_pid(r);
+        ck_assert_int_gt(pid, 0);
+        for (int i = 0; i < 3; i++) {
+                struct res res = probe(r, 5000000);
+                ck_assert_int_eq(res.code, 1);
+                ck_assert_str_eq(res.msg, "slow disk");
+        }
+        ck_assert_int_eq(check_runner_worker_pid(r), pid); /* one worker serves them all */
+        /* the worker holds nothing of ours but stderr: fd 1 is /dev/null */
+        char path[64], target[256] = "";
+        snprintf(path, sizeof(path), "/proc/%d/fd/1", (int)pid);
+        ck_assert_int_gt(readlink(path, target, sizeof(target) - 1), 0);
+        ck_assert_str_eq(target, "/dev/null");
+        snprintf(path, sizeof(path), "/proc/%d/fd/4", (int)pid);
+        ck_assert_int_lt(readlink(path, target, sizeof(target) - 1), 0);
+        check_runner_free(r);
+        ck_assert_int_eq(kill(pid, 0), -1); /* killed and reaped */
+        ck_assert_int_eq(errno, ESRCH);
+        svc_free(s);
+}
+END_TEST
+
+START_TEST(test_worker_crash)
+{
+        char trigger[300], opts[400];
+        snprintf(trigger, sizeof(trigger), "%s/crash-now", plugdir);
+        snprintf(opts, sizeof(opts), "{ \"trigger\": \"%s\" }", trigger);
+        struct svc *s = svc1("crash", opts);
+        struct check_runner *r = runner(s);
+        pid_t first = check_runner_worker_pid(r);
+        fclose(fopen(trigger, "we"));
+        struct res res = probe(r, 5000000);
+        ck_assert_int_eq(res.code, 3);
+        ck_assert_str_eq(res.msg, "plugin crashed (signal 11)");
+        ck_assert_int_eq(check_runner_worker_pid(r), -1);
+        res = probe(r, 5000000);
+        ck_assert_int_eq(res.code, 0);
+        ck_assert_str_eq(res.msg, "did not crash");
+        ck_assert_int_ne(check_runner_worker_pid(r), first);
+        ck_assert_int_gt(check_runner_worker_pid(r), 0);
+        check_runner_free(r);
+        svc_free(s);
+}
+END_TEST
+
+START_TEST(test_worker_hang)
+{
+        char trigger[300], opts[400];
+        snprintf(trigger, sizeof(trigger), "%s/hang-now", plugdir);
+        snprintf(opts, sizeof(opts), "{ \"trigger\": \"%s\" }", trigger);
+        struct svc *s = svc1("hang", opts);
+        struct check_runner *r = runner(s);
+        pid_t first = check_runner_worker_pid(r);
+        fclose(fopen(trigger, "we"));
+        struct res res = probe(r, 300000);
+        ck_assert_int_eq(res.code, 2);
+        ck_assert_str_eq(res.msg, "timed out after 300ms");
+        run_for(200000);
+        ck_assert_int_eq(kill(first, 0), -1); /* killed and reaped */
+        res = probe(r, 5000000);
+        ck_assert_int_eq(res.code, 0);
+        ck_assert_str_eq(res.msg, "did not hang");
+        ck_assert_int_ne(check_runner_worker_pid(r), first);
+        check_runner_free(r);
+        svc_free(s);
+}
+END_TEST
+
+START_TEST(test_worker_leak_bounded)
+{
+        const uint64_t limit = 64ULL << 20;
+        plugin_host_set_worker_memory_limit(host, limit);
+        struct svc *s = svc1("leak", "{ \"mb\": 16 }");
+        struct check_runner *r = runner(s);
+        uint64_t base = worker_rss(getpid());
+        int failed = 0, ok_after_failure = 0;
+        for (int i = 0; i < 12; i++) {
+                struct res res = probe(r, 10000000);
+                pid_t pid = check_runner_worker_pid(r);
+                if (pid > 0) {
+                        uint64_t rss = worker_rss(pid);
+                        ck_assert_msg(rss <= base + limit + (16ULL << 20), "worker at %llu MiB",
+                                      (unsigned long long)(rss >> 20));
+                }
+                if (res.code != 0) {
+                        failed++;
+                        ck_assert_msg(strstr(res.msg, "memory limit") ||
+                                          strstr(res.msg, "plugin crashed"),
+                                      "%s", res.msg);
+                } else if (failed) {
+                        ok_after_failure++;
+                }
+                run_for(250000); /* past any restart backoff */
+        }
+        ck_assert_int_ge(failed, 1);
+        ck_assert_int_ge(ok_after_failure, 1);
+        check_runner_free(r);
+        svc_free(s);
+}
+END_TEST
+
+/* While one worker hangs, a loop-safe check and another worker report on time. */
+START_TEST(test_worker_hang_delays_nobody)
+{
+        struct svc *hs = svc1("hang", "{}");
+        struct svc *as = svc1("async", "{ \"delay_ms\": 50, \"message\": \"fine\" }");
+        struct svc *ws = svc1("result", "{ \"code\": 0, \"message\": \"worker fine\" }");
+        struct check_runner *hr = runner(hs), *ar = runner(as), *wr = runner(ws);
+        struct res hres = {0}, ares = {0}, wres = {0};
+        uint64_t t0 = now_usec();
+        ck_assert_int_eq(check_runner_start(hr, 8000000, on_result, &hres), 0);
+        ck_assert_int_eq(check_runner_start(ar, 8000000, on_result, &ares), 0);
+        ck_assert_int_eq(check_runner_start(wr, 8000000, on_result, &wres), 0);
+        run_until(&ares.n, 1, 10000000);
+        run_until(&wres.n, 1, 10000000);
+        ck_assert_int_eq(hres.n, 0); /* still hanging */
+        ck_assert_str_eq(ares.msg, "fine");
+        ck_assert_str_eq(wres.msg, "worker fine");
+        ck_assert_uint_lt(ares.at - t0, 4000000); /* far before the hang's timeout */
+        ck_assert_uint_lt(wres.at - t0, 4000000);
+        run_until(&hres.n, 1, 20000000);
+        ck_assert_int_eq(hres.code, 2);
+        ck_assert_str_eq(hres.msg, "timed out after 8s");
+        check_runner_free(hr);
+        check_runner_free(ar);
+        check_runner_free(wr);
+        svc_free(hs);
+        svc_free(as);
+        svc_free(ws);
+}
+END_TEST
+
+int main(void)
+{
+        Suite *s = suite_create("plugin_host");
+        struct {
+                const char *name;
+                const TTest *tests[8];
+        } cases[] = {
+            {"loader",
+             {test_load_wrong_abi, test_load_missing_symbol, test_load_misnamed,
+              test_load_symlink_escape, test_load_name_with_slash, test_load_unknown,
+              test_load_once}},
+            {"options",
+             {test_opts_positions, test_opts_tcp_values, test_opts_worker_positions,
+              test_opts_validate_only}},
+            {"loop",
+             {test_sync_done_deferred, test_busy, test_loop_safe_timeout_and_late_done,
+              test_free_in_flight}},
+            {"exec",
+             {test_exec_codes, test_exec_signal_and_missing, test_exec_timeout_kills_group}},
+            {"tcp", {test_tcp_ok_and_refused, test_tcp_source}},
+            {"worker",
+             {test_worker_result, test_worker_crash, test_worker_hang, test_worker_leak_bounded,
+              test_worker_hang_delays_nobody}},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                TCase *tc = tcase_create(cases[i].name);
+                tcase_add_checked_fixture(tc, setup, teardown);
+                tcase_set_timeout(tc, 60);
+                for (size_t j = 0; j < 8 && cases[i].tests[j]; j++)
+                        _tcase_add_test(tc, cases[i].tests[j], 0, 0, 0, 1);
+                suite_add_tcase(s, tc);
+        }
+        SRunner *sr = srunner_create(s);
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -11,6 +11,7 @@
 
 #include "jsonpos.h"
 #include "log.h"
+#include "config.h"
 #include "plugin_opts.h"
 
 struct ahc_opts *opts_new(json_t *obj, const char *plugin, const char *label)
@@ -164,38 +165,12 @@ int opts_strv(struct ahc_opts *o, const char *key, const char *const **out, size
         return 0;
 }
 
-/* Same grammar as config's durations; kept here so the plugin host does not
- * drag the configuration loader into every plugin test. */
-static int parse_duration_usec(const char *s, uint64_t *usec)
-{
-        static const struct {
-                const char *unit;
-                uint64_t mult;
-        } units[] = {
-            {"us", 1}, {"ms", 1000}, {"s", 1000000}, {"m", 60000000ULL}, {"h", 3600000000ULL}};
-        char *end;
-        if (*s < '0' || *s > '9')
-                return -EINVAL;
-        errno = 0;
-        unsigned long long v = strtoull(s, &end, 10);
-        if (errno)
-                return -EINVAL;
-        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-                if (strcmp(end, units[i].unit) == 0) {
-                        if (v > UINT64_MAX / units[i].mult)
-                                return -EINVAL;
-                        *usec = v * units[i].mult;
-                        return 0;
-                }
-        return -EINVAL;
-}
-
 int opts_duration(struct ahc_opts *o, const char *key, uint64_t *out_usec)
 {
         json_t *v = lookup(o, key);
         if (!v)
                 return -ENOENT;
-        if (!json_is_string(v) || parse_duration_usec(json_string_value(v), out_usec) < 0)
+        if (!json_is_string(v) || parse_duration(json_string_value(v), out_usec) < 0)
                 return type_error(o, key, "a duration such as \"500ms\" or \"2s\"");
         return 0;
 }

@@ -48,8 +48,15 @@ static void tcp_end(struct tcp *t)
 {
         t->host->io_free(t->io);
         t->io = NULL;
-        if (t->fd >= 0)
+        if (t->fd >= 0) {
+                /* Close with a reset, as load balancers' checks do: a graceful
+                 * close would leave a TIME_WAIT entry per probe on this host,
+                 * and at thousands of checks a second those exhaust the
+                 * ephemeral ports. */
+                struct linger lg = {.l_onoff = 1, .l_linger = 0};
+                setsockopt(t->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
                 close(t->fd);
+        }
         t->fd = -1;
         t->probe = NULL;
 }

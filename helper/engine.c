@@ -154,19 +154,30 @@ static void check_result_cb(void *userdata, int result, const char *msg, uint64_
         c->last_duration = duration;
         snprintf(c->last_msg, sizeof(c->last_msg), "%s", msg ? msg : "");
         struct check_hyst *h = &s->hyst[c->index];
+        log_debug("service %s: check %s[%zu]: %s in %llu us: %s", s->cfg->name, cfg->plugin,
+                  c->index, result_name(result), (unsigned long long)duration, c->last_msg);
+        bool warned = h->warning;
         bool changed = check_hyst_feed(h, cfg->rise, cfg->fall, result);
-        if (!changed)
+        /* A WARNING keeps the check up but makes the service degraded:
+         * recombine when either moved. */
+        if (!changed && warned == h->warning)
                 return;
 
         char reason[512];
-        snprintf(reason, sizeof(reason), "check %s[%zu] %s after %u result%s: %s", cfg->plugin,
-                 c->index, h->state == CHECK_UP ? "passed" : "failed",
-                 h->state == CHECK_UP ? cfg->rise : cfg->fall,
-                 (h->state == CHECK_UP ? cfg->rise : cfg->fall) == 1 ? "" : "s",
-                 c->last_msg[0] ? c->last_msg : result_name(result));
-        log_info("service %s: check %s[%zu] is now %s (%s: %s)", s->cfg->name, cfg->plugin,
-                 c->index, h->state == CHECK_UP ? "up" : "down", result_name(result),
-                 c->last_msg);
+        const char *msg_or_code = c->last_msg[0] ? c->last_msg : result_name(result);
+        if (changed) {
+                unsigned need = h->state == CHECK_UP ? cfg->rise : cfg->fall;
+                snprintf(reason, sizeof(reason), "check %s[%zu] %s after %u result%s: %s",
+                         cfg->plugin, c->index, h->state == CHECK_UP ? "passed" : "failed", need,
+                         need == 1 ? "" : "s", msg_or_code);
+        } else {
+                snprintf(reason, sizeof(reason), "check %s[%zu] %s: %s", cfg->plugin, c->index,
+                         h->warning ? "warns" : "no longer warns", msg_or_code);
+        }
+        if (changed)
+                log_info("service %s: check %s[%zu] is now %s (%s: %s)", s->cfg->name,
+                         cfg->plugin, c->index, h->state == CHECK_UP ? "up" : "down",
+                         result_name(result), c->last_msg);
         enum svc_state health =
                 service_combine(s->hyst, s->cfg->n_checks, s->cfg->combine, s->cfg->combine_n);
         service_set_state(s, health, reason);

@@ -55,7 +55,7 @@ write_config() { # ACK(true|false)
 		      "rise": $RISE, "fall": $FALL, "options": { "host": "$WEB4", "port": 8080 } },
 		    { "plugin": "exec", "interval": "${INTERVAL_MS}ms", "timeout": "250ms",
 		      "rise": $RISE, "fall": $FALL,
-		      "options": { "command": ["/usr/bin/test", "-e", "$P1/web4-exec-ok"] } } ],
+		      "options": { "command": ["/bin/sh", "-c", "test -e $P1/web4-exec-ok || exit 2"] } } ],
 		  "disable_file": "../../disabled/web4",
 		  "announce": { "med": 50, "communities": ["65001:80"] } }
 	EOF
@@ -64,7 +64,7 @@ write_config() { # ACK(true|false)
 		  "checks": [
 		    { "plugin": "exec", "interval": "${INTERVAL_MS}ms", "timeout": "250ms",
 		      "rise": $RISE, "fall": $FALL,
-		      "options": { "command": ["/usr/bin/test", "-e", "$P1/dns6-exec-ok"] } },
+		      "options": { "command": ["/bin/sh", "-c", "test -e $P1/dns6-exec-ok || exit 2"] } },
 		    { "plugin": "tcp", "interval": "${INTERVAL_MS}ms", "timeout": "150ms",
 		      "rise": $RISE, "fall": $FALL,
 		      "options": { "host": "$LAB_ANYCAST6", "port": $LAB_SVC_PORT } } ] }
@@ -78,8 +78,10 @@ write_config() { # ACK(true|false)
 	chmod 0644 "$P1"/etc/*.json "$P1"/etc/services.d/*.json
 }
 
+# The daemon is ExaBGP's child; its plugin workers (same command line) are
+# the daemon's children.
 daemon_pid() {
-	pgrep -f "anycast-healthd --exabgp --config $P1/etc/" | head -1
+	pgrep -P "$(lab_exabgp_pid pop1)" -f "anycast-healthd --exabgp" | head -1
 }
 
 # has PREFIX: the upstream has a route for it via pop1.

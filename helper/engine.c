@@ -4,6 +4,7 @@
  * It also watches disable files (inotify on their directories, polling
  * where a directory does not exist yet). */
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "engine.h"
 #include "engine_stats.h"
 #include "log.h"
+#include "sched.h"
 #include "state.h"
 
 #define USEC_PER_SEC      1000000ULL
@@ -31,7 +33,7 @@ struct check_rt {
         size_t index;
         const struct check_cfg *cfg;
         struct check_runner *runner;
-        sd_event_source *timer;
+        struct sched_item tick; /* next start, on the engine's shared scheduler */
         uint64_t due; /* when the current/next probe is scheduled to start */
         uint64_t started;
         bool in_flight;
@@ -67,6 +69,7 @@ struct engine {
         size_t n_svcs;
         struct disable_dir *dirs;
         size_t n_dirs;
+        struct sched *sched;
         sd_event_source *disable_poll;
         sd_event_source *commit;
         bool dirty;
@@ -142,8 +145,6 @@ static void service_set_state(struct service_rt *s, enum svc_state health, const
         service_apply(s, reason);
 }
 
-static int check_timer_cb(sd_event_source *src, uint64_t usec, void *userdata);
-
 static void check_result_cb(void *userdata, int result, const char *msg, uint64_t duration)
 {
         struct check_rt *c = userdata;
@@ -198,11 +199,10 @@ static int check_start(struct check_rt *c, uint64_t now)
         return 0;
 }
 
-static int check_timer_cb(sd_event_source *src, uint64_t usec, void *userdata)
+static void check_tick(struct sched_item *it, uint64_t now)
 {
-        struct check_rt *c = userdata;
+        struct check_rt *c = (struct check_rt *)((char *)it - offsetof(struct check_rt, tick));
         struct engine *en = c->svc->en;
-        uint64_t now = now_usec(en->e);
 
         engine_stats_add(&en->stats, now > c->due ? now - c->due : 0);
         check_start(c, now);
@@ -213,8 +213,7 @@ static int check_timer_cb(sd_event_source *src, uint64_t usec, void *userdata)
         c->due += c->cfg->interval_usec;
         if (c->due <= now)
                 c->due = now + c->cfg->interval_usec;
-        sd_event_source_set_time(src, c->due);
-        return sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+        sched_put(en->sched, &c->tick, c->due);
 }
 
 static bool file_exists(const char *path)
@@ -365,6 +364,7 @@ int engine_new(sd_event *e, const struct config *cfg, struct plugin_host *plugin
                         c->svc = s;
                         c->index = j;
                         c->cfg = &s->cfg->checks[j];
+                        sched_item_init(&c->tick, check_tick);
                         check_hyst_init(&s->hyst[j]);
                         int r = check_runner_new(plugins, s->cfg, j, d, &c->runner);
                         if (r < 0 && ret == 0)
@@ -375,7 +375,9 @@ int engine_new(sd_event *e, const struct config *cfg, struct plugin_host *plugin
                 engine_free(en);
                 return ret;
         }
-        int r = sd_event_add_defer(e, &en->commit, commit_cb, en);
+        int r = sched_new(e, TIMER_ACCURACY, &en->sched);
+        if (r >= 0)
+                r = sd_event_add_defer(e, &en->commit, commit_cb, en);
         if (r < 0) {
                 engine_free(en);
                 return r;
@@ -418,8 +420,7 @@ int engine_start(struct engine *en)
                 for (size_t j = 0; j < s->cfg->n_checks; j++) {
                         struct check_rt *c = &s->checks[j];
                         c->due = now + jitter(c->cfg->interval_usec);
-                        int r = sd_event_add_time(en->e, &c->timer, CLOCK_MONOTONIC, c->due,
-                                                  TIMER_ACCURACY, check_timer_cb, c);
+                        int r = sched_put(en->sched, &c->tick, c->due);
                         if (r < 0)
                                 return r;
                 }
@@ -443,7 +444,8 @@ void engine_free(struct engine *en)
                         continue;
                 }
                 for (size_t j = 0; j < s->cfg->n_checks; j++) {
-                        sd_event_source_disable_unref(s->checks[j].timer);
+                        if (en->sched)
+                                sched_cancel(en->sched, &s->checks[j].tick);
                         check_runner_free(s->checks[j].runner);
                 }
                 free(s->checks);
@@ -457,6 +459,7 @@ void engine_free(struct engine *en)
         free(en->dirs);
         sd_event_source_disable_unref(en->disable_poll);
         sd_event_source_disable_unref(en->commit);
+        sched_free(en->sched);
         sd_event_unref(en->e);
         free(en);
 }

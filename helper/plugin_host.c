@@ -8,6 +8,7 @@
  * memory fails that probe and delays the next restart by a backoff that
  * starts at zero and doubles (100 ms .. 10 s) while failures repeat. */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "jsonpos.h"
 #include "log.h"
 #include "plugin_host.h"
+#include "sched.h"
 #include "plugin_load.h"
 #include "plugin_loop.h"
 #include "plugin_opts.h"
@@ -35,6 +37,7 @@ struct wproc;
 
 struct plugin_host {
         sd_event *e;
+        struct sched *sched; /* every runner's timeout, on one timer */
         struct plugin_registry reg;
         struct wproc *procs; /* every worker not yet reaped */
         uint64_t worker_mem;
@@ -80,7 +83,9 @@ struct check_runner {
         void *userdata;
         int result;
         char msg[MSG_MAX];
-        sd_event_source *timeout_src, *defer_src;
+        struct sched_item timeout;
+        sd_event_source *defer_src; /* delivers results given inside start */
+        bool in_start;
 };
 
 static void host_log(const struct ahc_opts *ctx, int priority, const char *fmt, ...)
@@ -129,7 +134,9 @@ static void format_usec(char *buf, size_t sz, uint64_t usec)
                 snprintf(buf, sz, "%lluus", (unsigned long long)usec);
 }
 
-/* Ends the probe in flight; the callback follows from the defer source. */
+static void deliver(struct check_runner *r);
+
+/* Ends the probe in flight and delivers its result. */
 static void finish(struct check_runner *r, int result, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void finish(struct check_runner *r, int result, const char *fmt, ...)
@@ -146,22 +153,33 @@ static void finish(struct check_runner *r, int result, const char *fmt, ...)
         vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
         va_end(ap);
         r->msg[strcspn(r->msg, "\r\n")] = '\0';
-        sd_event_source_set_enabled(r->timeout_src, SD_EVENT_OFF);
-        sd_event_source_set_enabled(r->defer_src, SD_EVENT_ONESHOT);
+        sched_cancel(r->h->sched, &r->timeout);
+        /* Deliver at once, saving a loop iteration per probe, unless the
+         * result came from inside check_runner_start(): the caller is
+         * promised its callback never runs from within that call. */
+        if (r->in_start)
+                sd_event_source_set_enabled(r->defer_src, SD_EVENT_ONESHOT);
+        else
+                deliver(r);
 }
 
 static int on_deliver(sd_event_source *s, void *userdata)
 {
-        struct check_runner *r = userdata;
+        deliver(userdata);
+        return 0;
+}
+
+static void deliver(struct check_runner *r)
+{
         if (r->state != DELIVERING)
-                return 0;
+                return;
         r->state = IDLE;
         char msg[MSG_MAX];
         memcpy(msg, r->msg, sizeof(msg));
         uint64_t took = plugin_loop_now_usec() - r->started_usec;
-        /* The callback may start the next probe or free the runner. */
+        /* The callback may start the next probe, but must not free the
+         * runner: a plugin may still be inside its own callback. */
         r->cb(r->userdata, r->result, msg, took);
-        return 0;
 }
 
 static void host_probe_done(struct ahc_probe *p, enum ahc_result result, const char *msg)
@@ -345,6 +363,11 @@ int plugin_host_new(sd_event *e, const char *plugin_dir, struct plugin_host **ou
                 sigprocmask(SIG_BLOCK, &ss, NULL);
                 h->e = sd_event_ref(e);
                 plugin_loop_set(e);
+                r = sched_new(e, 1000, &h->sched);
+                if (r < 0) {
+                        plugin_host_free(h);
+                        return r;
+                }
         }
         *out = h;
         return 0;
@@ -364,6 +387,7 @@ void plugin_host_free(struct plugin_host *h)
                         w->r->w = NULL;
                 wproc_free(w);
         }
+        sched_free(h->sched);
         if (h->e) {
                 if (plugin_loop_get() == h->e)
                         plugin_loop_set(NULL);
@@ -405,11 +429,12 @@ static void runner_diag(const struct service_cfg *svc, const struct check_cfg *c
 
 static void runner_free_sources(struct check_runner *r)
 {
-        sd_event_source_disable_unref(r->timeout_src);
+        if (r->h->sched)
+                sched_cancel(r->h->sched, &r->timeout);
         sd_event_source_disable_unref(r->defer_src);
 }
 
-static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata);
+static void on_timeout(struct sched_item *it, uint64_t now);
 
 int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_t check_index,
                      struct diag *d, struct check_runner **out)
@@ -507,13 +532,9 @@ int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_
                 return ret;
         }
 
+        sched_item_init(&r->timeout, on_timeout);
         if (h->e) {
-                ret = sd_event_add_time(h->e, &r->timeout_src, CLOCK_MONOTONIC, UINT64_MAX, 1000,
-                                        on_timeout, r);
-                if (ret >= 0)
-                        ret = sd_event_source_set_enabled(r->timeout_src, SD_EVENT_OFF);
-                if (ret >= 0)
-                        ret = sd_event_add_defer(h->e, &r->defer_src, on_deliver, r);
+                ret = sd_event_add_defer(h->e, &r->defer_src, on_deliver, r);
                 if (ret >= 0)
                         ret = sd_event_source_set_enabled(r->defer_src, SD_EVENT_OFF);
                 if (ret < 0) {
@@ -547,11 +568,12 @@ void check_runner_free(struct check_runner *r)
         free(r);
 }
 
-static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+static void on_timeout(struct sched_item *it, uint64_t now)
 {
-        struct check_runner *r = userdata;
+        struct check_runner *r =
+                (struct check_runner *)((char *)it - offsetof(struct check_runner, timeout));
         if (r->state != RUNNING)
-                return 0;
+                return;
         char took[32];
         format_usec(took, sizeof(took), r->timeout_usec);
         if (r->worker_mode) {
@@ -566,8 +588,9 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
                 r->plugin->cancel(r->instance, p);
         }
         finish(r, AHC_CRITICAL, "timed out after %s", took);
-        return 0;
 }
+
+static int runner_start_probe(struct check_runner *r);
 
 int check_runner_start(struct check_runner *r, uint64_t timeout_usec, check_result_fn cb,
                        void *userdata)
@@ -582,13 +605,22 @@ int check_runner_start(struct check_runner *r, uint64_t timeout_usec, check_resu
         r->timeout_usec = timeout_usec;
         r->started_usec = plugin_loop_now_usec();
         r->seq++;
-        int ret = sd_event_source_set_time_relative(r->timeout_src, timeout_usec);
-        if (ret >= 0)
-                ret = sd_event_source_set_enabled(r->timeout_src, SD_EVENT_ONESHOT);
+        int ret = sched_put(r->h->sched, &r->timeout, r->started_usec + timeout_usec);
         if (ret < 0) {
+                r->in_start = true;
                 finish(r, AHC_UNKNOWN, "cannot arm timeout: %s", strerror(-ret));
+                r->in_start = false;
                 return 0;
         }
+        r->in_start = true;
+        ret = runner_start_probe(r);
+        r->in_start = false;
+        return ret;
+}
+
+static int runner_start_probe(struct check_runner *r)
+{
+        int ret;
 
         if (!r->worker_mode) {
                 struct ahc_probe *p = &r->slots[r->next_slot++ % PROBE_SLOTS];

@@ -225,8 +225,7 @@ static void runner_report(struct check_runner *r, int result, const char *msg)
         if (!r->report_src) {
                 int ret = sd_event_add_defer(r->h->e, &r->report_src, on_report, r);
                 if (ret < 0) {
-                        log_warning("%s: cannot queue report: %s", r->opts->label,
-                                    strerror(-ret));
+                        log_warning("%s: cannot queue report: %s", r->opts->label, strerror(-ret));
                         return;
                 }
         }

@@ -14,7 +14,7 @@
 #include "plugin_load.h"
 
 /* struct ahc_plugin as ABI 1.0 defined it: every later field is optional. */
-#define PLUGIN_SIZE_1_0                                                                   \
+#define PLUGIN_SIZE_1_0                                                                            \
         (offsetof(struct ahc_plugin, destroy) + sizeof(((struct ahc_plugin *)0)->destroy))
 
 struct loaded_plugin {

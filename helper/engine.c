@@ -46,7 +46,7 @@ struct service_rt {
         struct check_hyst *hyst; /* per check, contiguous for service_combine() */
         enum svc_state health;
         bool disabled;
-        bool disable_watched;    /* an inotify watch covers its disable file */
+        bool disable_watched; /* an inotify watch covers its disable file */
         enum route_action route; /* last asked of the backend */
         uint64_t since;          /* CLOCK_MONOTONIC of the last state change */
 };
@@ -111,18 +111,18 @@ static void service_apply(struct service_rt *s, const char *reason)
 {
         struct engine *en = s->en;
         enum route_action want =
-            service_route(s->health, s->disabled, s->cfg->on_disabled, s->route);
+                service_route(s->health, s->disabled, s->cfg->on_disabled, s->route);
 
         if (want == s->route || want == ROUTE_NONE)
                 return;
         s->route = want;
         for (size_t i = 0; i < s->cfg->n_prefixes; i++) {
                 struct route_update u = {
-                    .prefix = &s->cfg->prefixes[i],
-                    .action = want,
-                    .attrs = &s->cfg->announce,
-                    .service = s->cfg->name,
-                    .reason = reason,
+                        .prefix = &s->cfg->prefixes[i],
+                        .action = want,
+                        .attrs = &s->cfg->announce,
+                        .service = s->cfg->name,
+                        .reason = reason,
                 };
                 en->ops->update(en->be, &u);
         }
@@ -179,11 +179,11 @@ static void check_fold(struct check_rt *c, int result, const char *msg, bool eve
                          h->warning ? "warns" : "no longer warns", msg_or_code);
         }
         if (changed)
-                log_info("service %s: check %s[%zu] is now %s (%s: %s)", s->cfg->name, cfg->plugin,
-                         c->index, h->state == CHECK_UP ? "up" : "down", result_name(result),
-                         c->last_msg);
+                log_info("service %s: check %s[%zu] is now %s (%s: %s)", s->cfg->name,
+                         cfg->plugin, c->index, h->state == CHECK_UP ? "up" : "down",
+                         result_name(result), c->last_msg);
         enum svc_state health =
-            service_combine(s->hyst, s->cfg->n_checks, s->cfg->combine, s->cfg->combine_n);
+                service_combine(s->hyst, s->cfg->n_checks, s->cfg->combine, s->cfg->combine_n);
         service_set_state(s, health, reason);
 }
 
@@ -323,7 +323,7 @@ static int watch_disable_files(struct engine *en)
                 *d = (struct disable_dir){.en = en, .path = dir};
                 int r = sd_event_add_inotify(en->e, &d->src, dir,
                                              IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM |
-                                                 IN_CLOSE_WRITE | IN_ATTRIB | IN_ONLYDIR,
+                                                     IN_CLOSE_WRITE | IN_ATTRIB | IN_ONLYDIR,
                                              disable_dir_cb, d);
                 if (r < 0) {
                         log_info("service %s: cannot watch %s (%s); polling its disable file",
@@ -430,8 +430,8 @@ int engine_start(struct engine *en)
                  * wait for checks. */
                 if (s->cfg->disable_file && file_exists(s->cfg->disable_file)) {
                         s->disabled = true;
-                        log_notice("service %s (pop %s): disabled by disable file %s", s->cfg->name,
-                                   en->cfg->pop, s->cfg->disable_file);
+                        log_notice("service %s (pop %s): disabled by disable file %s",
+                                   s->cfg->name, en->cfg->pop, s->cfg->disable_file);
                         service_apply(s, "disable file present at start");
                 }
                 for (size_t j = 0; j < s->cfg->n_checks; j++) {

@@ -806,8 +806,8 @@ START_TEST(test_isolation_keeps_timing)
                l[0].res.n, l[1].failures, l[2].failures, l[3].failures, l[0].max_late / 1000.0,
                l[0].max_gap / 1000.0);
         ck_assert_int_eq(l[0].failures, 0);
-        ck_assert_int_ge(l[0].res.n, 40);                 /* of 60 due */
-        ck_assert_uint_lt(l[0].max_late, 250000);         /* never held up by a worker */
+        ck_assert_int_ge(l[0].res.n, 40);         /* of 60 due */
+        ck_assert_uint_lt(l[0].max_late, 250000); /* never held up by a worker */
         ck_assert_uint_lt(l[0].max_gap, 50000 + 250000);
         ck_assert_int_ge(l[1].failures, 1); /* crashed */
         ck_assert_int_ge(l[2].failures, 1); /* hung and was killed */

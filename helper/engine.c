@@ -145,20 +145,21 @@ static void service_set_state(struct service_rt *s, enum svc_state health, const
         service_apply(s, reason);
 }
 
-static void check_result_cb(void *userdata, int result, const char *msg, uint64_t duration)
+/* Folds one result in. event: an unsolicited report (host->report): a
+ * failing one is an observation (the process died, the unit failed), not a
+ * sample, so it takes the check down at once, as if "fall" results had
+ * failed; a passing one counts once towards "rise" like any result. */
+static void check_fold(struct check_rt *c, int result, const char *msg, bool event)
 {
-        struct check_rt *c = userdata;
         struct service_rt *s = c->svc;
         const struct check_cfg *cfg = c->cfg;
 
-        c->in_flight = false;
-        c->last_duration = duration;
         snprintf(c->last_msg, sizeof(c->last_msg), "%s", msg ? msg : "");
         struct check_hyst *h = &s->hyst[c->index];
-        log_debug("service %s: check %s[%zu]: %s in %llu us: %s", s->cfg->name, cfg->plugin,
-                  c->index, result_name(result), (unsigned long long)duration, c->last_msg);
+        log_debug("service %s: check %s[%zu]: %s %s: %s", s->cfg->name, cfg->plugin, c->index,
+                  event ? "reported" : "probed", result_name(result), c->last_msg);
         bool warned = h->warning;
-        bool changed = check_hyst_feed(h, cfg->rise, cfg->fall, result);
+        bool changed = check_hyst_feed(h, cfg->rise, event ? 1 : cfg->fall, result);
         /* A WARNING keeps the check up but makes the service degraded:
          * recombine when either moved. */
         if (!changed && warned == h->warning)
@@ -166,7 +167,10 @@ static void check_result_cb(void *userdata, int result, const char *msg, uint64_
 
         char reason[512];
         const char *msg_or_code = c->last_msg[0] ? c->last_msg : result_name(result);
-        if (changed) {
+        if (changed && event && h->state == CHECK_DOWN) {
+                snprintf(reason, sizeof(reason), "check %s[%zu] failed (event): %s", cfg->plugin,
+                         c->index, msg_or_code);
+        } else if (changed) {
                 unsigned need = h->state == CHECK_UP ? cfg->rise : cfg->fall;
                 snprintf(reason, sizeof(reason), "check %s[%zu] %s after %u result%s: %s",
                          cfg->plugin, c->index, h->state == CHECK_UP ? "passed" : "failed", need,
@@ -182,6 +186,19 @@ static void check_result_cb(void *userdata, int result, const char *msg, uint64_
         enum svc_state health =
                 service_combine(s->hyst, s->cfg->n_checks, s->cfg->combine, s->cfg->combine_n);
         service_set_state(s, health, reason);
+}
+
+static void check_result_cb(void *userdata, int result, const char *msg, uint64_t duration)
+{
+        struct check_rt *c = userdata;
+        c->in_flight = false;
+        c->last_duration = duration;
+        check_fold(c, result, msg, false);
+}
+
+static void check_report_cb(void *userdata, int result, const char *msg)
+{
+        check_fold(userdata, result, msg, true);
 }
 
 static int check_start(struct check_rt *c, uint64_t now)
@@ -369,6 +386,8 @@ int engine_new(sd_event *e, const struct config *cfg, struct plugin_host *plugin
                         int r = check_runner_new(plugins, s->cfg, j, d, &c->runner);
                         if (r < 0 && ret == 0)
                                 ret = r;
+                        if (r >= 0)
+                                check_runner_set_report_fn(c->runner, check_report_cb, c);
                 }
         }
         if (ret < 0) {

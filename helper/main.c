@@ -20,6 +20,7 @@
 #include "engine.h"
 #include "log.h"
 #include "plugin_host.h"
+#include "probe.h"
 
 #define STOP_GRACE_USEC (5ULL * 1000000ULL)
 
@@ -43,6 +44,8 @@ static void usage(FILE *f)
                 "  --exabgp         drive ExaBGP: run as its process (API on stdout/stdin)\n"
                 "  --bird           drive BIRD: write include files, configure over its socket\n"
                 "  --check-config   validate the configuration and plugins, start nothing\n"
+                "  --probe SERVICE  run SERVICE's checks once, print each result; exit with\n"
+                "                   the worst result code (0 OK .. 3 UNKNOWN), 4 on errors\n"
                 "  --version        print the version\n"
                 "  --help           this text\n",
                 AHD_DEFAULT_CONFIG);
@@ -275,7 +278,7 @@ out:
 
 int main(int argc, char **argv)
 {
-        enum { OPT_CONFIG = 256, OPT_EXABGP, OPT_BIRD, OPT_CHECK, OPT_VERSION, OPT_HELP };
+        enum { OPT_CONFIG = 256, OPT_EXABGP, OPT_BIRD, OPT_CHECK, OPT_VERSION, OPT_HELP, OPT_PROBE };
         static const struct option opts[] = {
                 {"config", required_argument, NULL, OPT_CONFIG},
                 {"exabgp", no_argument, NULL, OPT_EXABGP},
@@ -283,11 +286,13 @@ int main(int argc, char **argv)
                 {"check-config", no_argument, NULL, OPT_CHECK},
                 {"version", no_argument, NULL, OPT_VERSION},
                 {"help", no_argument, NULL, OPT_HELP},
+                {"probe", required_argument, NULL, OPT_PROBE},
                 {0},
         };
         const char *path = AHD_DEFAULT_CONFIG;
         enum backend_kind force = BACKEND_NONE;
         bool check = false;
+        const char *probe = NULL;
         int o;
 
         log_setup("anycast-healthd");
@@ -308,6 +313,9 @@ int main(int argc, char **argv)
                 case OPT_CHECK:
                         check = true;
                         break;
+                case OPT_PROBE:
+                        probe = optarg;
+                        break;
                 case OPT_VERSION:
                         printf("anycast-healthd %s\n", AHD_VERSION);
                         return EXIT_SUCCESS;
@@ -326,5 +334,7 @@ int main(int argc, char **argv)
         }
         if (check)
                 return check_config(path);
+        if (probe)
+                return probe_service(path, probe, stdout, stderr);
         return run(path, force);
 }

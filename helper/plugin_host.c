@@ -6,7 +6,10 @@
  * create() handshake is where option problems come from) and again at the
  * next probe after it died or was killed. A crash, a timeout or too much
  * memory fails that probe and delays the next restart by a backoff that
- * starts at zero and doubles (100 ms .. 10 s) while failures repeat. */
+ * starts at zero and doubles (100 ms .. 10 s) while failures repeat.
+ *
+ * Unsolicited reports (host->report) queue on the runner and reach its
+ * report receiver from a defer source, one per dispatch, in order. */
 #include <errno.h>
 #include <stddef.h>
 #include <signal.h>
@@ -32,6 +35,7 @@
 #define BACKOFF_FIRST_USEC 100000ULL
 #define BACKOFF_MAX_USEC   (10 * 1000000ULL)
 #define DEFAULT_WORKER_MEM (256ULL << 20)
+#define REPORT_QUEUE       8
 
 struct wproc;
 
@@ -64,6 +68,16 @@ struct ahc_probe {
 
 enum runner_state { IDLE, RUNNING, DELIVERING };
 
+/* What host->check() hands a plugin: a way back to its runner. */
+struct ahc_check {
+        struct check_runner *r;
+};
+
+struct report {
+        int result;
+        char msg[MSG_MAX];
+};
+
 struct check_runner {
         struct plugin_host *h;
         const struct ahc_plugin *plugin;
@@ -86,6 +100,13 @@ struct check_runner {
         struct sched_item timeout;
         sd_event_source *defer_src; /* delivers results given inside start */
         bool in_start;
+
+        struct ahc_check handle;
+        check_report_fn report_fn;
+        void *report_userdata;
+        struct report reports[REPORT_QUEUE]; /* ring: head, n */
+        unsigned report_head, report_n;
+        sd_event_source *report_src;
 };
 
 static void host_log(const struct ahc_opts *ctx, int priority, const char *fmt, ...)
@@ -99,6 +120,8 @@ static void host_log(const struct ahc_opts *ctx, int priority, const char *fmt, 
 }
 
 static void host_probe_done(struct ahc_probe *p, enum ahc_result result, const char *msg);
+static struct ahc_check *host_check(struct ahc_opts *o);
+static void host_report(struct ahc_check *c, enum ahc_result result, const char *msg);
 
 static const struct ahc_host loop_host = {
     .abi_version = AHC_ABI_VERSION,
@@ -120,6 +143,8 @@ static const struct ahc_host loop_host = {
     .child_free = plugin_loop_child_free,
     .probe_done = host_probe_done,
     .now_usec = plugin_loop_now_usec,
+    .check = host_check,
+    .report = host_report,
 };
 
 /* ---- results ---- */
@@ -189,6 +214,74 @@ static void host_probe_done(struct ahc_probe *p, enum ahc_result result, const c
                 return;
         }
         finish(p->r, (int)result, "%s", msg ? msg : "");
+}
+
+/* ---- unsolicited reports ---- */
+
+static int on_report(sd_event_source *s, void *userdata)
+{
+        struct check_runner *r = userdata;
+        if (!r->report_fn || r->report_n == 0)
+                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        struct report rep = r->reports[r->report_head];
+        r->report_head = (r->report_head + 1) % REPORT_QUEUE;
+        r->report_n--;
+        sd_event_source_set_enabled(s, r->report_n ? SD_EVENT_ON : SD_EVENT_OFF);
+        /* Last: the receiver may free the runner. */
+        r->report_fn(r->report_userdata, rep.result, rep.msg);
+        return 0;
+}
+
+/* Queues one report. A full queue keeps its oldest entries and replaces
+ * the newest: the latest state always arrives. */
+static void runner_report(struct check_runner *r, int result, const char *msg)
+{
+        if (!r->h->e) {
+                log_debug("%s: report without a loop dropped", r->opts->label);
+                return;
+        }
+        if (!r->report_src) {
+                int ret = sd_event_add_defer(r->h->e, &r->report_src, on_report, r);
+                if (ret < 0) {
+                        log_warning("%s: cannot queue report: %s", r->opts->label, strerror(-ret));
+                        return;
+                }
+        }
+        struct report *rep;
+        if (r->report_n < REPORT_QUEUE) {
+                rep = &r->reports[(r->report_head + r->report_n) % REPORT_QUEUE];
+                r->report_n++;
+        } else {
+                log_debug("%s: report queue full; replacing the newest", r->opts->label);
+                rep = &r->reports[(r->report_head + REPORT_QUEUE - 1) % REPORT_QUEUE];
+        }
+        rep->result = (result >= AHC_OK && result <= AHC_UNKNOWN) ? result : AHC_UNKNOWN;
+        snprintf(rep->msg, sizeof(rep->msg), "%s", msg ? msg : "");
+        rep->msg[strcspn(rep->msg, "\r\n")] = '\0';
+        if (r->report_fn)
+                sd_event_source_set_enabled(r->report_src, SD_EVENT_ON);
+}
+
+static struct ahc_check *host_check(struct ahc_opts *o)
+{
+        return o ? o->check : NULL;
+}
+
+static void host_report(struct ahc_check *c, enum ahc_result result, const char *msg)
+{
+        if (!c || !c->r) {
+                log_debug("plugin reported without a check handle; ignored");
+                return;
+        }
+        runner_report(c->r, (int)result, msg);
+}
+
+void check_runner_set_report_fn(struct check_runner *r, check_report_fn fn, void *userdata)
+{
+        r->report_fn = fn;
+        r->report_userdata = userdata;
+        if (fn && r->report_n && r->report_src)
+                sd_event_source_set_enabled(r->report_src, SD_EVENT_ON);
 }
 
 /* ---- workers ---- */
@@ -278,6 +371,10 @@ static int on_worker_io(sd_event_source *s, int fd, uint32_t revents, void *user
                                 on_worker_result(w->r, &m);
                         if (!w->r || w->r->w != w)
                                 return 0; /* detached meanwhile: w->io is gone */
+                        break;
+                case WM_REPORT:
+                        if (w->r)
+                                runner_report(w->r, m.code, m.text);
                         break;
                 default:
                         break;
@@ -432,6 +529,7 @@ static void runner_free_sources(struct check_runner *r)
         if (r->h->sched)
                 sched_cancel(r->h->sched, &r->timeout);
         sd_event_source_disable_unref(r->defer_src);
+        sd_event_source_disable_unref(r->report_src);
 }
 
 static void on_timeout(struct sched_item *it, uint64_t now);
@@ -463,6 +561,8 @@ int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_
         }
         for (size_t i = 0; i < PROBE_SLOTS; i++)
                 r->slots[i].r = r;
+        r->handle.r = r;
+        r->opts->check = &r->handle;
         struct opts_diag_target target = {
             .d = d,
             .file = svc->file,
@@ -527,6 +627,7 @@ int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_
         /* Problems found after this point (worker restarts) are logged. */
         opts_set_report(r->opts, opts_report_log, r->opts->label);
         if (ret < 0) {
+                sd_event_source_disable_unref(r->report_src);
                 opts_free(r->opts);
                 free(r);
                 return ret;

@@ -108,7 +108,11 @@ int engine_reload(struct engine *en, struct config *newcfg, struct diag *d)
                 /* Prefixes keep what the speaker has until the new service
                  * decides, as after a restart. */
                 for (size_t j = 0; j < sc->n_prefixes; j++)
-                        old_route(en->svcs, n_old, kept, &sc->prefixes[j], &s->pfx[j]);
+                        if (old_route(en->svcs, n_old, kept, &sc->prefixes[j], &s->pfx[j]))
+                                /* the attributes may differ now: the next
+                                 * announce goes to the backend, which drops
+                                 * it when nothing changed */
+                                s->pfx[j].attrs = ATTRS_NONE;
                 if (find_old(en, sc->name)) {
                         log_notice("reload: service %s changed: its checks start over", sc->name);
                         n_changed++;

@@ -16,25 +16,25 @@
 
 #include "config_internal.h"
 
-#define DEGRADED_PREPEND        3
-#define PREPEND_MAX             10
-#define GRACEFUL_SHUTDOWN       "65535:0"
-#define DRAIN_TIME_DEFAULT      (30ULL * 1000000ULL)
-#define DRAIN_TIME_MAX          (3600ULL * 1000000ULL)
-#define HOOK_TIMEOUT_DEFAULT    (10ULL * 1000000ULL)
-#define HOOK_TIMEOUT_MAX        (600ULL * 1000000ULL)
-#define DAMP_PENALTY_DEFAULT    1000
-#define DAMP_HALF_LIFE_DEFAULT  (15ULL * 60ULL * 1000000ULL)
-#define DAMP_SUPPRESS_DEFAULT   2000
-#define DAMP_REUSE_DEFAULT      750
+#define DEGRADED_PREPEND         3
+#define PREPEND_MAX              10
+#define GRACEFUL_SHUTDOWN        "65535:0"
+#define DRAIN_TIME_DEFAULT       (30ULL * 1000000ULL)
+#define DRAIN_TIME_MAX           (3600ULL * 1000000ULL)
+#define HOOK_TIMEOUT_DEFAULT     (10ULL * 1000000ULL)
+#define HOOK_TIMEOUT_MAX         (600ULL * 1000000ULL)
+#define DAMP_PENALTY_DEFAULT     1000
+#define DAMP_HALF_LIFE_DEFAULT   (15ULL * 60ULL * 1000000ULL)
+#define DAMP_SUPPRESS_DEFAULT    2000
+#define DAMP_REUSE_DEFAULT       750
 #define DAMP_MAX_PENALTY_DEFAULT 12000
-#define DAMP_LIMIT              1000000
-#define STATE_FILE_DEFAULT      "/var/lib/anycast-healthd/state.json"
+#define DAMP_LIMIT               1000000
+#define STATE_FILE_DEFAULT       "/var/lib/anycast-healthd/state.json"
 
 static const char *const hooks_keys[] = {"on_change", "timeout", NULL};
 static const char *const drain_keys[] = {"time", "on_shutdown", NULL};
-static const char *const dampening_keys[] = {"penalty",     "half_life", "suppress", "reuse",
-                                             "max_penalty", NULL};
+static const char *const dampening_keys[] = {"penalty", "half_life",   "suppress",
+                                             "reuse",   "max_penalty", NULL};
 
 void attrs_free(struct attrs *a)
 {
@@ -213,8 +213,8 @@ static void parse_dampening(struct cfile *f, struct service_cfg *s)
                 dc->half_life_usec = DAMP_HALF_LIFE_DEFAULT;
         }
         if (dc->reuse >= dc->suppress)
-                cfg_err(f, "dampening", "\"reuse\" (%u) must be below \"suppress\" (%u)",
-                        dc->reuse, dc->suppress);
+                cfg_err(f, "dampening", "\"reuse\" (%u) must be below \"suppress\" (%u)", dc->reuse,
+                        dc->suppress);
         else if (dc->max_penalty < dc->suppress)
                 cfg_err(f, "dampening",
                         "\"max_penalty\" (%u) must be at least \"suppress\" (%u), or nothing is "
@@ -253,8 +253,8 @@ static void check_capacity(struct cfile *f, struct service_cfg *s)
                         s->combine_n, deciding);
 }
 
-void config_ops_service(struct cfile *f, const struct config *c,
-                        const struct daemon_faults *faults, struct service_cfg *s)
+void config_ops_service(struct cfile *f, const struct config *c, const struct daemon_faults *faults,
+                        struct service_cfg *s)
 {
         parse_degraded(f, c, faults, s);
         parse_drain(f, s);

@@ -9,8 +9,7 @@ void dampening_init(struct dampening *d)
         *d = (struct dampening){0};
 }
 
-double dampening_penalty_at(const struct dampening *d, const struct dampening_cfg *c,
-                            uint64_t now)
+double dampening_penalty_at(const struct dampening *d, const struct dampening_cfg *c, uint64_t now)
 {
         if (d->penalty <= 0 || now <= d->at_usec || c->half_life_usec == 0)
                 return d->penalty > 0 ? d->penalty : 0;

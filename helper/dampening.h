@@ -10,15 +10,14 @@
 #include "config.h"
 
 struct dampening {
-        double penalty;  /* as of at_usec */
+        double penalty; /* as of at_usec */
         uint64_t at_usec;
         bool suppressed;
 };
 
 void dampening_init(struct dampening *d);
 /* The penalty decayed to now (never below 0; now before at_usec: no decay). */
-double dampening_penalty_at(const struct dampening *d, const struct dampening_cfg *c,
-                            uint64_t now);
+double dampening_penalty_at(const struct dampening *d, const struct dampening_cfg *c, uint64_t now);
 /* One transition at now: decay, add the penalty, cap at max_penalty, and
  * suppress at or above the threshold. Returns true when suppressed changed. */
 bool dampening_transition(struct dampening *d, const struct dampening_cfg *c, uint64_t now);

@@ -81,11 +81,11 @@ static void service_apply(struct service_rt *s, const struct svc_plan *plan, con
                 p->action = plan->action;
                 p->attrs = plan->action == ROUTE_ANNOUNCE ? plan->attrs : ATTRS_NONE;
                 struct route_update u = {
-                        .prefix = &s->cfg->prefixes[i],
-                        .action = plan->action,
-                        .attrs = attr_set_attrs(s->cfg, p->attrs),
-                        .service = s->cfg->name,
-                        .reason = reason,
+                    .prefix = &s->cfg->prefixes[i],
+                    .action = plan->action,
+                    .attrs = attr_set_attrs(s->cfg, p->attrs),
+                    .service = s->cfg->name,
+                    .reason = reason,
                 };
                 en->ops->update(en->be, &u);
                 sent = true;
@@ -103,11 +103,11 @@ void service_update(struct service_rt *s, const char *reason)
         struct manual_entry *m = manual_state_find(&en->manual, s->cfg->name);
         bool manual_drain = m && m->drain_until_usec > engine_now_rt();
         struct svc_inputs in = {
-                .health = s->health,
-                .disabled = s->file_disabled || (m && !manual_drain),
-                .on_disabled = s->cfg->on_disabled,
-                .draining = manual_drain || s->shutdown_drain,
-                .suppressed = s->cfg->dampening.enabled && s->damp.suppressed,
+            .health = s->health,
+            .disabled = s->file_disabled || (m && !manual_drain),
+            .on_disabled = s->cfg->on_disabled,
+            .draining = manual_drain || s->shutdown_drain,
+            .suppressed = s->cfg->dampening.enabled && s->damp.suppressed,
         };
         struct svc_plan plan = svc_plan(&in);
 
@@ -147,8 +147,8 @@ static void damp_arm(struct service_rt *s)
                 return;
         }
         if (!s->damp_timer) {
-                if (sd_event_add_time(s->en->e, &s->damp_timer, CLOCK_MONOTONIC, at,
-                                      TIMER_ACCURACY, damp_timer_cb, s) < 0) {
+                if (sd_event_add_time(s->en->e, &s->damp_timer, CLOCK_MONOTONIC, at, TIMER_ACCURACY,
+                                      damp_timer_cb, s) < 0) {
                         log_err("service %s: cannot arm the dampening timer", s->cfg->name);
                         return;
                 }
@@ -165,9 +165,8 @@ static int damp_timer_cb(sd_event_source *src, uint64_t usec, void *userdata)
 
         if (dampening_update(&s->damp, c, engine_now(s->en))) {
                 char reason[128];
-                snprintf(reason, sizeof(reason),
-                         "flap dampening: penalty %.0f fell below reuse %u", s->damp.penalty,
-                         c->reuse);
+                snprintf(reason, sizeof(reason), "flap dampening: penalty %.0f fell below reuse %u",
+                         s->damp.penalty, c->reuse);
                 log_notice("service %s (pop %s): %s", s->cfg->name, s->en->cfg->pop, reason);
                 service_update(s, reason);
         }
@@ -190,8 +189,7 @@ static void damp_feed(struct service_rt *s, enum svc_state old, enum svc_state n
         if (dampening_transition(&s->damp, c, engine_now(s->en))) {
                 log_warning("service %s (pop %s): flapping: penalty %.0f reached suppress %u; "
                             "withdrawn until it decays below %u",
-                            s->cfg->name, s->en->cfg->pop, s->damp.penalty, c->suppress,
-                            c->reuse);
+                            s->cfg->name, s->en->cfg->pop, s->damp.penalty, c->suppress, c->reuse);
         }
         damp_arm(s);
 }
@@ -245,18 +243,18 @@ static void check_result_cb(void *userdata, int result, const char *msg, uint64_
         if (changed) {
                 unsigned need = h->state == CHECK_UP ? cfg->rise : cfg->fall;
                 snprintf(reason, sizeof(reason), "%s %s[%zu] %s after %u result%s: %s", what,
-                         cfg->plugin, c->index, h->state == CHECK_UP ? "passed" : "failed",
-                         need, need == 1 ? "" : "s", msg_or_code);
+                         cfg->plugin, c->index, h->state == CHECK_UP ? "passed" : "failed", need,
+                         need == 1 ? "" : "s", msg_or_code);
         } else {
-                snprintf(reason, sizeof(reason), "%s %s[%zu] %s: %s", what, cfg->plugin,
-                         c->index, h->warning ? "warns" : "no longer warns", msg_or_code);
+                snprintf(reason, sizeof(reason), "%s %s[%zu] %s: %s", what, cfg->plugin, c->index,
+                         h->warning ? "warns" : "no longer warns", msg_or_code);
         }
         if (changed)
                 log_info("service %s: %s %s[%zu] is now %s (%s: %s)", s->cfg->name, what,
                          cfg->plugin, c->index, h->state == CHECK_UP ? "up" : "down",
                          result_name(result), c->last_msg);
         enum svc_state health =
-                service_combine(s->hyst, s->cfg->n_checks, s->cfg->combine, s->cfg->combine_n);
+            service_combine(s->hyst, s->cfg->n_checks, s->cfg->combine, s->cfg->combine_n);
         service_set_health(s, health, reason);
 }
 
@@ -396,7 +394,7 @@ int engine_watch_disable_files(struct engine *en)
                 *d = (struct disable_dir){.en = en, .path = dir};
                 int r = sd_event_add_inotify(en->e, &d->src, dir,
                                              IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM |
-                                                     IN_CLOSE_WRITE | IN_ATTRIB | IN_ONLYDIR,
+                                                 IN_CLOSE_WRITE | IN_ATTRIB | IN_ONLYDIR,
                                              disable_dir_cb, d);
                 if (r < 0) {
                         log_info("service %s: cannot watch %s (%s); polling its disable file",
@@ -496,8 +494,7 @@ int service_rt_start(struct service_rt *s, uint64_t now)
         }
         if (m)
                 log_notice("service %s (pop %s): %s by the state file: %s", s->cfg->name,
-                           en->cfg->pop, m->drain_until_usec ? "draining" : "disabled",
-                           m->reason);
+                           en->cfg->pop, m->drain_until_usec ? "draining" : "disabled", m->reason);
         if (s->file_disabled || m)
                 service_update(s, s->file_disabled ? "disable file present at start"
                                                    : "disabled in the state file");
@@ -505,8 +502,8 @@ int service_rt_start(struct service_rt *s, uint64_t now)
         for (size_t j = 0; j < s->cfg->n_checks; j++) {
                 struct check_rt *c = &s->checks[j];
                 c->due = now + jitter(c->cfg->interval_usec);
-                int r = sd_event_add_time(en->e, &c->timer, CLOCK_MONOTONIC, c->due,
-                                          TIMER_ACCURACY, check_timer_cb, c);
+                int r = sd_event_add_time(en->e, &c->timer, CLOCK_MONOTONIC, c->due, TIMER_ACCURACY,
+                                          check_timer_cb, c);
                 if (r < 0)
                         return r;
         }

@@ -52,35 +52,34 @@ int engine_service_status(struct engine *en, size_t i, struct service_status *ou
                 const struct check_rt *c = &s->checks[j];
                 struct check_status *k = &s->cst[j];
                 *k = (struct check_status){
-                        .plugin = c->cfg->plugin,
-                        .state = s->hyst[j].state,
-                        .last_result = s->hyst[j].last_result,
-                        .last_message = c->last_msg,
-                        .last_duration_usec = c->last_duration,
-                        .last_time_usec = c->last_time_rt,
-                        .timeouts = c->timeouts,
+                    .plugin = c->cfg->plugin,
+                    .state = s->hyst[j].state,
+                    .last_result = s->hyst[j].last_result,
+                    .last_message = c->last_msg,
+                    .last_duration_usec = c->last_duration,
+                    .last_time_usec = c->last_time_rt,
+                    .timeouts = c->timeouts,
                 };
                 memcpy(k->results_by_code, c->by_code, sizeof(k->results_by_code));
         }
         const struct dampening_cfg *dc = &s->cfg->dampening;
         *out = (struct service_status){
-                .name = s->cfg->name,
-                .state = s->state,
-                .health = s->health,
-                .since_usec = s->since_rt,
-                .transitions = s->transitions,
-                .reason = s->reason,
-                .disabled = s->disabled_reason[0] != '\0',
-                .disabled_reason = s->disabled_reason,
-                .drain_remaining_usec = s->state == SVC_DRAINING && s->drain_deadline > now
-                                                ? s->drain_deadline - now
-                                                : 0,
-                .dampening_penalty = dc->enabled ? dampening_penalty_at(&s->damp, dc, now) : 0,
-                .dampening_suppressed = dc->enabled && s->damp.suppressed,
-                .prefixes = s->pst,
-                .n_prefixes = s->cfg->n_prefixes,
-                .checks = s->cst,
-                .n_checks = s->cfg->n_checks,
+            .name = s->cfg->name,
+            .state = s->state,
+            .health = s->health,
+            .since_usec = s->since_rt,
+            .transitions = s->transitions,
+            .reason = s->reason,
+            .disabled = s->disabled_reason[0] != '\0',
+            .disabled_reason = s->disabled_reason,
+            .drain_remaining_usec =
+                s->state == SVC_DRAINING && s->drain_deadline > now ? s->drain_deadline - now : 0,
+            .dampening_penalty = dc->enabled ? dampening_penalty_at(&s->damp, dc, now) : 0,
+            .dampening_suppressed = dc->enabled && s->damp.suppressed,
+            .prefixes = s->pst,
+            .n_prefixes = s->cfg->n_prefixes,
+            .checks = s->cst,
+            .n_checks = s->cfg->n_checks,
         };
         return 0;
 }
@@ -175,9 +174,8 @@ int engine_drain(struct engine *en, const char *service, const char *reason)
                              now_rt + s->cfg->drain.time_usec, false);
         if (r < 0)
                 return r;
-        log_notice("service %s (pop %s): draining for %llu ms, then withdrawing: %s",
-                   s->cfg->name, en->cfg->pop,
-                   (unsigned long long)(s->cfg->drain.time_usec / 1000), text);
+        log_notice("service %s (pop %s): draining for %llu ms, then withdrawing: %s", s->cfg->name,
+                   en->cfg->pop, (unsigned long long)(s->cfg->drain.time_usec / 1000), text);
         int w = engine_save_manual(en);
         service_arm_drain(s);
         char why[ENGINE_REASON_MAX + 16];

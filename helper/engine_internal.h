@@ -49,8 +49,8 @@ struct service_rt {
         enum svc_state health;   /* from the checks alone */
         enum svc_state state;    /* effective (svc_plan) */
         bool file_disabled;
-        bool disable_watched;   /* an inotify watch covers its disable file */
-        bool shutdown_drain;    /* draining because the daemon stops (not persisted) */
+        bool disable_watched;    /* an inotify watch covers its disable file */
+        bool shutdown_drain;     /* draining because the daemon stops (not persisted) */
         uint64_t drain_deadline; /* CLOCK_MONOTONIC end of the drain in progress, 0: none */
         sd_event_source *drain_timer;
         struct dampening damp;

@@ -98,13 +98,13 @@ void engine_run_hooks(struct service_rt *s, enum svc_state old, enum svc_state n
                 return;
         }
         char *env[7] = {
-                env_var("SERVICE", s->cfg->name),
-                env_var("PREFIXES", prefixes),
-                env_var("OLD_STATE", svc_state_name(old)),
-                env_var("NEW_STATE", svc_state_name(new_state)),
-                env_var("REASON", reason ? reason : ""),
-                env_var("POP", en->cfg->pop),
-                NULL,
+            env_var("SERVICE", s->cfg->name),
+            env_var("PREFIXES", prefixes),
+            env_var("OLD_STATE", svc_state_name(old)),
+            env_var("NEW_STATE", svc_state_name(new_state)),
+            env_var("REASON", reason ? reason : ""),
+            env_var("POP", en->cfg->pop),
+            NULL,
         };
         bool ok = true;
         for (size_t i = 0; i < 6; i++)

@@ -138,10 +138,10 @@ int engine_reload(struct engine *en, struct config *newcfg, struct diag *d)
                         if (s->pfx[j].action != ROUTE_ANNOUNCE || held_by(newcfg, p))
                                 continue;
                         struct route_update u = {
-                                .prefix = p,
-                                .action = ROUTE_WITHDRAW,
-                                .service = s->cfg->name,
-                                .reason = "service removed by a reload",
+                            .prefix = p,
+                            .action = ROUTE_WITHDRAW,
+                            .service = s->cfg->name,
+                            .reason = "service removed by a reload",
                         };
                         en->ops->update(en->be, &u);
                         en->dirty = true;
@@ -173,8 +173,8 @@ int engine_reload(struct engine *en, struct config *newcfg, struct diag *d)
         if (r < 0)
                 log_err("reload: cannot watch disable files: %s", strerror(-r));
         engine_status_changed(en);
-        log_notice("reloaded: %zu services unchanged, %zu changed, %zu added, %zu removed",
-                   n_kept, n_changed, n_added, n_removed);
+        log_notice("reloaded: %zu services unchanged, %zu changed, %zu added, %zu removed", n_kept,
+                   n_changed, n_added, n_removed);
         free(kept);
         free(reused);
         return 0;
@@ -199,8 +199,8 @@ int engine_reload_file(struct engine *en, struct diag *d)
                 r = engine_reload(en, nc, d);
         if (r < 0) {
                 for (size_t i = n0; i < d->n; i++)
-                        log_err("%s:%d:%d: %s", d->msgs[i].file, d->msgs[i].line,
-                                d->msgs[i].column, d->msgs[i].text);
+                        log_err("%s:%d:%d: %s", d->msgs[i].file, d->msgs[i].line, d->msgs[i].column,
+                                d->msgs[i].text);
                 log_err("reload of %s rejected (%zu problem%s): the running configuration stays",
                         en->cfg->file, d->n - n0, d->n - n0 == 1 ? "" : "s");
                 return r < 0 ? r : -EINVAL;

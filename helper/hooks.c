@@ -130,8 +130,8 @@ static void child_exec(char *const argv[], char *const env[])
         _exit(127);
 }
 
-pid_t hook_run(struct hook_runner *h, char *const argv[], char *const env[],
-               uint64_t timeout_usec, const char *label)
+pid_t hook_run(struct hook_runner *h, char *const argv[], char *const env[], uint64_t timeout_usec,
+               const char *label)
 {
         if (!argv || !argv[0])
                 return -EINVAL;
@@ -158,8 +158,8 @@ pid_t hook_run(struct hook_runner *h, char *const argv[], char *const env[],
         h->running[h->n++] = k;
         int r = sd_event_add_child(h->e, &k->child, pid, WEXITED, on_exit_cb, k);
         if (r >= 0)
-                r = sd_event_add_time_relative(h->e, &k->timer, CLOCK_MONOTONIC, timeout_usec,
-                                               1000, on_timeout, k);
+                r = sd_event_add_time_relative(h->e, &k->timer, CLOCK_MONOTONIC, timeout_usec, 1000,
+                                               on_timeout, k);
         if (r < 0) {
                 log_err("hook %s: cannot watch pid %d: %s; killing it", label, (int)pid,
                         strerror(-r));

@@ -17,7 +17,7 @@ void hook_runner_free(struct hook_runner *h);
 /* Starts argv[0] (an absolute path) with argv and env ("KEY=value",
  * NULL-terminated) added to our environment. Returns the child's pid, or a
  * negative errno (-EAGAIN when too many hooks are running already). */
-pid_t hook_run(struct hook_runner *h, char *const argv[], char *const env[],
-               uint64_t timeout_usec, const char *label);
+pid_t hook_run(struct hook_runner *h, char *const argv[], char *const env[], uint64_t timeout_usec,
+               const char *label);
 /* Hooks running now. */
 unsigned hook_runner_active(const struct hook_runner *h);

@@ -264,8 +264,8 @@ char *manual_state_dump(const struct manual_state *st)
             json_object_set_new(root, "withdraw_all",
                                 json_pack("{s:s,s:I}", "reason",
                                           st->withdraw_all_reason ? st->withdraw_all_reason : "",
-                                          "since_usec",
-                                          (json_int_t)st->withdraw_all_since_usec)) < 0)
+                                          "since_usec", (json_int_t)st->withdraw_all_since_usec)) <
+                0)
                 goto oom;
         for (size_t i = 0; i < st->n; i++) {
                 const struct manual_entry *e = &st->entries[i];

@@ -22,12 +22,13 @@ static void status(struct engine *en, FILE *out)
                 struct service_status st;
                 if (engine_service_status(en, i, &st) < 0)
                         continue;
-                fprintf(out, "service %s %s health=%s transitions=%llu drain_ms=%llu "
-                             "penalty=%.0f suppressed=%d disabled=%d reason=%s\n",
+                fprintf(out,
+                        "service %s %s health=%s transitions=%llu drain_ms=%llu "
+                        "penalty=%.0f suppressed=%d disabled=%d reason=%s\n",
                         st.name, svc_state_name(st.state), svc_state_name(st.health),
                         (unsigned long long)st.transitions,
-                        (unsigned long long)(st.drain_remaining_usec / 1000),
-                        st.dampening_penalty, st.dampening_suppressed, st.disabled, st.reason);
+                        (unsigned long long)(st.drain_remaining_usec / 1000), st.dampening_penalty,
+                        st.dampening_suppressed, st.disabled, st.reason);
                 for (size_t j = 0; j < st.n_prefixes; j++)
                         fprintf(out, "prefix %s %s %s %s confirm=%d\n", st.name,
                                 st.prefixes[j].prefix, route_action_name(st.prefixes[j].action),

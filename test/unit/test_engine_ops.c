@@ -146,9 +146,9 @@ static void rec_commit(struct backend *b)
 }
 
 static const struct backend_ops rec_ops = {
-        .name = "recorder",
-        .update = rec_update,
-        .commit = rec_commit,
+    .name = "recorder",
+    .update = rec_update,
+    .commit = rec_commit,
 };
 
 static size_t count(const char *fragment)
@@ -308,8 +308,8 @@ static struct service_status status_of(const char *name)
 START_TEST(degraded_reannounces_with_degraded_attrs)
 {
         /* up, then warnings, then up again */
-        int s[] = {AHC_OK, AHC_OK, AHC_OK, AHC_WARNING, AHC_WARNING, AHC_WARNING,
-                   AHC_WARNING, AHC_OK};
+        int s[] = {AHC_OK,      AHC_OK,      AHC_OK,      AHC_WARNING,
+                   AHC_WARNING, AHC_WARNING, AHC_WARNING, AHC_OK};
         set_script("a", s, 8, false);
         make_dir("");
         write_service("a", 1, "\"announce\": {\"med\": 10}");
@@ -556,8 +556,9 @@ START_TEST(reload_rejects_bad_config)
         ck_assert_int_eq(engine_reload_file(en, &d), -EINVAL);
         ck_assert_ptr_nonnull(diag_find(&d, "unknown key \"nonsense\""));
         diag_free(&d);
-        write_file("services.d/b.json",
-                   "{ \"prefixes\": [\"203.0.113.2/32\"], \"checks\": [{\"plugin\": \"broken\"}] }");
+        write_file(
+            "services.d/b.json",
+            "{ \"prefixes\": [\"203.0.113.2/32\"], \"checks\": [{\"plugin\": \"broken\"}] }");
         d = (struct diag){0};
         ck_assert_int_lt(engine_reload_file(en, &d), 0);
         ck_assert_ptr_nonnull(diag_find(&d, "refuses its options"));
@@ -599,8 +600,8 @@ END_TEST
 START_TEST(dampening_reuse_after_decay)
 {
         /* three flaps, then healthy for good */
-        int s[] = {AHC_OK,       AHC_OK,       AHC_CRITICAL, AHC_CRITICAL, AHC_OK,
-                   AHC_OK,       AHC_CRITICAL, AHC_CRITICAL, AHC_OK};
+        int s[] = {AHC_OK, AHC_OK,       AHC_CRITICAL, AHC_CRITICAL, AHC_OK,
+                   AHC_OK, AHC_CRITICAL, AHC_CRITICAL, AHC_OK};
         set_script("a", s, 9, false);
         make_dir("");
         write_service("a", 1,

@@ -34,12 +34,11 @@ START_TEST(round_trip)
 {
         struct manual_state st = {0}, back;
         char err[256];
-        ck_assert_int_eq(manual_state_set(&st, "dns", "maintenance \"ticket\" 42", 1700000000000000ULL,
-                                          0, false),
+        ck_assert_int_eq(manual_state_set(&st, "dns", "maintenance \"ticket\" 42",
+                                          1700000000000000ULL, 0, false),
                          0);
-        ck_assert_int_eq(manual_state_set(&st, "web", "drain for deploy", 5, 1800000000000000ULL,
-                                          false),
-                         0);
+        ck_assert_int_eq(
+            manual_state_set(&st, "web", "drain for deploy", 5, 1800000000000000ULL, false), 0);
         ck_assert_int_eq(manual_state_set(&st, "mail", "withdraw-all: fire", 7, 0, true), 0);
         st.withdraw_all = true;
         st.withdraw_all_reason = strdup("withdraw-all: fire");

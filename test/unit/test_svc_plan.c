@@ -62,9 +62,15 @@ START_TEST(attribute_sets)
         char *c2[] = {"65001:53", "65535:0"};
         struct service_cfg s = {
             .announce = {.next_hop = "self", .med = 10, .communities = c1, .n_communities = 1},
-            .degraded = {.next_hop = "self", .med = 10, .prepend = 3, .communities = c1,
+            .degraded = {.next_hop = "self",
+                         .med = 10,
+                         .prepend = 3,
+                         .communities = c1,
                          .n_communities = 1},
-            .draining = {.next_hop = "self", .med = 10, .prepend = 3, .communities = c2,
+            .draining = {.next_hop = "self",
+                         .med = 10,
+                         .prepend = 3,
+                         .communities = c2,
                          .n_communities = 2},
         };
         ck_assert_ptr_eq(attr_set_attrs(&s, ATTRS_UP), &s.announce);

@@ -11,8 +11,11 @@
 
 struct engine;
 
-/* Builds a runner for every check (plugin problems go to d). The engine
- * borrows cfg, plugins and backend; they must outlive it. */
+/* Reads the manual state file (a corrupt one fails with -EBADMSG, logged:
+ * refusing to start is the fail-safe) and builds a runner for every check
+ * (plugin problems go to d). The engine borrows cfg, plugins and backend;
+ * they must outlive it. A configuration installed by engine_reload() is
+ * the engine's own (engine_ctl.h). */
 int engine_new(sd_event *e, const struct config *cfg, struct plugin_host *plugins,
                const struct backend_ops *ops, struct backend *backend, struct diag *d,
                struct engine **out);

@@ -18,9 +18,11 @@
 #include "config.h"
 #include "diag.h"
 #include "engine.h"
+#include "engine_ctl.h"
 #include "log.h"
 #include "plugin_host.h"
 #include "probe.h"
+#include "test_trigger.h"
 
 #define STOP_GRACE_USEC (5ULL * 1000000ULL)
 
@@ -109,6 +111,12 @@ static void stop_done(void *userdata)
         sd_event_exit(dm->e, 0);
 }
 
+static void drained(void *userdata)
+{
+        struct daemon *dm = userdata;
+        dm->ops->stop(dm->be, true, stop_done, dm);
+}
+
 static void begin_stop(struct daemon *dm, const char *why)
 {
         if (dm->stopping) {
@@ -117,14 +125,18 @@ static void begin_stop(struct daemon *dm, const char *why)
                 return;
         }
         dm->stopping = true;
+        const struct config *cfg = engine_config(dm->en);
         enum on_action on_exit =
-                dm->ops == &backend_exabgp_ops ? dm->cfg->exabgp.on_exit : dm->cfg->bird.on_exit;
+                dm->ops == &backend_exabgp_ops ? cfg->exabgp.on_exit : cfg->bird.on_exit;
         bool withdraw = on_exit == ON_WITHDRAW;
         log_notice("%s: stopping, %s routes", why, withdraw ? "withdrawing" : "keeping");
         sd_notify(0, "STOPPING=1");
-        sd_event_add_time_relative(dm->e, &dm->stop_timer, CLOCK_MONOTONIC, STOP_GRACE_USEC, 0,
-                                   exit_now, dm);
-        dm->ops->stop(dm->be, withdraw, stop_done, dm);
+        /* Services with drain.on_shutdown drain first (bounded by their time). */
+        uint64_t drain = withdraw ? engine_shutdown_drain(dm->en, drained, dm) : 0;
+        sd_event_add_time_relative(dm->e, &dm->stop_timer, CLOCK_MONOTONIC,
+                                   drain + STOP_GRACE_USEC, 0, exit_now, dm);
+        if (!withdraw)
+                dm->ops->stop(dm->be, false, stop_done, dm);
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -135,9 +147,13 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         case SIGINT:
                 begin_stop(dm, si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
                 break;
-        case SIGHUP:
-                log_notice("SIGHUP: live reload is not implemented yet; configuration unchanged");
+        case SIGHUP: {
+                struct diag d = {0};
+                log_notice("SIGHUP: reloading %s", engine_config(dm->en)->file);
+                engine_reload_file(dm->en, &d);
+                diag_free(&d);
                 break;
+        }
         }
         return 0;
 }
@@ -237,7 +253,7 @@ static int run(const char *path, enum backend_kind force)
         r = engine_new(dm.e, dm.cfg, dm.plugins, dm.ops, dm.be, &d, &dm.en);
         if (r < 0) {
                 diag_print(&d, stderr);
-                log_err("cannot load checks: %s", strerror(-r));
+                log_err("cannot start the engine: %s", strerror(-r));
                 goto out;
         }
         r = engine_start(dm.en);
@@ -245,11 +261,11 @@ static int run(const char *path, enum backend_kind force)
                 log_err("cannot schedule checks: %s", strerror(-r));
                 goto out;
         }
+        test_trigger_setup(dm.e, dm.en);
         sd_event_set_watchdog(dm.e, true);
         log_notice("started: pop %s, backend %s, %zu services", dm.cfg->pop,
                    backend_kind_name(kind), dm.cfg->n_services);
-        sd_notifyf(0, "READY=1\nSTATUS=%zu services, backend %s", dm.cfg->n_services,
-                   backend_kind_name(kind));
+        sd_notify(0, "READY=1"); /* STATUS= comes from the engine, on every change */
 
         r = sd_event_loop(dm.e);
         ret = r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

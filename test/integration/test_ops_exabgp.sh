@@ -101,6 +101,8 @@ trigger() {
 	wait_for '[[ ! -s $S/trigger ]]' 5 || lab_die "the daemon did not take the trigger"
 	tail -n +"$((n + 1))" "$S/trigger.out"
 }
+# shellcheck source=test/integration/bird_time.sh
+source "$(dirname "$0")/bird_time.sh"
 route_age() { # PREFIX: the upstream's "since" of pop1's route
 	lab_birdc show route "$1" | awk -v nh="${LAB_POP_V4[pop1]}" '
 		/unicast \[/ { since = $0; sub(/.*unicast \[[^ ]+ /, "", since); sub(/[] ].*/, "", since) }
@@ -141,7 +143,7 @@ kill -HUP "$(daemon_pid)"
 wait_for "lab_birdc show route $MAIL all | grep -q 'BGP.med: 20'" 10 ||
 	lab_die "mail's new MED did not reach the upstream: $(lab_birdc show route "$MAIL" all)"
 sleep 1
-[[ $(route_age "$DNS") == "$age_dns" && $(route_age "$WEB") == "$age_web" ]] ||
+same_time "$(route_age "$DNS")" "$age_dns" && same_time "$(route_age "$WEB")" "$age_web" ||
 	lab_die "unchanged services' routes were touched: dns $age_dns -> $(route_age "$DNS"), web $age_web -> $(route_age "$WEB")"
 deleted=$(tail -n +"$((mark + 1))" "$LAB_DIR/monitor.log" | grep "Deleted" || true)
 [[ -z $deleted ]] || lab_die "route churn on reload: $deleted"

@@ -640,6 +640,11 @@ const struct engine_stats *engine_get_stats(const struct engine *en)
         return &en->stats;
 }
 
+void engine_reset_stats(struct engine *en)
+{
+        engine_stats_init(&en->stats);
+}
+
 const struct config *engine_config(const struct engine *en)
 {
         return en->cfg;

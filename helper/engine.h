@@ -22,6 +22,7 @@ int engine_new(sd_event *e, const struct config *cfg, struct plugin_host *plugin
 /* Schedules every check (with start jitter) and starts watching disable files. */
 int engine_start(struct engine *en);
 const struct engine_stats *engine_get_stats(const struct engine *en);
+void engine_reset_stats(struct engine *en);
 /* The configuration in use: the one given to engine_new, or the newest
  * one a reload installed. */
 const struct config *engine_config(const struct engine *en);

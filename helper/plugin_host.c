@@ -104,7 +104,7 @@ struct check_runner {
         struct ahc_check handle;
         check_report_fn report_fn;
         void *report_userdata;
-        struct report reports[REPORT_QUEUE]; /* ring: head, n */
+        struct report *reports; /* ring of REPORT_QUEUE: head, n; allocated at the first report */
         unsigned report_head, report_n;
         sd_event_source *report_src;
 };
@@ -238,6 +238,12 @@ static void runner_report(struct check_runner *r, int result, const char *msg)
 {
         if (!r->h->e) {
                 log_debug("%s: report without a loop dropped", r->opts->label);
+                return;
+        }
+        /* Most checks never report unsolicited: keep the ring off the
+         * 10,000 runners that do not. */
+        if (!r->reports && !(r->reports = calloc(REPORT_QUEUE, sizeof(*r->reports)))) {
+                log_warning("%s: cannot queue report: out of memory", r->opts->label);
                 return;
         }
         if (!r->report_src) {
@@ -530,6 +536,7 @@ static void runner_free_sources(struct check_runner *r)
                 sched_cancel(r->h->sched, &r->timeout);
         sd_event_source_disable_unref(r->defer_src);
         sd_event_source_disable_unref(r->report_src);
+        free(r->reports);
 }
 
 static void on_timeout(struct sched_item *it, uint64_t now);

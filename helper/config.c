@@ -8,11 +8,12 @@
 
 #include "ahd-build-config.h"
 #include "config_internal.h"
+#include "config_ops.h"
 #include "jsonpos.h"
 
 static const char *const daemon_keys[] = {
     "pop", "backend", "services_dir", "plugin_dir", "allowed_prefixes",
-    "asn", "exabgp",  "bird",         NULL,
+    "asn", "exabgp",  "bird",         "control",          "metrics", NULL,
 };
 static const char *const exabgp_keys[] = {"ack", "on_exit", NULL};
 static const char *const bird_keys[] = {"socket",  "include_v4", "include_v6",
@@ -136,6 +137,7 @@ static void parse_daemon(struct cfile *f, struct config *c, struct daemon_faults
         parse_allowed(f, c, faults);
         parse_exabgp(f, c);
         parse_bird(f, c);
+        config_ops_parse(f, c);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -210,6 +212,7 @@ int config_load(const char *path, struct config **out, struct diag *d)
         c->bird.include_v4 = xstrdup("/var/lib/anycast-healthd/bird/routes4.conf");
         c->bird.include_v6 = xstrdup("/var/lib/anycast-healthd/bird/routes6.conf");
         c->bird.on_exit = ON_WITHDRAW;
+        config_ops_defaults(c);
 
         if (cfile_open(&f, path, d) == 0) {
                 parse_daemon(&f, c, &faults);
@@ -264,5 +267,6 @@ void config_free(struct config *c)
         free(c->bird.socket);
         free(c->bird.include_v4);
         free(c->bird.include_v6);
+        config_ops_free(c);
         free(c);
 }

@@ -75,6 +75,15 @@ struct config {
                  * configure; 0: the default (20 ms). Not a config key yet. */
                 uint64_t coalesce_usec;
         } bird;
+        struct {
+                char *socket; /* control socket path */
+                char *group;  /* may use the socket; NULL: root and the daemon's user only */
+                bool configured; /* the block is in the file: failing to serve it is fatal */
+        } control;
+        struct {
+                char *listen; /* "ADDRESS:PORT" of the Prometheus endpoint; "": off */
+                bool configured;
+        } metrics;
         struct service_cfg *services;
         size_t n_services;
 };

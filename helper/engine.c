@@ -15,7 +15,10 @@
 #include <unistd.h>
 
 #include "anycast-healthd-check.h"
+#include "backend_bird.h"
+#include "backend_exabgp.h"
 #include "engine.h"
+#include "engine_ctl.h"
 #include "engine_stats.h"
 #include "log.h"
 #include "state.h"
@@ -37,6 +40,10 @@ struct check_rt {
         bool in_flight;
         uint64_t last_duration;
         char last_msg[256];
+        /* engine_ctl (interim, ops-io) */
+        uint64_t last_time_rt;
+        uint64_t results[4];
+        struct duration_hist durations;
 };
 
 struct service_rt {
@@ -49,6 +56,13 @@ struct service_rt {
         bool disable_watched; /* an inotify watch covers its disable file */
         enum route_action route; /* last asked of the backend */
         uint64_t since;          /* CLOCK_MONOTONIC of the last state change */
+        /* engine_ctl (interim, ops-io) */
+        bool file_disabled, manual_disabled;
+        char manual_reason[256];
+        char reason[512];
+        uint64_t since_rt, transitions;
+        struct prefix_status *pst;
+        struct check_status *cst;
 };
 
 struct disable_dir {
@@ -131,6 +145,8 @@ static void service_apply(struct service_rt *s, const char *reason)
         sd_event_source_set_enabled(en->commit, SD_EVENT_ONESHOT);
 }
 
+static void ctl_note_change(struct service_rt *s, const char *reason);
+
 static void service_set_state(struct service_rt *s, enum svc_state health, const char *reason)
 {
         if (health == s->health)
@@ -139,10 +155,12 @@ static void service_set_state(struct service_rt *s, enum svc_state health, const
                    svc_state_name(s->health), svc_state_name(health), reason);
         s->health = health;
         s->since = now_usec(s->en->e);
+        ctl_note_change(s, reason);
         service_apply(s, reason);
 }
 
 static int check_timer_cb(sd_event_source *src, uint64_t usec, void *userdata);
+static void ctl_note_result(struct check_rt *c, int result, uint64_t duration);
 
 static void check_result_cb(void *userdata, int result, const char *msg, uint64_t duration)
 {
@@ -152,6 +170,7 @@ static void check_result_cb(void *userdata, int result, const char *msg, uint64_
 
         c->in_flight = false;
         c->last_duration = duration;
+        ctl_note_result(c, result, duration);
         snprintf(c->last_msg, sizeof(c->last_msg), "%s", msg ? msg : "");
         struct check_hyst *h = &s->hyst[c->index];
         log_debug("service %s: check %s[%zu]: %s in %llu us: %s", s->cfg->name, cfg->plugin,
@@ -228,15 +247,17 @@ static void service_check_disabled(struct service_rt *s)
         if (!s->cfg->disable_file)
                 return;
         bool disabled = file_exists(s->cfg->disable_file);
-        if (disabled == s->disabled)
+        if (disabled == s->file_disabled)
                 return;
-        s->disabled = disabled;
+        s->file_disabled = disabled;
+        s->disabled = disabled || s->manual_disabled;
         char reason[PATH_MAX + 64];
         snprintf(reason, sizeof(reason), "disable file %s %s", s->cfg->disable_file,
                  disabled ? "appeared" : "removed");
         log_notice("service %s (pop %s): %s by %s", s->cfg->name, s->en->cfg->pop,
                    disabled ? "disabled" : "enabled", reason);
         s->since = now_usec(s->en->e);
+        ctl_note_change(s, reason);
         service_apply(s, reason);
 }
 
@@ -407,10 +428,12 @@ int engine_start(struct engine *en)
         for (size_t i = 0; i < en->n_svcs; i++) {
                 struct service_rt *s = &en->svcs[i];
                 s->since = now;
+                ctl_note_change(s, "starting: waiting for checks");
+                s->transitions = 0;
                 /* Disabled services are known at once: stating them does not
                  * wait for checks. */
                 if (s->cfg->disable_file && file_exists(s->cfg->disable_file)) {
-                        s->disabled = true;
+                        s->disabled = s->file_disabled = true;
                         log_notice("service %s (pop %s): disabled by disable file %s",
                                    s->cfg->name, en->cfg->pop, s->cfg->disable_file);
                         service_apply(s, "disable file present at start");
@@ -448,6 +471,8 @@ void engine_free(struct engine *en)
                 }
                 free(s->checks);
                 free(s->hyst);
+                free(s->pst);
+                free(s->cst);
         }
         free(en->svcs);
         for (size_t i = 0; i < en->n_dirs; i++) {
@@ -459,4 +484,173 @@ void engine_free(struct engine *en)
         sd_event_source_disable_unref(en->commit);
         sd_event_unref(en->e);
         free(en);
+}
+
+/* ---- engine_ctl.h: interim implementation (ops-io branch) ----
+ * Enough of the snapshot and of disable/enable/check for the control socket
+ * and metrics to run for real before the engine side of issue 5 lands. When
+ * merging with that side, drop this block and the lines marked "engine_ctl
+ * (interim, ops-io)" in favour of its implementation; keep feeding
+ * duration_hist_add() per result (check_status.durations). */
+
+static uint64_t realtime_now(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
+}
+
+static void ctl_note_change(struct service_rt *s, const char *reason)
+{
+        s->since_rt = realtime_now();
+        s->transitions++;
+        snprintf(s->reason, sizeof(s->reason), "%.*s", (int)sizeof(s->reason) - 1, reason ? reason : "");
+}
+
+static void ctl_note_result(struct check_rt *c, int result, uint64_t duration)
+{
+        c->last_time_rt = realtime_now();
+        if (result >= AHC_OK && result <= AHC_UNKNOWN)
+                c->results[result]++;
+        duration_hist_add(&c->durations, duration);
+}
+
+size_t engine_service_count(struct engine *en)
+{
+        return en->n_svcs;
+}
+
+int engine_service_find(struct engine *en, const char *name)
+{
+        for (size_t i = 0; i < en->n_svcs; i++)
+                if (strcmp(en->svcs[i].cfg->name, name) == 0)
+                        return (int)i;
+        return -ENOENT;
+}
+
+static enum route_confirm ctl_confirm(struct engine *en, const struct prefix *p)
+{
+        if (en->ops == &backend_exabgp_ops) {
+                struct exabgp_route_status st;
+                if (backend_exabgp_route_status(en->be, p, &st) < 0)
+                        return CONFIRM_NONE;
+                switch (st.sync) {
+                case EXABGP_SYNC_QUEUED:
+                case EXABGP_SYNC_WRITTEN:
+                        return CONFIRM_PENDING;
+                case EXABGP_SYNC_CONFIRMED:
+                        return CONFIRM_CONFIRMED;
+                case EXABGP_SYNC_REJECTED:
+                        return CONFIRM_FAILED;
+                }
+        } else if (en->ops == &backend_bird_ops) {
+                return backend_bird_stats(en->be)->in_sync ? CONFIRM_CONFIRMED : CONFIRM_PENDING;
+        }
+        return CONFIRM_NONE;
+}
+
+int engine_service_status(struct engine *en, size_t i, struct service_status *out)
+{
+        if (i >= en->n_svcs)
+                return -ENOENT;
+        struct service_rt *s = &en->svcs[i];
+        if (!s->pst)
+                s->pst = calloc(s->cfg->n_prefixes ? s->cfg->n_prefixes : 1, sizeof(*s->pst));
+        if (!s->cst)
+                s->cst = calloc(s->cfg->n_checks ? s->cfg->n_checks : 1, sizeof(*s->cst));
+        if (!s->pst || !s->cst)
+                return -ENOMEM;
+        for (size_t j = 0; j < s->cfg->n_prefixes; j++) {
+                struct prefix_status *p = &s->pst[j];
+                prefix_format(&s->cfg->prefixes[j], p->prefix);
+                p->action = s->route;
+                p->as_what = s->route == ROUTE_ANNOUNCE ? "up" : NULL;
+                p->confirm = s->route == ROUTE_NONE ? CONFIRM_NONE
+                                                    : ctl_confirm(en, &s->cfg->prefixes[j]);
+        }
+        for (size_t j = 0; j < s->cfg->n_checks; j++) {
+                struct check_rt *c = &s->checks[j];
+                s->cst[j] = (struct check_status){
+                        .plugin = c->cfg->plugin,
+                        .state = s->hyst[j].state,
+                        .last_result = s->hyst[j].last_result,
+                        .last_message = c->last_msg,
+                        .last_duration_usec = c->last_duration,
+                        .last_time_usec = c->last_time_rt,
+                        .durations = c->durations,
+                };
+                memcpy(s->cst[j].results_by_code, c->results, sizeof(c->results));
+        }
+        *out = (struct service_status){
+                .name = s->cfg->name,
+                .state = s->disabled ? SVC_DISABLED : s->health,
+                .health = s->health,
+                .since_usec = s->since_rt,
+                .transitions = s->transitions,
+                .reason = s->reason,
+                .disabled = s->disabled,
+                .disabled_reason = s->manual_disabled ? s->manual_reason
+                                   : s->file_disabled ? "disable file"
+                                                      : NULL,
+                .prefixes = s->pst,
+                .n_prefixes = s->cfg->n_prefixes,
+                .checks = s->cst,
+                .n_checks = s->cfg->n_checks,
+        };
+        return 0;
+}
+
+static int ctl_set_manual(struct engine *en, const char *service, bool on, const char *why)
+{
+        int i = engine_service_find(en, service);
+        if (i < 0)
+                return i;
+        struct service_rt *s = &en->svcs[i];
+        if (on)
+                snprintf(s->manual_reason, sizeof(s->manual_reason), "%s", why);
+        if (s->manual_disabled == on)
+                return 0;
+        s->manual_disabled = on;
+        s->disabled = s->file_disabled || s->manual_disabled;
+        char reason[512];
+        snprintf(reason, sizeof(reason), "%s by the operator%s%s", on ? "disabled" : "enabled",
+                 on ? ": " : "", on ? why : "");
+        log_notice("service %s (pop %s): %s", s->cfg->name, en->cfg->pop, reason);
+        s->since = now_usec(en->e);
+        ctl_note_change(s, reason);
+        service_apply(s, reason);
+        return 0;
+}
+
+int engine_disable(struct engine *en, const char *service, const char *reason)
+{
+        return ctl_set_manual(en, service, true, reason);
+}
+
+int engine_enable(struct engine *en, const char *service)
+{
+        return ctl_set_manual(en, service, false, NULL);
+}
+
+int engine_drain(struct engine *en, const char *service, const char *reason)
+{
+        return engine_service_find(en, service) < 0 ? -ENOENT : -EOPNOTSUPP;
+}
+
+int engine_check_now(struct engine *en, const char *service)
+{
+        int i = engine_service_find(en, service);
+        if (i < 0)
+                return i;
+        struct service_rt *s = &en->svcs[i];
+        uint64_t now = now_usec(en->e);
+        for (size_t j = 0; j < s->cfg->n_checks; j++)
+                if (!s->checks[j].in_flight)
+                        check_start(&s->checks[j], now);
+        return 0;
+}
+
+int engine_withdraw_all(struct engine *en, const char *reason)
+{
+        return -EOPNOTSUPP;
 }

@@ -19,6 +19,7 @@
 #include "diag.h"
 #include "engine.h"
 #include "log.h"
+#include "ops.h"
 #include "plugin_host.h"
 
 #define STOP_GRACE_USEC (5ULL * 1000000ULL)
@@ -30,6 +31,7 @@ struct daemon {
         const struct backend_ops *ops;
         struct backend *be;
         struct engine *en;
+        struct ops *ops_io; /* control socket and metrics */
         bool stopping;
         sd_event_source *stop_timer;
 };
@@ -242,6 +244,10 @@ static int run(const char *path, enum backend_kind force)
                 log_err("cannot schedule checks: %s", strerror(-r));
                 goto out;
         }
+        /* reload: NULL until the engine has a reload entry point */
+        struct control_hooks ctl_hooks = {.reload = NULL, .userdata = &dm};
+        if (ops_start(dm.e, dm.cfg, dm.en, dm.ops, dm.be, &ctl_hooks, &dm.ops_io) < 0)
+                goto out;
         sd_event_set_watchdog(dm.e, true);
         log_notice("started: pop %s, backend %s, %zu services", dm.cfg->pop,
                    backend_kind_name(kind), dm.cfg->n_services);
@@ -258,6 +264,7 @@ static int run(const char *path, enum backend_kind force)
                  (unsigned long long)engine_stats_quantile(st, 0.99),
                  (unsigned long long)st->max_usec);
 out:
+        ops_stop(dm.ops_io);
         engine_free(dm.en);
         if (dm.be)
                 dm.ops->free(dm.be);

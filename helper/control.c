@@ -22,9 +22,9 @@
 #include "engine_ctl.h"
 #include "log.h"
 
-#define MAX_CLIENTS       16
-#define CLIENT_IDLE_USEC  (30ULL * 1000000ULL)
-#define MAX_PEER_GROUPS   256
+#define MAX_CLIENTS      16
+#define CLIENT_IDLE_USEC (30ULL * 1000000ULL)
+#define MAX_PEER_GROUPS  256
 
 struct client {
         struct control *ctl;
@@ -34,7 +34,7 @@ struct client {
         uid_t uid;
         pid_t pid;
         bool allowed;
-        bool eof;        /* the client shut down its side: close once flushed */
+        bool eof;         /* the client shut down its side: close once flushed */
         bool close_after; /* a fatal error was answered: close once flushed */
         char in[CONTROL_REQUEST_MAX];
         size_t in_len;
@@ -181,10 +181,10 @@ static char *dispatch(struct control *c, struct client *cl, const struct control
                 log_warning("control: refused %s from uid %d (pid %d): not root and not in "
                             "the control group",
                             control_verb_name(rq->verb), (int)cl->uid, (int)cl->pid);
-                return control_reply_error(
-                    "permission denied: uid %d is neither root nor a member of the control group%s%s",
-                    (int)cl->uid, c->cfg->control.group ? " " : "",
-                    c->cfg->control.group ? c->cfg->control.group : "");
+                return control_reply_error("permission denied: uid %d is neither root nor a member "
+                                           "of the control group%s%s",
+                                           (int)cl->uid, c->cfg->control.group ? " " : "",
+                                           c->cfg->control.group ? c->cfg->control.group : "");
         }
         /* Check the service first so no verb acts on a typo. */
         if (rq->service && rq->verb != VERB_STATUS && engine_service_find(c->en, rq->service) < 0)
@@ -326,8 +326,8 @@ static int client_io_cb(sd_event_source *s, int fd, uint32_t revents, void *user
         sd_event_source_set_time(cl->idle, now + CLIENT_IDLE_USEC);
 
         if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && cl->out_len == 0 && !cl->eof) {
-                ssize_t n = recv(cl->fd, cl->in + cl->in_len, sizeof(cl->in) - cl->in_len,
-                                 MSG_DONTWAIT);
+                ssize_t n =
+                    recv(cl->fd, cl->in + cl->in_len, sizeof(cl->in) - cl->in_len, MSG_DONTWAIT);
                 if (n < 0 && errno != EAGAIN && errno != EINTR) {
                         client_free(cl);
                         return 0;
@@ -451,8 +451,8 @@ static int open_socket(struct control *c)
         }
         if (c->has_group && chown(c->path, (uid_t)-1, c->gid) < 0) {
                 r = -errno;
-                log_err("control: cannot give %s to group %s: %s", c->path,
-                        c->cfg->control.group, strerror(-r));
+                log_err("control: cannot give %s to group %s: %s", c->path, c->cfg->control.group,
+                        strerror(-r));
                 unlink(c->path);
                 return r;
         }

@@ -9,8 +9,12 @@
 #include "control_proto.h"
 
 static const char *const verb_names[] = {
-    [VERB_STATUS] = "status", [VERB_DISABLE] = "disable", [VERB_ENABLE] = "enable",
-    [VERB_DRAIN] = "drain",   [VERB_CHECK] = "check",     [VERB_RELOAD] = "reload",
+    [VERB_STATUS] = "status",
+    [VERB_DISABLE] = "disable",
+    [VERB_ENABLE] = "enable",
+    [VERB_DRAIN] = "drain",
+    [VERB_CHECK] = "check",
+    [VERB_RELOAD] = "reload",
     [VERB_WITHDRAW_ALL] = "withdraw-all",
 };
 #define N_VERBS (sizeof(verb_names) / sizeof(verb_names[0]))
@@ -261,12 +265,12 @@ static json_t *prefix_json(const struct prefix_status *p)
 {
         json_t *o = json_object();
         json_object_set_new(o, "prefix", json_string(p->prefix));
-        json_object_set_new(o, "route", json_string(p->action == ROUTE_NONE
-                                                        ? "none"
-                                                        : route_action_name(p->action)));
+        json_object_set_new(
+            o, "route",
+            json_string(p->action == ROUTE_NONE ? "none" : route_action_name(p->action)));
         json_object_set_new(o, "announced", json_boolean(p->action == ROUTE_ANNOUNCE));
-        json_object_set_new(o, "as", p->action == ROUTE_ANNOUNCE ? str_or_null(p->as_what)
-                                                                  : json_null());
+        json_object_set_new(o, "as",
+                            p->action == ROUTE_ANNOUNCE ? str_or_null(p->as_what) : json_null());
         json_object_set_new(o, "speaker", json_string(route_confirm_name(p->confirm)));
         return o;
 }

@@ -13,7 +13,7 @@ extern const uint64_t duration_hist_bounds_usec[DURATION_HIST_BUCKETS];
 
 struct duration_hist {
         uint64_t le[DURATION_HIST_BUCKETS]; /* cumulative: results <= bound */
-        uint64_t count;                      /* all results, the +Inf bucket */
+        uint64_t count;                     /* all results, the +Inf bucket */
         uint64_t sum_usec;
 };
 

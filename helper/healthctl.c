@@ -17,9 +17,9 @@
 #include "control_proto.h"
 #include "healthctl_render.h"
 
-#define EXIT_REFUSED 1
-#define EXIT_USAGE   2
-#define REPLY_MAX    (64 << 20)
+#define EXIT_REFUSED      1
+#define EXIT_USAGE        2
+#define REPLY_MAX         (64 << 20)
 #define REPLY_TIMEOUT_SEC 60 /* a reload validates every plugin: allow time */
 
 static void usage(FILE *f)
@@ -180,14 +180,14 @@ int main(int argc, char **argv)
 {
         enum { OPT_SOCKET = 256, OPT_JSON, OPT_REASON, OPT_CONFIRM, OPT_VERSION, OPT_HELP };
         static const struct option opts[] = {
-                {"socket", required_argument, NULL, OPT_SOCKET},
-                {"json", no_argument, NULL, OPT_JSON},
-                {"reason", required_argument, NULL, OPT_REASON},
-                {"yes-really", no_argument, NULL, OPT_CONFIRM},
-                {"confirm", no_argument, NULL, OPT_CONFIRM},
-                {"version", no_argument, NULL, OPT_VERSION},
-                {"help", no_argument, NULL, OPT_HELP},
-                {0},
+            {"socket", required_argument, NULL, OPT_SOCKET},
+            {"json", no_argument, NULL, OPT_JSON},
+            {"reason", required_argument, NULL, OPT_REASON},
+            {"yes-really", no_argument, NULL, OPT_CONFIRM},
+            {"confirm", no_argument, NULL, OPT_CONFIRM},
+            {"version", no_argument, NULL, OPT_VERSION},
+            {"help", no_argument, NULL, OPT_HELP},
+            {0},
         };
         const char *sock = CONTROL_DEFAULT_SOCKET, *reason = NULL, *service = NULL;
         bool json = false, confirm = false;
@@ -234,7 +234,7 @@ int main(int argc, char **argv)
         if ((needs_service && nargs != 1) || (!takes_service && nargs != 0) ||
             (verb == VERB_STATUS && nargs > 1)) {
                 fprintf(stderr, "anycast-healthctl: %s %s\n", argv[optind],
-                        needs_service ? "takes one SERVICE"
+                        needs_service   ? "takes one SERVICE"
                         : takes_service ? "takes at most one SERVICE"
                                         : "takes no arguments");
                 return EXIT_USAGE;
@@ -242,8 +242,9 @@ int main(int argc, char **argv)
         if (nargs == 1)
                 service = argv[optind + 1];
         if ((verb == VERB_DISABLE || verb == VERB_WITHDRAW_ALL) && (!reason || !reason[0])) {
-                fprintf(stderr, "anycast-healthctl: %s needs --reason TEXT (it is logged and "
-                                "shown in status)\n",
+                fprintf(stderr,
+                        "anycast-healthctl: %s needs --reason TEXT (it is logged and "
+                        "shown in status)\n",
                         argv[optind]);
                 return EXIT_USAGE;
         }
@@ -284,8 +285,7 @@ int main(int argc, char **argv)
         json_error_t je;
         json_t *j = json_loads(reply, 0, &je);
         if (!j || !json_is_object(j)) {
-                fprintf(stderr, "anycast-healthctl: the daemon's reply is not JSON: %s\n",
-                        je.text);
+                fprintf(stderr, "anycast-healthctl: the daemon's reply is not JSON: %s\n", je.text);
                 free(reply);
                 json_decref(j);
                 return EXIT_REFUSED;

@@ -168,10 +168,10 @@ static void service_detail(FILE *f, const json_t *s)
         json_array_foreach(a, i, v)
         {
                 const char *route = str(v, "route");
-                const char *word = !route                            ? "-"
+                const char *word = !route                           ? "-"
                                    : strcmp(route, "announce") == 0 ? "announced"
                                    : strcmp(route, "withdraw") == 0 ? "withdrawn"
-                                                                     : "-";
+                                                                    : "-";
                 table_row(&t, str(v, "prefix"), word, str(v, "as"), str(v, "speaker"));
         }
         table_print(f, &t, "  ");

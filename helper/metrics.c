@@ -19,8 +19,8 @@
 #include "metrics.h"
 #include "metrics_render.h"
 
-#define MAX_CONNECTIONS     16
-#define CONNECTION_TIMEOUT  10 /* seconds */
+#define MAX_CONNECTIONS    16
+#define CONNECTION_TIMEOUT 10 /* seconds */
 
 struct metrics {
         sd_event *e;

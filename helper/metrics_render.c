@@ -9,8 +9,8 @@
 
 #define P "anycast_healthd_"
 
-static const enum svc_state all_states[] = {SVC_UNKNOWN,  SVC_UP,       SVC_DEGRADED,
-                                            SVC_DOWN,     SVC_DISABLED, SVC_DRAINING};
+static const enum svc_state all_states[] = {SVC_UNKNOWN, SVC_UP,       SVC_DEGRADED,
+                                            SVC_DOWN,    SVC_DISABLED, SVC_DRAINING};
 
 /* Label values escape backslash, double quote and newline. */
 static void label(FILE *f, const char *name, const char *value, bool first)
@@ -130,7 +130,8 @@ static void services(FILE *f, const char *pop, const struct service_status *s, s
                 open_series(f, "service_dampening_suppressed", pop, s[i].name);
                 fprintf(f, "} %d\n", s[i].dampening_suppressed);
         }
-        head(f, "prefix_announced", "gauge", "1 while the prefix is announced (as asked of the speaker).");
+        head(f, "prefix_announced", "gauge",
+             "1 while the prefix is announced (as asked of the speaker).");
         for (size_t i = 0; i < n; i++) {
                 for (size_t p = 0; p < s[i].n_prefixes; p++) {
                         open_series(f, "prefix_announced", pop, s[i].name);
@@ -203,15 +204,15 @@ static void backend(FILE *f, const char *pop, const struct metrics_backend *be)
                 cmds);
         counter(f, "backend_acks_total", "Answers from the speaker to commands.", pop, be->name,
                 acks);
-        counter(f, "backend_errors_total",
-                "Commands the speaker refused or never answered.", pop, be->name, errs);
+        counter(f, "backend_errors_total", "Commands the speaker refused or never answered.", pop,
+                be->name, errs);
         if (!be->bird)
                 return;
         const struct bird_stats *b = be->bird;
         counter(f, "bird_configures_total", "configure commands sent to BIRD.", pop, NULL,
                 b->configures);
-        counter(f, "bird_configure_failures_total", "configure commands BIRD refused.", pop,
-                NULL, b->configure_failed);
+        counter(f, "bird_configure_failures_total", "configure commands BIRD refused.", pop, NULL,
+                b->configure_failed);
         counter(f, "bird_unreachable_total", "BIRD commands without a reply.", pop, NULL,
                 b->unreachable);
         head(f, "bird_in_sync", "gauge", "1 when BIRD confirmed the include files as they are.");
@@ -219,8 +220,7 @@ static void backend(FILE *f, const char *pop, const struct metrics_backend *be)
         fprintf(f, "} %d\n", b->in_sync);
         head(f, "bird_configure_duration_seconds", "histogram",
              "Time from a configure command to BIRD's answer.");
-        histogram(f, "bird_configure_duration_seconds", pop, NULL, 0, NULL,
-                  &b->configure_duration);
+        histogram(f, "bird_configure_duration_seconds", pop, NULL, 0, NULL, &b->configure_duration);
 }
 
 char *metrics_render(const char *pop, const struct service_status *svcs, size_t n,

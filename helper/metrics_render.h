@@ -9,7 +9,7 @@
 #include "engine_ctl.h"
 
 struct metrics_backend {
-        const char *name;                   /* "exabgp" or "bird" */
+        const char *name;                  /* "exabgp" or "bird" */
         const struct exabgp_stats *exabgp; /* set for ExaBGP */
         const struct bird_stats *bird;     /* set for BIRD */
 };

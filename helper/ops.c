@@ -13,8 +13,8 @@ struct ops {
 };
 
 int ops_start(sd_event *e, const struct config *cfg, struct engine *en,
-              const struct backend_ops *bops, struct backend *be,
-              const struct control_hooks *hooks, struct ops **out)
+              const struct backend_ops *bops, struct backend *be, const struct control_hooks *hooks,
+              struct ops **out)
 {
         struct ops *o = calloc(1, sizeof(*o));
         int r;

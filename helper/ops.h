@@ -15,8 +15,8 @@ struct ops;
  * daemon from starting; failing with the defaults is a warning. hooks may
  * be NULL. */
 int ops_start(sd_event *e, const struct config *cfg, struct engine *en,
-              const struct backend_ops *bops, struct backend *be,
-              const struct control_hooks *hooks, struct ops **out);
+              const struct backend_ops *bops, struct backend *be, const struct control_hooks *hooks,
+              struct ops **out);
 /* After a successful reload. */
 void ops_set_config(struct ops *o, const struct config *cfg);
 void ops_stop(struct ops *o);

@@ -16,12 +16,12 @@ void fake_engine_reset(void)
 {
         log_buf[0] = '\0';
         fail_next = 0;
-        prefixes[0] = (struct prefix_status){"203.0.113.53/32", ROUTE_ANNOUNCE, "up",
-                                             CONFIRM_CONFIRMED};
-        prefixes[1] = (struct prefix_status){"2001:db8:53::53/128", ROUTE_ANNOUNCE, "up",
-                                             CONFIRM_PENDING};
-        prefixes[2] = (struct prefix_status){"203.0.113.80/32", ROUTE_WITHDRAW, NULL,
-                                             CONFIRM_CONFIRMED};
+        prefixes[0] =
+            (struct prefix_status){"203.0.113.53/32", ROUTE_ANNOUNCE, "up", CONFIRM_CONFIRMED};
+        prefixes[1] =
+            (struct prefix_status){"2001:db8:53::53/128", ROUTE_ANNOUNCE, "up", CONFIRM_PENDING};
+        prefixes[2] =
+            (struct prefix_status){"203.0.113.80/32", ROUTE_WITHDRAW, NULL, CONFIRM_CONFIRMED};
         checks[0] = (struct check_status){
             .plugin = "tcp",
             .state = CHECK_UP,

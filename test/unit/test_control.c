@@ -148,8 +148,9 @@ START_TEST(actions_reach_the_engine)
         expect("{\"verb\":\"check\",\"service\":\"web\"}\n", "{\"ok\":true}\n");
         expect("{\"verb\":\"withdraw-all\",\"reason\":\"fire\",\"confirm\":true}\n",
                "{\"ok\":true}\n");
-        ck_assert_str_eq(fake_engine_log(),
-                         "disable dns maintenance;enable dns;drain web;check web;withdraw-all fire;");
+        ck_assert_str_eq(
+            fake_engine_log(),
+            "disable dns maintenance;enable dns;drain web;check web;withdraw-all fire;");
 }
 END_TEST
 

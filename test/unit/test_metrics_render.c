@@ -201,7 +201,8 @@ START_TEST(label_values_are_escaped)
 {
         struct service_status s = {.name = "a\"b\\c\nd"};
         render(&s, 1, NULL);
-        has("anycast_healthd_service_transitions_total{pop=\"ams1\",service=\"a\\\"b\\\\c\\nd\"} 0");
+        has("anycast_healthd_service_transitions_total{pop=\"ams1\",service=\"a\\\"b\\\\c\\nd\"} "
+            "0");
 }
 END_TEST
 

@@ -78,7 +78,7 @@ cat >"$T/etc/anycast-healthd.json" <<END
 END
 cat >"$T/etc/services.d/dns.json" <<END
 { "prefixes": ["203.0.113.53/32", "2001:db8:53::53/128"],
-  "checks": [ { "plugin": "tcp", "interval": "200ms", "timeout": "150ms", "rise": 2, "fall": 2,
+  "checks": [ { "plugin": "tcp", "interval": "500ms", "timeout": "400ms", "rise": 2, "fall": 5,
                 "options": { "host": "127.0.0.1", "port": $SVC_PORT } } ] }
 END
 "$DAEMON" --check-config --config "$T/etc/anycast-healthd.json" >/dev/null ||
@@ -216,7 +216,6 @@ has 'anycast_healthd_service_transitions_total{pop="tst1",service="dns"} 3'
 has 'anycast_healthd_service_disabled{pop="tst1",service="dns"} 0'
 has 'anycast_healthd_prefix_announced{pop="tst1",service="dns",prefix="203.0.113.53/32"} 1'
 has 'anycast_healthd_prefix_confirmed{pop="tst1",service="dns",prefix="2001:db8:53::53/128"} 1'
-has 'anycast_healthd_check_results_total{pop="tst1",service="dns",check="0",plugin="tcp",code="critical"} 0'
 # commands: announce x2, withdraw x2, announce x2; every one acked with done
 has 'anycast_healthd_backend_commands_total{pop="tst1",backend="exabgp"} 6'
 has 'anycast_healthd_backend_acks_total{pop="tst1",backend="exabgp"} 6'
@@ -231,14 +230,27 @@ def val(series):
     raise SystemExit("missing " + series)
 l = "pop=\"tst1\",service=\"dns\",check=\"0\",plugin=\"tcp\""
 ok = val("anycast_healthd_check_results_total{%s,code=\"ok\"}" % l)
+total = sum(val("anycast_healthd_check_results_total{%s,code=\"%s\"}" % (l, c))
+            for c in ("ok", "warning", "critical", "unknown"))
 count = val("anycast_healthd_check_duration_seconds_count{%s}" % l)
 inf = val("anycast_healthd_check_duration_seconds_bucket{%s,le=\"+Inf\"}" % l)
 assert ok >= before and ok >= 3, (ok, before)
-assert count == inf >= ok, (count, inf, ok)
+assert count == inf == total, (count, inf, total)
 for line in text.splitlines():
     if not line.startswith("#"):
         assert line.startswith("anycast_healthd_") and "{pop=\"tst1\"" in line, line
 ' "$m" "$before" || fail "metrics values inconsistent"
+# the example dashboard is valid JSON and queries only series we export
+python3 -c '
+import json, re, sys
+dash = json.load(open(sys.argv[1]))
+exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+used = {re.sub("_(bucket|sum|count)$", "", n) for e in exprs for n in re.findall(r"anycast_healthd_\w+", e)}
+have = {re.sub("_(bucket|sum|count)$", "", l.split("{")[0]) for l in sys.argv[2].splitlines() if not l.startswith("#")}
+missing = {n for n in used - have if not n.startswith("anycast_healthd_bird_")}
+assert not missing, missing
+assert len(dash["panels"]) >= 6
+' "$ROOT/examples/grafana/anycast-healthd.json" "$m" || fail "dashboard queries unknown series"
 code=$(curl -s -o /dev/null -w '%{http_code}' "${URL%/metrics}/other")
 [[ $code == 404 ]] || fail "GET /other: $code"
 ok "metrics"

@@ -90,6 +90,7 @@ struct backend {
                 uint64_t gen;
         } *wd;
         size_t n_wd;
+        uint64_t configure_started; /* CLOCK_MONOTONIC µs of the configure in flight */
 };
 
 static void apply(struct backend *b);
@@ -567,9 +568,19 @@ static void schedule(struct backend *b)
         }
 }
 
+static uint64_t monotonic_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
+}
+
 static void on_configure_reply(struct birdctl *c, const struct birdctl_reply *r, void *userdata)
 {
         struct backend *b = userdata;
+        if (!r->error)
+                duration_hist_add(&b->stats.configure_duration,
+                                  monotonic_usec() - b->configure_started);
         if (r->error) {
                 link_down(b, r->error);
                 retry_later(b);
@@ -631,6 +642,7 @@ static void send_configure(struct backend *b)
         b->inflight_gen = b->written_gen;
         b->stats.configures++;
         b->stats.in_sync = false;
+        b->configure_started = monotonic_usec();
         int r = birdctl_command(b->ctl, "configure", COMMAND_TIMEOUT_USEC, on_configure_reply, b);
         if (r < 0) {
                 struct birdctl_reply rep = {.error = r, .code = -1, .text = "", .all = ""};

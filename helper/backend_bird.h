@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "duration_hist.h"
 
 struct bird_stats {
         uint64_t writes;           /* include files renamed into place (restores included) */
@@ -18,6 +19,7 @@ struct bird_stats {
         bool reachable;            /* the last command got a reply */
         bool in_sync;              /* BIRD confirmed the include files as they are now */
         char last_error[512];      /* BIRD's message or the transport error, "" if none */
+        struct duration_hist configure_duration; /* configure sent to reply (any reply) */
 };
 
 /* b must come from backend_bird_ops.create. */

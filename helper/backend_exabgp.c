@@ -95,7 +95,13 @@ struct backend {
         bool stop_wait_over;
         unsigned garbage;
         bool warned_acks, warned_unexpected_ack;
+        struct exabgp_stats stats;
 };
+
+const struct exabgp_stats *backend_exabgp_stats(const struct backend *b)
+{
+        return &b->stats;
+}
 
 const char *exabgp_route_sync_name(enum exabgp_route_sync s)
 {
@@ -296,6 +302,7 @@ static void mark_written(struct backend *b)
                 if (s->route->gen == s->gen && s->route->sync == EXABGP_SYNC_QUEUED)
                         s->route->sync = EXABGP_SYNC_WRITTEN;
                 b->sent_wcur++;
+                b->stats.commands++;
         }
         if (!b->ack) {
                 /* nothing will ever answer: forget what is written */
@@ -424,6 +431,11 @@ static void on_ack(struct backend *b, bool ok)
         struct sent *s = &b->sent[b->sent_head];
         struct route *r = s->route;
         char pfx[64];
+
+        if (ok)
+                b->stats.acks_done++;
+        else
+                b->stats.acks_error++;
 
         if (r->gen != s->gen) {
                 /* superseded: whatever became of it, it is not retried */

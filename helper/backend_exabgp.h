@@ -39,3 +39,11 @@ struct exabgp_route_status {
 int backend_exabgp_route_status(struct backend *b, const struct prefix *p,
                                 struct exabgp_route_status *st);
 const char *exabgp_route_sync_name(enum exabgp_route_sync s);
+
+/* Counters for metrics, since the backend started. */
+struct exabgp_stats {
+        uint64_t commands;   /* API commands written to ExaBGP in full */
+        uint64_t acks_done;  /* "done" answers */
+        uint64_t acks_error; /* "error" answers: ExaBGP refused a command */
+};
+const struct exabgp_stats *backend_exabgp_stats(const struct backend *b);

@@ -8,11 +8,12 @@
 
 #include "ahd-build-config.h"
 #include "config_internal.h"
+#include "config_control.h"
 #include "jsonpos.h"
 
 static const char *const daemon_keys[] = {
     "pop", "backend", "services_dir", "plugin_dir", "allowed_prefixes",
-    "asn", "exabgp",  "bird",         "state_file", "hooks",            NULL,
+    "asn", "exabgp",  "bird",         "state_file", "hooks", "control", "metrics", NULL,
 };
 static const char *const exabgp_keys[] = {"ack", "on_exit", NULL};
 static const char *const bird_keys[] = {"socket",  "include_v4", "include_v6",
@@ -137,6 +138,7 @@ static void parse_daemon(struct cfile *f, struct config *c, struct daemon_faults
         parse_exabgp(f, c);
         parse_bird(f, c);
         config_ops_daemon(f, c);
+        config_control_parse(f, c);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -211,6 +213,7 @@ int config_load(const char *path, struct config **out, struct diag *d)
         c->bird.include_v4 = xstrdup("/var/lib/anycast-healthd/bird/routes4.conf");
         c->bird.include_v6 = xstrdup("/var/lib/anycast-healthd/bird/routes6.conf");
         c->bird.on_exit = ON_WITHDRAW;
+        config_control_defaults(c);
 
         if (cfile_open(&f, path, d) == 0) {
                 parse_daemon(&f, c, &faults);
@@ -267,5 +270,6 @@ void config_free(struct config *c)
         free(c->bird.include_v4);
         free(c->bird.include_v6);
         config_ops_daemon_clear(c);
+        config_control_free(c);
         free(c);
 }

@@ -104,6 +104,15 @@ struct config {
         } bird;
         char *state_file;      /* manual disables, drains, withdraw-all */
         struct hooks_cfg hooks; /* for services without their own */
+        struct {
+                char *socket; /* control socket path */
+                char *group;  /* may use the socket; NULL: root and the daemon's user only */
+                bool configured; /* the block is in the file: failing to serve it is fatal */
+        } control;
+        struct {
+                char *listen; /* "ADDRESS:PORT" of the Prometheus endpoint; "": off */
+                bool configured;
+        } metrics;
         struct service_cfg *services;
         size_t n_services;
 };

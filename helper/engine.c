@@ -267,6 +267,7 @@ static void check_result_cb(void *userdata, int result, const char *msg, uint64_
         struct check_rt *c = userdata;
         c->in_flight = false;
         c->last_duration = duration;
+        duration_hist_add(&c->durations, duration);
         check_fold(c, result, msg, false);
 }
 

@@ -59,6 +59,7 @@ int engine_service_status(struct engine *en, size_t i, struct service_status *ou
                     .last_duration_usec = c->last_duration,
                     .last_time_usec = c->last_time_rt,
                     .timeouts = c->timeouts,
+                    .durations = c->durations,
                 };
                 memcpy(k->results_by_code, c->by_code, sizeof(k->results_by_code));
         }

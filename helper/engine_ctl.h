@@ -11,6 +11,7 @@
 
 #include "backend.h" /* enum route_confirm */
 #include "diag.h"
+#include "duration_hist.h"
 #include "state.h"
 
 struct engine;
@@ -33,6 +34,7 @@ struct check_status {
         uint64_t last_time_usec;      /* CLOCK_REALTIME of the last result, 0 before */
         uint64_t results_by_code[4]; /* counts of AHC_OK..AHC_UNKNOWN since start/reload */
         uint64_t timeouts;
+        struct duration_hist durations; /* every result's duration since start/reload */
 };
 
 struct service_status {

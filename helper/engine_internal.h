@@ -32,6 +32,7 @@ struct check_rt {
         uint64_t last_time_rt; /* CLOCK_REALTIME of the last result */
         uint64_t by_code[4];
         uint64_t timeouts;
+        struct duration_hist durations; /* every probe's duration, for metrics */
         char last_msg[256];
 };
 

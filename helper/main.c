@@ -20,6 +20,7 @@
 #include "engine.h"
 #include "engine_ctl.h"
 #include "log.h"
+#include "ops.h"
 #include "plugin_host.h"
 #include "probe.h"
 #include "test_trigger.h"
@@ -33,6 +34,7 @@ struct daemon {
         const struct backend_ops *ops;
         struct backend *be;
         struct engine *en;
+        struct ops *ops_io; /* control socket and metrics */
         bool stopping;
         sd_event_source *stop_timer;
 };
@@ -139,6 +141,35 @@ static void begin_stop(struct daemon *dm, const char *why)
                 dm->ops->stop(dm->be, false, stop_done, dm);
 }
 
+/* Reloads through the engine and points the control socket and metrics at
+ * the new configuration (SIGHUP and the control socket's "reload"). */
+static int reload(struct daemon *dm, char **errors)
+{
+        struct diag d = {0};
+        int r = engine_reload_file(dm->en, &d);
+        if (r >= 0) {
+                ops_set_config(dm->ops_io, engine_config(dm->en));
+        } else if (errors) {
+                char *buf = NULL;
+                size_t len = 0;
+                FILE *f = open_memstream(&buf, &len);
+                if (f) {
+                        diag_print(&d, f);
+                        if (d.n == 0)
+                                fprintf(f, "%s\n", strerror(-r));
+                        fclose(f);
+                }
+                *errors = buf;
+        }
+        diag_free(&d);
+        return r;
+}
+
+static int control_reload(void *userdata, char **errors)
+{
+        return reload(userdata, errors);
+}
+
 static void log_lateness(struct engine *en, const char *when)
 {
         const struct engine_stats *st = engine_get_stats(en);
@@ -158,10 +189,8 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                 begin_stop(dm, si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
                 break;
         case SIGHUP: {
-                struct diag d = {0};
                 log_notice("SIGHUP: reloading %s", engine_config(dm->en)->file);
-                engine_reload_file(dm->en, &d);
-                diag_free(&d);
+                reload(dm, NULL);
                 break;
         }
         case SIGUSR1:
@@ -280,6 +309,9 @@ static int run(const char *path, enum backend_kind force)
                 goto out;
         }
         test_trigger_setup(dm.e, dm.en);
+        struct control_hooks ctl_hooks = {.reload = control_reload, .userdata = &dm};
+        if (ops_start(dm.e, dm.cfg, dm.en, dm.ops, dm.be, &ctl_hooks, &dm.ops_io) < 0)
+                goto out;
         sd_event_set_watchdog(dm.e, true);
         log_notice("started: pop %s, backend %s, %zu services", dm.cfg->pop,
                    backend_kind_name(kind), dm.cfg->n_services);
@@ -290,6 +322,7 @@ static int run(const char *path, enum backend_kind force)
 
         log_lateness(dm.en, "since last reset");
 out:
+        ops_stop(dm.ops_io);
         engine_free(dm.en);
         if (dm.be)
                 dm.ops->free(dm.be);

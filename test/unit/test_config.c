@@ -55,6 +55,13 @@ static const struct bad_case {
     {"daemon-unknown-key", "", 3, 3, "unknown key \"servces_dir\" in daemon file"},
     {"bird-unknown-key", "", 5, 5, "unknown key \"sockte\" in \"bird\""},
     {"bird-coalesce-too-long", "", 4, 5, "\"coalesce\" (10s) must be at most 5s"},
+    {"control-unknown-key", "", 4, 5, "unknown key \"sokcet\" in \"control\""},
+    {"control-group-bad-type", "", 3, 16, "\"group\" must be a string, not an integer"},
+    {"metrics-bad-listen", "", 4, 5,
+     "\"listen\" \"127.0.0.1:99999\": port must be a number from 0 to 65535"},
+    {"metrics-listen-hostname", "", 3, 16,
+     "\"listen\" \"localhost:9273\": not an IPv4 address (IPv6 goes in brackets; no host names)"},
+    {"metrics-unknown-key", "", 3, 16, "unknown key \"port\" in \"metrics\""},
     {"service-unknown-key", "dns.json", 3, 3, "unknown key \"disabled_file\" in service"},
     {"check-unknown-key", "dns.json", 4, 24, "unknown key \"intervall\" in check"},
     {"announce-unknown-key", "dns.json", 4, 37, "unknown key \"local_pref\" in \"announce\""},
@@ -253,6 +260,13 @@ START_TEST(test_good_config)
         ck_assert_str_eq(c->hooks.on_change[1], "--pop");
         ck_assert_ptr_null(c->hooks.on_change[2]);
         ck_assert_uint_eq(c->hooks.timeout_usec, 3000000);
+        ck_assert_int_ge(asprintf(&expect_path, "%s/run/control.sock", dir), 0);
+        ck_assert_str_eq(c->control.socket, expect_path);
+        free(expect_path);
+        ck_assert_str_eq(c->control.group, "adm");
+        ck_assert(c->control.configured);
+        ck_assert_str_eq(c->metrics.listen, "[::1]:9100");
+        ck_assert(c->metrics.configured);
 
         /* sorted by file name; README.txt and .hidden.json are not services */
         ck_assert_uint_eq(c->n_services, 2);
@@ -435,6 +449,11 @@ START_TEST(test_defaults)
         ck_assert_int_eq(c->bird.on_exit, ON_WITHDRAW);
         ck_assert_str_eq(c->state_file, "/var/lib/anycast-healthd/state.json");
         ck_assert_ptr_null(c->hooks.on_change);
+        ck_assert_str_eq(c->control.socket, "/run/anycast-healthd/control.sock");
+        ck_assert_ptr_null(c->control.group);
+        ck_assert(!c->control.configured);
+        ck_assert_str_eq(c->metrics.listen, "127.0.0.1:9273");
+        ck_assert(!c->metrics.configured);
         ck_assert_uint_eq(c->n_services, 1);
         const struct service_cfg *s = &c->services[0];
         ck_assert_str_eq(s->name, "web");

@@ -1,0 +1,146 @@
+/* test_healthctl_render.c: anycast-healthctl's table for people, from the
+ * status JSON the daemon sends (built here from the scripted snapshot). */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control_proto.h"
+#include "fake_engine.h"
+#include "healthctl_render.h"
+
+START_TEST(relative_times)
+{
+        static const struct {
+                int64_t ago;
+                const char *text;
+        } cases[] = {
+            {0, "0s ago"},        {59, "59s ago"},    {60, "1m0s ago"},   {192, "3m12s ago"},
+            {3599, "59m59s ago"}, {3600, "1h0m ago"}, {7500, "2h5m ago"}, {86400, "1d0h ago"},
+            {90061, "1d1h ago"},  {-5, "0s ago"}, /* a clock step must not print nonsense */
+        };
+        char buf[32];
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                format_ago(buf, sizeof(buf), 1000000, 1000000 - cases[i].ago);
+                ck_assert_str_eq(buf, cases[i].text);
+        }
+        format_ago(buf, sizeof(buf), 1000000, 0);
+        ck_assert_str_eq(buf, "-");
+}
+END_TEST
+
+START_TEST(durations)
+{
+        char buf[32];
+        format_duration_usec(buf, sizeof(buf), 850);
+        ck_assert_str_eq(buf, "850us");
+        format_duration_usec(buf, sizeof(buf), 1234);
+        ck_assert_str_eq(buf, "1.2ms");
+        format_duration_usec(buf, sizeof(buf), 2500000);
+        ck_assert_str_eq(buf, "2.50s");
+}
+END_TEST
+
+static char *render_fake(void)
+{
+        json_t *j = control_status_json("ams1", FAKE_NOW_USEC, fake_services, 2);
+        char *line = control_reply_ok(j);
+        json_decref(j);
+        /* as the CLI does: parse the reply line */
+        json_t *reply = json_loads(line, 0, NULL);
+        free(line);
+        ck_assert_ptr_nonnull(reply);
+        char *text = healthctl_render_status(reply);
+        json_decref(reply);
+        ck_assert_ptr_nonnull(text);
+        return text;
+}
+
+START_TEST(status_table)
+{
+        fake_engine_reset();
+        char *text = render_fake();
+        ck_assert_str_eq(
+            text,
+            "PoP ams1: 2 services\n"
+            "\n"
+            "SERVICE  STATE  SINCE      REASON\n"
+            "dns      up     3m12s ago  check tcp[0] passed after 3 results\n"
+            "web      down   2h5m ago   check exec[0] failed after 2 results; dampening penalty "
+            "1500 (suppressed)\n"
+            "\n"
+            "dns\n"
+            "  CHECK  PLUGIN  STATE  LAST  DURATION  MESSAGE\n"
+            "  0      tcp     up     ok    1.2ms     connected in 1 ms\n"
+            "  PREFIX               ROUTE      AS  SPEAKER\n"
+            "  203.0.113.53/32      announced  up  confirmed\n"
+            "  2001:db8:53::53/128  announced  up  pending\n"
+            "\n"
+            "web\n"
+            "  CHECK  PLUGIN  STATE  LAST      DURATION  MESSAGE\n"
+            "  0      exec    down   critical  2.50s     HTTP 503 \"busy\"\n"
+            "  PREFIX           ROUTE      AS  SPEAKER\n"
+            "  203.0.113.80/32  withdrawn  -   confirmed\n");
+        free(text);
+}
+END_TEST
+
+START_TEST(disabled_and_draining)
+{
+        fake_engine_reset();
+        fake_services[0].state = SVC_DISABLED;
+        fake_services[0].disabled = true;
+        fake_services[0].disabled_reason = "maintenance";
+        fake_services[0].reason = "disabled by the operator";
+        fake_services[1].state = SVC_DRAINING;
+        fake_services[1].drain_remaining_usec = 25000000;
+        fake_services[1].dampening_penalty = 0;
+        fake_services[1].dampening_suppressed = false;
+        fake_services[1].reason = NULL;
+        char *text = render_fake();
+        ck_assert_msg(strstr(text, "dns      disabled                       3m12s ago  disabled by "
+                                   "the operator; disabled: maintenance\n"),
+                      "%s", text);
+        ck_assert_msg(strstr(text, "web      draining (withdraw in 25.00s)  2h5m ago   -\n"), "%s",
+                      text);
+        free(text);
+}
+END_TEST
+
+START_TEST(no_first_result_yet)
+{
+        struct check_status c = {.plugin = "tcp", .last_result = -1};
+        struct service_status s = {.name = "new", .checks = &c, .n_checks = 1};
+        json_t *j = control_status_json("p", FAKE_NOW_USEC, &s, 1);
+        char *text = healthctl_render_status(j);
+        json_decref(j);
+        ck_assert_msg(strstr(text, "new      unknown  -      -\n"), "%s", text);
+        ck_assert_msg(strstr(text, "  0      tcp     unknown  none  -         -\n"), "%s", text);
+        free(text);
+}
+END_TEST
+
+START_TEST(not_a_status)
+{
+        json_t *j = json_pack("{s:b}", "ok", 1);
+        ck_assert_ptr_null(healthctl_render_status(j));
+        json_decref(j);
+}
+END_TEST
+
+int main(void)
+{
+        Suite *s = suite_create("healthctl_render");
+        TCase *tc = tcase_create("healthctl_render");
+        tcase_add_test(tc, relative_times);
+        tcase_add_test(tc, durations);
+        tcase_add_test(tc, status_table);
+        tcase_add_test(tc, disabled_and_draining);
+        tcase_add_test(tc, no_first_result_yet);
+        tcase_add_test(tc, not_a_status);
+        suite_add_tcase(s, tc);
+        SRunner *sr = srunner_create(s);
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,226 @@
+/* test_metrics_render.c: the Prometheus text from a scripted snapshot:
+ * exact series and values, one HELP/TYPE per metric before its series,
+ * every series labelled with the PoP, label values escaped. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_engine.h"
+#include "metrics_render.h"
+
+static char *text;
+
+static void render(const struct service_status *s, size_t n, const struct metrics_backend *be)
+{
+        size_t len;
+        free(text);
+        text = metrics_render("ams1", s, n, be, &len);
+        ck_assert_uint_eq(len, strlen(text));
+}
+
+/* line must appear as a whole line */
+static void has(const char *line)
+{
+        size_t n = strlen(line);
+        for (const char *p = text; (p = strstr(p, line)); p++) {
+                if ((p == text || p[-1] == '\n') && p[n] == '\n')
+                        return;
+        }
+        ck_abort_msg("missing line: %s\n--- text:\n%s", line, text);
+}
+
+static void lacks(const char *fragment)
+{
+        ck_assert_msg(!strstr(text, fragment), "unexpected: %s", fragment);
+}
+
+START_TEST(service_series)
+{
+        fake_engine_reset();
+        render(fake_services, 2, NULL);
+        has("# TYPE anycast_healthd_service_state gauge");
+        has("anycast_healthd_service_state{pop=\"ams1\",service=\"dns\",state=\"up\"} 1");
+        has("anycast_healthd_service_state{pop=\"ams1\",service=\"dns\",state=\"down\"} 0");
+        has("anycast_healthd_service_state{pop=\"ams1\",service=\"dns\",state=\"unknown\"} 0");
+        has("anycast_healthd_service_state{pop=\"ams1\",service=\"dns\",state=\"degraded\"} 0");
+        has("anycast_healthd_service_state{pop=\"ams1\",service=\"dns\",state=\"disabled\"} 0");
+        has("anycast_healthd_service_state{pop=\"ams1\",service=\"dns\",state=\"draining\"} 0");
+        has("anycast_healthd_service_state{pop=\"ams1\",service=\"web\",state=\"down\"} 1");
+        has("anycast_healthd_service_state{pop=\"ams1\",service=\"web\",state=\"up\"} 0");
+        has("# TYPE anycast_healthd_service_transitions_total counter");
+        has("anycast_healthd_service_transitions_total{pop=\"ams1\",service=\"dns\"} 3");
+        has("anycast_healthd_service_transitions_total{pop=\"ams1\",service=\"web\"} 12");
+        has("anycast_healthd_service_last_change_timestamp_seconds{pop=\"ams1\",service=\"dns\"} "
+            "1699999808");
+        has("anycast_healthd_service_last_change_timestamp_seconds{pop=\"ams1\",service=\"web\"} "
+            "1699992500");
+        has("anycast_healthd_service_dampening_penalty{pop=\"ams1\",service=\"dns\"} 0");
+        has("anycast_healthd_service_dampening_penalty{pop=\"ams1\",service=\"web\"} 1500.5");
+        has("anycast_healthd_service_dampening_suppressed{pop=\"ams1\",service=\"web\"} 1");
+        has("anycast_healthd_service_disabled{pop=\"ams1\",service=\"dns\"} 0");
+        has("anycast_healthd_prefix_announced{pop=\"ams1\",service=\"dns\",prefix=\"203.0.113.53/"
+            "32\"} 1");
+        has("anycast_healthd_prefix_announced{pop=\"ams1\",service=\"web\",prefix=\"203.0.113.80/"
+            "32\"} 0");
+        has("anycast_healthd_prefix_confirmed{pop=\"ams1\",service=\"dns\",prefix=\"2001:db8:53::"
+            "53/128\"} 0");
+        has("anycast_healthd_prefix_confirmed{pop=\"ams1\",service=\"dns\",prefix=\"203.0.113.53/"
+            "32\"} 1");
+        lacks("backend_commands_total");
+}
+END_TEST
+
+START_TEST(check_series)
+{
+        fake_engine_reset();
+        render(fake_services, 2, NULL);
+        has("# TYPE anycast_healthd_check_results_total counter");
+        has("anycast_healthd_check_results_total{pop=\"ams1\",service=\"dns\",check=\"0\",plugin="
+            "\"tcp\",code=\"ok\"} 120");
+        has("anycast_healthd_check_results_total{pop=\"ams1\",service=\"dns\",check=\"0\",plugin="
+            "\"tcp\",code=\"warning\"} 2");
+        has("anycast_healthd_check_results_total{pop=\"ams1\",service=\"dns\",check=\"0\",plugin="
+            "\"tcp\",code=\"critical\"} 3");
+        has("anycast_healthd_check_results_total{pop=\"ams1\",service=\"dns\",check=\"0\",plugin="
+            "\"tcp\",code=\"unknown\"} 1");
+        has("anycast_healthd_check_results_total{pop=\"ams1\",service=\"web\",check=\"0\",plugin="
+            "\"exec\",code=\"critical\"} 7");
+        has("anycast_healthd_check_timeouts_total{pop=\"ams1\",service=\"dns\",check=\"0\",plugin="
+            "\"tcp\"} 1");
+        has("# TYPE anycast_healthd_check_duration_seconds histogram");
+        /* 0.8ms, 3ms, 40ms, 2s */
+        static const char *const dns_buckets[][2] = {
+            {"0.001", "1"}, {"0.005", "2"}, {"0.01", "2"}, {"0.025", "2"}, {"0.05", "3"},
+            {"0.1", "3"},   {"0.25", "3"},  {"0.5", "3"},  {"1", "3"},     {"2.5", "4"},
+            {"5", "4"},     {"10", "4"},    {"+Inf", "4"},
+        };
+        for (size_t i = 0; i < sizeof(dns_buckets) / sizeof(dns_buckets[0]); i++) {
+                char line[256];
+                snprintf(line, sizeof(line),
+                         "anycast_healthd_check_duration_seconds_bucket{pop=\"ams1\",service="
+                         "\"dns\",check=\"0\",plugin=\"tcp\",le=\"%s\"} %s",
+                         dns_buckets[i][0], dns_buckets[i][1]);
+                has(line);
+        }
+        has("anycast_healthd_check_duration_seconds_sum{pop=\"ams1\",service=\"dns\",check=\"0\","
+            "plugin=\"tcp\"} 2.043800");
+        has("anycast_healthd_check_duration_seconds_count{pop=\"ams1\",service=\"dns\",check=\"0\","
+            "plugin=\"tcp\"} 4");
+        /* 2.5s is inside le="2.5" */
+        has("anycast_healthd_check_duration_seconds_bucket{pop=\"ams1\",service=\"web\",check="
+            "\"0\",plugin=\"exec\",le=\"1\"} 0");
+        has("anycast_healthd_check_duration_seconds_bucket{pop=\"ams1\",service=\"web\",check="
+            "\"0\",plugin=\"exec\",le=\"2.5\"} 1");
+        has("anycast_healthd_check_duration_seconds_sum{pop=\"ams1\",service=\"web\",check=\"0\","
+            "plugin=\"exec\"} 2.500000");
+}
+END_TEST
+
+START_TEST(exabgp_counters)
+{
+        struct exabgp_stats st = {.commands = 7, .acks_done = 5, .acks_error = 1};
+        struct metrics_backend be = {.name = "exabgp", .exabgp = &st};
+        fake_engine_reset();
+        render(fake_services, 2, &be);
+        has("# TYPE anycast_healthd_backend_commands_total counter");
+        has("anycast_healthd_backend_commands_total{pop=\"ams1\",backend=\"exabgp\"} 7");
+        has("anycast_healthd_backend_acks_total{pop=\"ams1\",backend=\"exabgp\"} 6");
+        has("anycast_healthd_backend_errors_total{pop=\"ams1\",backend=\"exabgp\"} 1");
+        lacks("bird_configures_total");
+}
+END_TEST
+
+START_TEST(bird_counters)
+{
+        struct bird_stats st = {.configures = 4,
+                                .configure_ok = 3,
+                                .configure_failed = 1,
+                                .unreachable = 2,
+                                .in_sync = true};
+        duration_hist_add(&st.configure_duration, 10000);
+        duration_hist_add(&st.configure_duration, 300000);
+        struct metrics_backend be = {.name = "bird", .bird = &st};
+        render(NULL, 0, &be);
+        has("anycast_healthd_backend_commands_total{pop=\"ams1\",backend=\"bird\"} 4");
+        has("anycast_healthd_backend_acks_total{pop=\"ams1\",backend=\"bird\"} 4");
+        has("anycast_healthd_backend_errors_total{pop=\"ams1\",backend=\"bird\"} 3");
+        has("# TYPE anycast_healthd_bird_configures_total counter");
+        has("anycast_healthd_bird_configures_total{pop=\"ams1\"} 4");
+        has("anycast_healthd_bird_configure_failures_total{pop=\"ams1\"} 1");
+        has("anycast_healthd_bird_unreachable_total{pop=\"ams1\"} 2");
+        has("anycast_healthd_bird_in_sync{pop=\"ams1\"} 1");
+        has("# TYPE anycast_healthd_bird_configure_duration_seconds histogram");
+        has("anycast_healthd_bird_configure_duration_seconds_bucket{pop=\"ams1\",le=\"0.01\"} 1");
+        has("anycast_healthd_bird_configure_duration_seconds_bucket{pop=\"ams1\",le=\"0.25\"} 1");
+        has("anycast_healthd_bird_configure_duration_seconds_bucket{pop=\"ams1\",le=\"0.5\"} 2");
+        has("anycast_healthd_bird_configure_duration_seconds_bucket{pop=\"ams1\",le=\"+Inf\"} 2");
+        has("anycast_healthd_bird_configure_duration_seconds_sum{pop=\"ams1\"} 0.310000");
+        has("anycast_healthd_bird_configure_duration_seconds_count{pop=\"ams1\"} 2");
+        /* no services: the metric families are still declared, with no series */
+        has("# TYPE anycast_healthd_service_state gauge");
+        lacks("anycast_healthd_service_state{");
+}
+END_TEST
+
+/* Every series has pop first; every family has one TYPE before its series. */
+START_TEST(exposition_is_well_formed)
+{
+        struct exabgp_stats st = {0};
+        struct metrics_backend be = {.name = "exabgp", .exabgp = &st};
+        fake_engine_reset();
+        render(fake_services, 2, &be);
+        char *copy = strdup(text), *save = NULL, *typed = NULL;
+        size_t series = 0;
+        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                if (strncmp(line, "# HELP ", 7) == 0)
+                        continue;
+                if (strncmp(line, "# TYPE ", 7) == 0) {
+                        char name[128];
+                        ck_assert_int_eq(sscanf(line + 7, "%127s", name), 1);
+                        char *needle;
+                        ck_assert_int_ge(asprintf(&needle, "# TYPE %s ", name), 0);
+                        ck_assert_ptr_eq(strstr(text, needle), strstr(text, line));
+                        free(needle);
+                        free(typed);
+                        typed = strdup(name);
+                        continue;
+                }
+                series++;
+                ck_assert_msg(typed && strncmp(line, typed, strlen(typed)) == 0,
+                              "series %s outside its family %s", line, typed);
+                ck_assert_msg(strncmp(line, "anycast_healthd_", 16) == 0, "%s", line);
+                ck_assert_msg(strstr(line, "{pop=\"ams1\""), "no pop label: %s", line);
+        }
+        ck_assert_uint_gt(series, 60);
+        free(typed);
+        free(copy);
+}
+END_TEST
+
+START_TEST(label_values_are_escaped)
+{
+        struct service_status s = {.name = "a\"b\\c\nd"};
+        render(&s, 1, NULL);
+        has("anycast_healthd_service_transitions_total{pop=\"ams1\",service=\"a\\\"b\\\\c\\nd\"} "
+            "0");
+}
+END_TEST
+
+int main(void)
+{
+        Suite *s = suite_create("metrics_render");
+        TCase *tc = tcase_create("metrics_render");
+        tcase_add_test(tc, service_series);
+        tcase_add_test(tc, check_series);
+        tcase_add_test(tc, exabgp_counters);
+        tcase_add_test(tc, bird_counters);
+        tcase_add_test(tc, exposition_is_well_formed);
+        tcase_add_test(tc, label_values_are_escaped);
+        suite_add_tcase(s, tc);
+        SRunner *sr = srunner_create(s);
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        free(text);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -476,10 +476,13 @@ static void link_down(struct backend *b, int err)
                 snprintf(b->stats.last_error, sizeof(b->stats.last_error), "%s: %s", b->socket,
                          strerror(-err));
         }
-        if (b->link == LINK_DOWN && b->link_err == err)
+        /* No socket and a refused connect are one state: BIRD is not
+         * running (a restart can show both). */
+        int state = err == -ECONNREFUSED ? -ENOENT : err;
+        if (b->link == LINK_DOWN && b->link_err == state)
                 return;
         b->link = LINK_DOWN;
-        b->link_err = err;
+        b->link_err = state;
         switch (err) {
         case -EACCES:
                 log_err("bird: cannot connect to BIRD's control socket: %s (add the daemon's "

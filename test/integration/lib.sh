@@ -5,12 +5,14 @@
 # everything this run started and deletes its namespaces.
 #
 #            pop1 (ExaBGP AS 65001) ---.
-#                                       up (BIRD AS 65000) --- client
-#            pop2 (ExaBGP AS 65002) ---'    |
-#            pop3 (BIRD AS 65003 + anycast-healthd --bird) , only after
-#                                         lab_add_bird_pop pop3
+#            pop2 (ExaBGP AS 65002) -------- up (BIRD AS 65000) --- client
+#            pop3 (BIRD AS 65003) ---------'
 #
-# Both PoPs hold the same anycast addresses on lo. The upstream installs its
+# pop3 exists only when a test asks for it (lab_add_bird_pop pop3): its own
+# BIRD loads bird-snippets/anycast-healthd.conf and anycast-healthd --bird
+# runs beside it as the sidecar.
+#
+# Every PoP holds the same anycast addresses on lo. The upstream installs its
 # best routes into its kernel table, so the client's traffic follows BGP.
 # With equal paths BIRD's last tie-break (lowest router id) picks pop1
 # (192.0.2.2 < 192.0.2.6): deterministic, and a prepend from pop1 still moves
@@ -23,8 +25,8 @@
 #   up-client  198.51.100.0/24  (up .1, client .10) 2001:db8:0:100::/64 (::1, ::10)
 #   anycast    203.0.113.53/32, 2001:db8:53::53/128 on lo in every PoP
 #
-# With equal path lengths pop3 loses to pop1 and pop2 on the router id tie
-# break (192.0.2.10), so it carries traffic only when both are withdrawn.
+# pop3's router id (192.0.2.10) is the highest: it carries traffic only when
+# pop1 and pop2 have both withdrawn.
 #
 # Names: namespaces are "$LAB_PREFIX-<role>" (LAB_PREFIX=ahd<pid>); interfaces
 # live only inside namespaces ("to-pop1", "to-up", ...), so parallel runs
@@ -531,15 +533,17 @@ wait_for() {
 }
 
 # lab_service_start POP TEXT [PORT]: a TCP service on the anycast addresses
-# (IPv4 and IPv6) in POP answering every connection with TEXT.
+# (IPv4 and IPv6) in POP answering every connection with TEXT
+# (text-server.py: socat's fork mode lost answers while health checks that
+# close with a reset hit the same listener).
 lab_service_start() {
 	local pop=$1 text=$2 port=${3:-$LAB_SVC_PORT} p4
 	mkdir -p "$LAB_DIR/$pop"
-	lab_spawn "$pop" "$pop/service.log" socat \
-		"TCP4-LISTEN:$port,bind=$LAB_ANYCAST4,reuseaddr,fork" "SYSTEM:echo $text"
+	lab_spawn "$pop" "$pop/service.log" python3 "$LAB_LIB_DIR/text-server.py" \
+		"$LAB_ANYCAST4" "$port" "$text"
 	p4=$LAB_LAST_PID
-	lab_spawn "$pop" "$pop/service.log" socat \
-		"TCP6-LISTEN:$port,bind=[$LAB_ANYCAST6],reuseaddr,fork,ipv6only=1" "SYSTEM:echo $text"
+	lab_spawn "$pop" "$pop/service.log" python3 "$LAB_LIB_DIR/text-server.py" \
+		"$LAB_ANYCAST6" "$port" "$text"
 	LAB_SVC_PIDS[$pop]="$p4 $LAB_LAST_PID"
 	wait_for "lab_port_open $pop $LAB_ANYCAST4 $port && lab_port_open $pop $LAB_ANYCAST6 $port" 5 ||
 		lab_die "service in $pop did not start"

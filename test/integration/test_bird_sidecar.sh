@@ -292,7 +292,7 @@ flip() {
 	d=$(($(daemon_configures) - d))
 	lab_log "flip '$1': $N_BULK services at the upstream in $t ms with $b configures (BIRD's log; the daemon sent $d)"
 	((b >= 1 && b <= MAX_CONFIGURES)) || lab_die "$b configures for one flip (at most $MAX_CONFIGURES)"
-	((d == b)) || lab_die "the daemon sent $d configures but BIRD applied $b"
+	((d <= MAX_CONFIGURES)) || lab_die "the daemon sent $d configures for one flip (at most $MAX_CONFIGURES)"
 }
 flip "sink_stop 9000" '[[ $(count6) == 3 ]]'
 flip "sink_start 9000" '[[ $(count6) == $want6 ]]'

@@ -111,8 +111,10 @@ write_config true
 ip -n "$(lab_ns pop1)" addr add "$WEB4/32" dev lo
 lab_service_start pop1 pop1
 start_web4
-# pop2 only keeps its sessions up; it announces nothing.
-lab_start_exabgp pop2 /bin/sh -c 'exec cat >/dev/null'
+# pop2 only keeps its sessions up; it announces nothing. Its process keeps
+# ExaBGP's stdout pipe open (fd 3): ExaBGP takes a hang-up on it for the
+# process's death, respawns it, and after 5 quick deaths shuts itself down.
+lab_start_exabgp pop2 /bin/sh -c 'exec 3>&1; exec cat >/dev/null'
 lab_start_exabgp pop1 "$DAEMON" --exabgp --config "$P1/etc/anycast-healthd.json"
 lab_wait_sessions 20
 

@@ -16,6 +16,9 @@
 # config and the daemon keeps running; SIGKILL then the unit's stop action
 # withdraws everything; 1,000 services flipped together cost at most 5
 # configures per flip (counted in BIRD's log); SIGTERM withdraws everything.
+#
+# wait_for and ms_until take conditions in single quotes on purpose.
+# shellcheck disable=SC2016
 set -euo pipefail
 # shellcheck source=test/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -180,7 +183,7 @@ for p in "$WEB4" "$WEB6"; do
 	grep -q 'BGP.large_community: (65003, 0, 81)$' <<<"$all" || lab_die "$p: large community missing: $all"
 done
 all=$(lab_birdc show route "$DNS6" all)
-grep -q 'BGP.as_path: 65003$' <<<"$all" && grep -q 'BGP.med: 100$' <<<"$all" ||
+{ grep -q 'BGP.as_path: 65003$' <<<"$all" && grep -q 'BGP.med: 100$' <<<"$all"; } ||
 	lab_die "$DNS6: attributes wrong: $all"
 lab_log "attributes at the upstream: path 65003 65003 65003, MED 77, (65003,81), (65003, 0, 81)"
 
@@ -194,7 +197,7 @@ wait_for "! has $WEB6" 10 || lab_die "web's IPv6 prefix not withdrawn"
 t6=$(($(lab_now_us) - t0))
 lab_log "web service stopped -> upstream lost $WEB4 in $(lab_ms "$t4") ms, $WEB6 in $(lab_ms "$t6") ms (limit $limit_ms ms)"
 ((t4 <= limit_ms * 1000 && t6 <= limit_ms * 1000)) || lab_die "withdraw over the $limit_ms ms limit"
-has "$DNS4" && has "$FLAG6" || lab_die "other services were withdrawn with web"
+{ has "$DNS4" && has "$FLAG6"; } || lab_die "other services were withdrawn with web"
 sink_start 8081
 t=$(ms_until "has $WEB4 && has $WEB6" 10) || lab_die "web not re-announced"
 lab_log "web service back -> announced again in $t ms"
@@ -238,7 +241,8 @@ wait_for 'grep -q "bird: cannot write $INC/routes[46].conf: Read-only file syste
 	lab_die "no clear error for the read-only include directory: $(tail -5 "$P/healthd.log")"
 lab_log "read-only: $(grep -m1 "cannot write $INC" "$P/healthd.log")"
 sleep $(((INTERVAL_MS * FALL + 1000) / 1000 + 1))
-has "$FLAG4" && has "$FLAG6" || lab_die "upstream lost flag's routes although the files could not change"
+{ has "$FLAG4" && has "$FLAG6"; } ||
+	lab_die "upstream lost flag's routes although the files could not change"
 [[ $(reconfigs) == "$before" ]] || lab_die "BIRD reconfigured while the files could not be written"
 lab_sidecar_birdc "$POP" show route "$FLAG4" | grep -q "${FLAG4%/*}" || lab_die "BIRD lost its config"
 kill -0 "$DPID" || lab_die "the daemon died on a read-only include directory"

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,8 +55,9 @@ struct route_entry {
 struct fam {
         int family;
         char *path;
-        char *disk; /* what the file at path holds now (NULL: unknown) */
-        char *good; /* what BIRD accepted last (NULL: unknown) */
+        char *disk;    /* what the file at path holds now (NULL: unknown) */
+        char *good;    /* what BIRD accepted last (NULL: unknown) */
+        int write_err; /* the last write's error, 0 after a success */
 };
 
 enum link_state { LINK_UNKNOWN, LINK_UP, LINK_DOWN };
@@ -335,8 +337,19 @@ static int fam_write(struct backend *b, struct fam *f, const char *text)
                 b->stats.write_failed++;
                 snprintf(b->stats.last_error, sizeof(b->stats.last_error), "writing %s: %s",
                          f->path, strerror(-r));
-                log_err("bird: cannot write %s: %s", f->path, strerror(-r));
+                /* Retried with backoff: say it once, not every round. */
+                if (r != f->write_err)
+                        log_err("bird: cannot write %s: %s; BIRD keeps its current routes, "
+                                "retrying",
+                                f->path, strerror(-r));
+                else
+                        log_debug("bird: still cannot write %s: %s", f->path, strerror(-r));
+                f->write_err = r;
                 return r;
+        }
+        if (f->write_err) {
+                log_notice("bird: %s written again", f->path);
+                f->write_err = 0;
         }
         char *copy = strdup(text);
         if (!copy)
@@ -474,10 +487,13 @@ static void link_down(struct backend *b, int err)
                 snprintf(b->stats.last_error, sizeof(b->stats.last_error), "%s: %s", b->socket,
                          strerror(-err));
         }
-        if (b->link == LINK_DOWN && b->link_err == err)
+        /* No socket and a refused connect are one state: BIRD is not
+         * running (a restart can show both). */
+        int state = err == -ECONNREFUSED ? -ENOENT : err;
+        if (b->link == LINK_DOWN && b->link_err == state)
                 return;
         b->link = LINK_DOWN;
-        b->link_err = err;
+        b->link_err = state;
         switch (err) {
         case -EACCES:
                 log_err("bird: cannot connect to BIRD's control socket: %s (add the daemon's "
@@ -592,12 +608,15 @@ static void on_configure_reply(struct birdctl *c, const struct birdctl_reply *r,
                          r->text);
                 log_err("bird: BIRD refused the new include files: %04d %s", r->code, r->text);
                 /* BIRD kept its running config; make the files match it
-                 * again, then try the desired state later. */
+                 * again, then try the desired state later. While stopping
+                 * there is no retry of the refused text, but changes the
+                 * stop itself made (withdraw all) stay pending. */
                 restore_good(b);
                 if (b->inflight_gen > b->failed_gen)
                         b->failed_gen = b->inflight_gen;
                 b->need_configure = false;
-                b->dirty = !b->stopping; /* stopping: no retry of a refused file */
+                if (!b->stopping)
+                        b->dirty = true;
                 b->stats.in_sync = false;
                 retry_later(b);
         } else {
@@ -623,12 +642,17 @@ static void on_configure_reply(struct birdctl *c, const struct birdctl_reply *r,
                 b->stats.in_sync = !b->dirty && !b->recheck;
         }
         if (b->stopping) {
-                /* One final round for changes made meanwhile, no retries. */
+                /* One final round for changes made meanwhile, no retries.
+                 * With BIRD away only the files can be made right: BIRD
+                 * reads them when it comes back. */
                 if (b->dirty && !r->error) {
                         apply(b);
                         return;
                 }
-                b->dirty = false;
+                if (b->dirty) {
+                        b->dirty = false;
+                        write_files(b);
+                }
                 b->recheck = false;
                 maybe_done(b);
                 return;
@@ -640,11 +664,19 @@ static void on_configure_reply(struct birdctl *c, const struct birdctl_reply *r,
 static void send_configure(struct backend *b)
 {
         b->inflight_gen = b->written_gen;
-        b->stats.configures++;
         b->stats.in_sync = false;
         b->configure_started = monotonic_usec();
         int r = birdctl_command(b->ctl, "configure", COMMAND_TIMEOUT_USEC, on_configure_reply, b);
-        if (r < 0) {
+        if (r == 0) {
+                /* One line per configure sent: operators (and the tests)
+                 * see what a burst of changes cost. */
+                b->stats.configures++;
+                size_t n4 = 0;
+                for (size_t i = 0; i < b->n_routes; i++)
+                        n4 += b->routes[i].prefix.family == AF_INET;
+                log_info("bird: configure #%" PRIu64 ": %zu IPv4 and %zu IPv6 routes",
+                         b->stats.configures, n4, b->n_routes - n4);
+        } else {
                 struct birdctl_reply rep = {.error = r, .code = -1, .text = "", .all = ""};
                 on_configure_reply(b->ctl, &rep, b);
         }

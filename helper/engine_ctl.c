@@ -88,10 +88,15 @@ int engine_service_status(struct engine *en, size_t i, struct service_status *ou
 int engine_save_manual(struct engine *en)
 {
         int r = manual_state_save(en->cfg->state_file, &en->manual);
-        if (r < 0)
+        if (r < 0) {
                 log_err("cannot write the state file %s: %s; manual state will NOT survive a "
                         "restart",
                         en->cfg->state_file, strerror(-r));
+                /* -ENOENT (a missing directory) would read as "unknown
+                 * service" to callers: the action did apply. */
+                if (r == -ENOENT)
+                        r = -EIO;
+        }
         return r;
 }
 

@@ -5,10 +5,14 @@
 # everything this run started and deletes its namespaces.
 #
 #            pop1 (ExaBGP AS 65001) ---.
-#                                       up (BIRD AS 65000) --- client
-#            pop2 (ExaBGP AS 65002) ---'
+#            pop2 (ExaBGP AS 65002) -------- up (BIRD AS 65000) --- client
+#            pop3 (BIRD AS 65003) ---------'
 #
-# Both PoPs hold the same anycast addresses on lo. The upstream installs its
+# pop3 exists only when a test asks for it (lab_add_bird_pop pop3): its own
+# BIRD loads bird-snippets/anycast-healthd.conf and anycast-healthd --bird
+# runs beside it as the sidecar.
+#
+# Every PoP holds the same anycast addresses on lo. The upstream installs its
 # best routes into its kernel table, so the client's traffic follows BGP.
 # With equal paths BIRD's last tie-break (lowest router id) picks pop1
 # (192.0.2.2 < 192.0.2.6): deterministic, and a prepend from pop1 still moves
@@ -17,8 +21,12 @@
 # Addresses (documentation ranges only):
 #   up-pop1    192.0.2.0/30     (up .1, pop1 .2)   2001:db8:0:1::/64   (::1, ::2)
 #   up-pop2    192.0.2.4/30     (up .5, pop2 .6)   2001:db8:0:2::/64   (::1, ::2)
+#   up-pop3    192.0.2.8/30     (up .9, pop3 .10)  2001:db8:0:3::/64   (::1, ::2)
 #   up-client  198.51.100.0/24  (up .1, client .10) 2001:db8:0:100::/64 (::1, ::10)
-#   anycast    203.0.113.53/32, 2001:db8:53::53/128 on lo in pop1 and pop2
+#   anycast    203.0.113.53/32, 2001:db8:53::53/128 on lo in every PoP
+#
+# pop3's router id (192.0.2.10) is the highest: it carries traffic only when
+# pop1 and pop2 have both withdrawn.
 #
 # Names: namespaces are "$LAB_PREFIX-<role>" (LAB_PREFIX=ahd<pid>); interfaces
 # live only inside namespaces ("to-pop1", "to-up", ...), so parallel runs
@@ -41,11 +49,15 @@ LAB_CLIENT4=198.51.100.10
 LAB_CLIENT6=2001:db8:0:100::10
 LAB_POPS=(pop1 pop2)
 
-declare -A LAB_POP_ASN=([pop1]=65001 [pop2]=65002)
-declare -A LAB_POP_V4=([pop1]=192.0.2.2 [pop2]=192.0.2.6)
-declare -A LAB_POP_V6=([pop1]=2001:db8:0:1::2 [pop2]=2001:db8:0:2::2)
-declare -A LAB_UP_V4=([pop1]=192.0.2.1 [pop2]=192.0.2.5)
-declare -A LAB_UP_V6=([pop1]=2001:db8:0:1::1 [pop2]=2001:db8:0:2::1)
+# BIRD-sidecar PoPs (lab_add_bird_pop) are not in LAB_POPS but in
+# LAB_BIRD_POPS; the tables below know pop3 so it can be added on request.
+LAB_BIRD_POPS=()
+
+declare -A LAB_POP_ASN=([pop1]=65001 [pop2]=65002 [pop3]=65003)
+declare -A LAB_POP_V4=([pop1]=192.0.2.2 [pop2]=192.0.2.6 [pop3]=192.0.2.10)
+declare -A LAB_POP_V6=([pop1]=2001:db8:0:1::2 [pop2]=2001:db8:0:2::2 [pop3]=2001:db8:0:3::2)
+declare -A LAB_UP_V4=([pop1]=192.0.2.1 [pop2]=192.0.2.5 [pop3]=192.0.2.9)
+declare -A LAB_UP_V6=([pop1]=2001:db8:0:1::1 [pop2]=2001:db8:0:2::1 [pop3]=2001:db8:0:3::1)
 
 LAB_PREFIX=
 LAB_DIR=
@@ -151,17 +163,7 @@ lab_topology() {
 	for r in up "${LAB_POPS[@]}" client; do lab_ns_add "$r"; done
 	ip netns exec "$(lab_ns up)" sysctl -qw net.ipv4.ip_forward=1 \
 		net.ipv6.conf.all.forwarding=1
-	for pop in "${LAB_POPS[@]}"; do
-		lab_link up "to-$pop" "$pop" to-up
-		lab_addr up "to-$pop" "${LAB_UP_V4[$pop]}/30"
-		lab_addr up "to-$pop" "${LAB_UP_V6[$pop]}/64"
-		lab_addr "$pop" to-up "${LAB_POP_V4[$pop]}/30"
-		lab_addr "$pop" to-up "${LAB_POP_V6[$pop]}/64"
-		ip -n "$(lab_ns "$pop")" route add default via "${LAB_UP_V4[$pop]}"
-		ip -n "$(lab_ns "$pop")" -6 route add default via "${LAB_UP_V6[$pop]}"
-		lab_addr "$pop" lo "$LAB_ANYCAST4/32"
-		lab_addr "$pop" lo "$LAB_ANYCAST6/128"
-	done
+	for pop in "${LAB_POPS[@]}"; do lab_pop_link "$pop"; done
 	lab_link up to-client client to-up
 	lab_addr up to-client 198.51.100.1/24
 	lab_addr up to-client 2001:db8:0:100::1/64
@@ -169,6 +171,21 @@ lab_topology() {
 	lab_addr client to-up "$LAB_CLIENT6/64"
 	ip -n "$(lab_ns client)" route add default via 198.51.100.1
 	ip -n "$(lab_ns client)" -6 route add default via 2001:db8:0:100::1
+}
+
+# lab_pop_link POP: POP's link to the upstream, its addresses and default
+# routes, and the anycast addresses on its lo.
+lab_pop_link() {
+	local pop=$1
+	lab_link up "to-$pop" "$pop" to-up
+	lab_addr up "to-$pop" "${LAB_UP_V4[$pop]}/30"
+	lab_addr up "to-$pop" "${LAB_UP_V6[$pop]}/64"
+	lab_addr "$pop" to-up "${LAB_POP_V4[$pop]}/30"
+	lab_addr "$pop" to-up "${LAB_POP_V6[$pop]}/64"
+	ip -n "$(lab_ns "$pop")" route add default via "${LAB_UP_V4[$pop]}"
+	ip -n "$(lab_ns "$pop")" -6 route add default via "${LAB_UP_V6[$pop]}"
+	lab_addr "$pop" lo "$LAB_ANYCAST4/32"
+	lab_addr "$pop" lo "$LAB_ANYCAST6/128"
 }
 
 # lab_spawn ROLE LOG CMD...: run CMD in the role's namespace in the
@@ -198,38 +215,43 @@ lab_stop() {
 	done
 }
 
+# lab_upstream_conf: the upstream BIRD's configuration on stdout: one IPv4
+# and one IPv6 session per PoP (ExaBGP and BIRD-sidecar ones alike).
+lab_upstream_conf() {
+	local pop
+	cat <<-EOF
+		log "$LAB_DIR/bird.log" all;
+		router id 192.0.2.1;
+		protocol device { scan time 10; }
+		protocol kernel kernel4 { ipv4 { import none; export all; }; }
+		protocol kernel kernel6 { ipv6 { import none; export all; }; }
+		template bgp pop {
+		  local as $LAB_UP_ASN;
+		  passive on;
+		  hold time 6; keepalive time 2; startup hold time 6;
+		  connect delay time 1; connect retry time 2; error wait time 1, 5;
+		}
+	EOF
+	for pop in "${LAB_POPS[@]}" "${LAB_BIRD_POPS[@]}"; do
+		cat <<-EOF
+			protocol bgp ${pop}_v4 from pop {
+			  neighbor ${LAB_POP_V4[$pop]} as ${LAB_POP_ASN[$pop]};
+			  ipv4 { import all; export none; };
+			}
+			protocol bgp ${pop}_v6 from pop {
+			  neighbor ${LAB_POP_V6[$pop]} as ${LAB_POP_ASN[$pop]};
+			  ipv6 { import all; export none; };
+			}
+		EOF
+	done
+}
+
 # lab_start_bird: the upstream BIRD in "up", one IPv4 and one IPv6 session
 # per PoP, best routes exported to the kernel. Sets LAB_BIRD_SOCK.
 lab_start_bird() {
-	local conf="$LAB_DIR/bird.conf" pop
+	local conf="$LAB_DIR/bird.conf"
 	LAB_BIRD_SOCK="$LAB_DIR/bird.ctl"
-	{
-		cat <<-EOF
-			log "$LAB_DIR/bird.log" all;
-			router id 192.0.2.1;
-			protocol device { scan time 10; }
-			protocol kernel kernel4 { ipv4 { import none; export all; }; }
-			protocol kernel kernel6 { ipv6 { import none; export all; }; }
-			template bgp pop {
-			  local as $LAB_UP_ASN;
-			  passive on;
-			  hold time 6; keepalive time 2; startup hold time 6;
-			  connect delay time 1; connect retry time 2; error wait time 1, 5;
-			}
-		EOF
-		for pop in "${LAB_POPS[@]}"; do
-			cat <<-EOF
-				protocol bgp ${pop}_v4 from pop {
-				  neighbor ${LAB_POP_V4[$pop]} as ${LAB_POP_ASN[$pop]};
-				  ipv4 { import all; export none; };
-				}
-				protocol bgp ${pop}_v6 from pop {
-				  neighbor ${LAB_POP_V6[$pop]} as ${LAB_POP_ASN[$pop]};
-				  ipv6 { import all; export none; };
-				}
-			EOF
-		done
-	} >"$conf"
+	lab_upstream_conf >"$conf"
 	bird -p -c "$conf" || lab_die "bird rejects $conf"
 	lab_spawn up bird.out bird -f -c "$conf" -s "$LAB_BIRD_SOCK" -P "$LAB_DIR/bird.pid"
 	wait_for '[[ -S $LAB_BIRD_SOCK ]] && birdc -s "$LAB_BIRD_SOCK" show status >/dev/null 2>&1' 10 ||
@@ -305,23 +327,158 @@ lab_stop_exabgp() {
 # lab_daemon_config POP [PLUGIN_DIR]: anycast-healthd's config for POP in
 # $LAB_DIR/POP/etc from the templates in examples/lab/pop (daemon file and
 # services.d/dns.json: tcp checks on the anycast addresses, disable file
-# $LAB_DIR/POP/disabled/dns). PLUGIN_DIR defaults to $AHD_BUILD/checks or
-# build/checks. Sets LAB_DAEMON_CONF to the daemon file.
+# $LAB_DIR/POP/disabled/dns). A BIRD-sidecar PoP gets the bird daemon file
+# (anycast-healthd.bird.json.in: its BIRD's socket and include files).
+# PLUGIN_DIR defaults to $AHD_BUILD/checks or build/checks. Sets
+# LAB_DAEMON_CONF to the daemon file.
 lab_daemon_config() {
 	local pop=$1 plugin_dir=${2:-${AHD_BUILD:-$LAB_ROOT/build}/checks}
-	local dir="$LAB_DIR/$1" f out
+	local dir="$LAB_DIR/$1" f out in daemon_in=anycast-healthd.json
+	lab_is_bird_pop "$pop" && daemon_in=anycast-healthd.bird.json
 	mkdir -p "$dir/etc/services.d" "$dir/disabled"
 	# ExaBGP runs its process as user exabgp: it must read all of this.
 	chmod 0755 "$dir" "$dir/etc" "$dir/etc/services.d" "$dir/disabled"
 	for f in anycast-healthd.json services.d/dns.json; do
 		out="$dir/etc/$f"
+		in=$f
+		[[ $f == anycast-healthd.json ]] && in=$daemon_in
 		sed -e "s|@POP@|$pop|g" -e "s|@ASN@|${LAB_POP_ASN[$pop]}|g" \
 			-e "s|@PLUGIN_DIR@|$plugin_dir|g" -e "s|@DIR@|$dir|g" \
 			-e "s|@ANYCAST4@|$LAB_ANYCAST4|g" -e "s|@ANYCAST6@|$LAB_ANYCAST6|g" \
-			-e "s|@PORT@|$LAB_SVC_PORT|g" "$LAB_ROOT/examples/lab/pop/$f.in" >"$out"
+			-e "s|@SOCK@|${LAB_SIDECAR_SOCK[$pop]:-}|g" -e "s|@INC@|$dir/routes|g" \
+			-e "s|@PORT@|$LAB_SVC_PORT|g" "$LAB_ROOT/examples/lab/pop/$in.in" >"$out"
 		chmod 0644 "$out"
 	done
 	LAB_DAEMON_CONF="$dir/etc/anycast-healthd.json"
+}
+
+# ---- BIRD-sidecar PoPs: BIRD with bird-snippets/ + anycast-healthd --bird ----
+#
+# Files of a BIRD PoP (e.g. pop3), all under $LAB_DIR/POP:
+#   bird/bird.conf, bird/anycast-healthd.conf  BIRD's config and our snippet
+#   routes/routes4.conf, routes/routes6.conf   the include files the daemon owns
+#   bird.ctl, bird.log, bird.out               BIRD's socket and logs
+#   healthd.log                                the daemon's log
+
+declare -A LAB_SIDECAR_SOCK=()
+declare -A LAB_SIDECAR_PID=()
+declare -A LAB_SIDECAR_DAEMON_PID=()
+
+# lab_is_bird_pop POP: whether POP was added with lab_add_bird_pop.
+lab_is_bird_pop() {
+	local p
+	for p in "${LAB_BIRD_POPS[@]}"; do [[ $p == "$1" ]] && return 0; done
+	return 1
+}
+
+# lab_add_bird_pop POP: a BIRD-sidecar PoP (pop3): its namespace, link and
+# addresses like the other PoPs, and the upstream's sessions to it (the
+# upstream is reconfigured when it already runs). Call after lab_topology.
+lab_add_bird_pop() {
+	local pop=$1 dir="$LAB_DIR/$1"
+	[[ -n ${LAB_POP_ASN[$pop]:-} ]] || lab_die "no addresses for PoP $pop"
+	lab_is_bird_pop "$pop" && return 0
+	lab_ns_add "$pop"
+	lab_pop_link "$pop"
+	LAB_BIRD_POPS+=("$pop")
+	mkdir -p "$dir/bird" "$dir/routes"
+	chmod 0755 "$dir" "$dir/bird" "$dir/routes"
+	LAB_SIDECAR_SOCK[$pop]="$dir/bird.ctl"
+	if [[ -n $LAB_BIRD_SOCK && -S $LAB_BIRD_SOCK ]]; then
+		lab_upstream_conf >"$LAB_DIR/bird.conf"
+		lab_birdc configure | grep -q Reconfigured ||
+			lab_die "the upstream BIRD refused the sessions to $pop"
+	fi
+}
+
+# lab_bird_inc POP: the directory of POP's include files (the daemon's).
+lab_bird_inc() {
+	echo "$LAB_DIR/$1/routes"
+}
+
+# lab_start_sidecar_bird POP: POP's own BIRD: bird-snippets/anycast-healthd.conf
+# (include paths pointed at lab_bird_inc; each include stays on its own
+# line) plus one IPv4 and one IPv6 session to the upstream exporting through
+# anycast_healthd_export. Missing include files are created empty first,
+# as BIRD cannot start without them. Log times carry milliseconds.
+lab_start_sidecar_bird() {
+	local pop=$1 dir="$LAB_DIR/$1" inc f
+	inc=$(lab_bird_inc "$pop")
+	local conf="$dir/bird/bird.conf" snippet="$dir/bird/anycast-healthd.conf"
+	sed "s#/var/lib/anycast-healthd/bird/#$inc/#g" \
+		"$LAB_ROOT/bird-snippets/anycast-healthd.conf" >"$snippet"
+	for f in routes4.conf routes6.conf; do
+		grep -q "^[[:space:]]*include \"$inc/$f\";\$" "$snippet" ||
+			lab_die "$snippet: no include of $inc/$f on a line of its own"
+		[[ -e $inc/$f ]] || printf '# anycast-healthd: no routes yet\n' >"$inc/$f"
+	done
+	cat >"$conf" <<-EOF
+		log "$dir/bird.log" all;
+		timeformat log "%F %T.%3f";
+		router id ${LAB_POP_V4[$pop]};
+		protocol device { scan time 10; }
+		include "$snippet";
+		template bgp upstream {
+		  hold time 6; keepalive time 2; startup hold time 6;
+		  connect delay time 1; connect retry time 2; error wait time 1, 5;
+		}
+		protocol bgp up_v4 from upstream {
+		  local ${LAB_POP_V4[$pop]} as ${LAB_POP_ASN[$pop]};
+		  neighbor ${LAB_UP_V4[$pop]} as $LAB_UP_ASN;
+		  ipv4 { import none; export filter anycast_healthd_export; };
+		}
+		protocol bgp up_v6 from upstream {
+		  local ${LAB_POP_V6[$pop]} as ${LAB_POP_ASN[$pop]};
+		  neighbor ${LAB_UP_V6[$pop]} as $LAB_UP_ASN;
+		  ipv6 { import none; export filter anycast_healthd_export; };
+		}
+	EOF
+	chmod 0644 "$conf" "$snippet" "$inc"/routes4.conf "$inc"/routes6.conf
+	bird -p -c "$conf" || lab_die "bird rejects $conf"
+	lab_spawn "$pop" "$pop/bird.out" bird -f -c "$conf" -s "${LAB_SIDECAR_SOCK[$pop]}" \
+		-P "$dir/bird.pid"
+	LAB_SIDECAR_PID[$pop]=$LAB_LAST_PID
+	wait_for 'lab_sidecar_birdc '"$pop"' show status >/dev/null 2>&1' 10 ||
+		lab_die "$pop's BIRD did not start (see $dir/bird.out)"
+}
+
+# lab_stop_sidecar_bird POP: stop POP's BIRD (SIGTERM: it closes its
+# sessions with a notification, so the upstream drops its routes at once).
+lab_stop_sidecar_bird() {
+	lab_stop "${LAB_SIDECAR_PID[$1]}"
+	LAB_SIDECAR_PID[$1]=
+}
+
+# lab_sidecar_birdc POP ARGS...: a command on POP's BIRD, greeting stripped.
+lab_sidecar_birdc() {
+	local pop=$1
+	shift
+	[[ -S ${LAB_SIDECAR_SOCK[$pop]} ]] || return 1
+	birdc -s "${LAB_SIDECAR_SOCK[$pop]}" "$@" | tail -n +2
+}
+
+# lab_start_sidecar_daemon POP CONF [ARGS...]: anycast-healthd --bird with
+# daemon file CONF in POP's namespace, log in POP/healthd.log. It runs as
+# root here; its include files are still written 0644 for BIRD's user.
+lab_start_sidecar_daemon() {
+	local pop=$1 conf=$2
+	shift 2
+	lab_spawn "$pop" "$pop/healthd.log" "${AHD_BUILD:-$LAB_ROOT/build}/helper/anycast-healthd" \
+		--bird --config "$conf" "$@"
+	LAB_SIDECAR_DAEMON_PID[$pop]=$LAB_LAST_PID
+}
+
+# lab_stop_sidecar_daemon POP: SIGTERM (a clean stop: it withdraws or keeps
+# as its on_exit says), KILL after 3 s.
+lab_stop_sidecar_daemon() {
+	lab_stop "${LAB_SIDECAR_DAEMON_PID[$1]}"
+	LAB_SIDECAR_DAEMON_PID[$1]=
+}
+
+# upstream_count PROTOCOL: how many routes the upstream has from PROTOCOL
+# (e.g. pop3_v6).
+upstream_count() {
+	lab_birdc show route protocol "$1" count | awk '/ routes for / { n = $1 } END { print n + 0 }'
 }
 
 # lab_wait_sessions [TIMEOUT]: every BGP session at the upstream Established.
@@ -376,15 +533,17 @@ wait_for() {
 }
 
 # lab_service_start POP TEXT [PORT]: a TCP service on the anycast addresses
-# (IPv4 and IPv6) in POP answering every connection with TEXT.
+# (IPv4 and IPv6) in POP answering every connection with TEXT
+# (text-server.py: socat's fork mode lost answers while health checks that
+# close with a reset hit the same listener).
 lab_service_start() {
 	local pop=$1 text=$2 port=${3:-$LAB_SVC_PORT} p4
 	mkdir -p "$LAB_DIR/$pop"
-	lab_spawn "$pop" "$pop/service.log" socat \
-		"TCP4-LISTEN:$port,bind=$LAB_ANYCAST4,reuseaddr,fork" "SYSTEM:echo $text"
+	lab_spawn "$pop" "$pop/service.log" python3 "$LAB_LIB_DIR/text-server.py" \
+		"$LAB_ANYCAST4" "$port" "$text"
 	p4=$LAB_LAST_PID
-	lab_spawn "$pop" "$pop/service.log" socat \
-		"TCP6-LISTEN:$port,bind=[$LAB_ANYCAST6],reuseaddr,fork,ipv6only=1" "SYSTEM:echo $text"
+	lab_spawn "$pop" "$pop/service.log" python3 "$LAB_LIB_DIR/text-server.py" \
+		"$LAB_ANYCAST6" "$port" "$text"
 	LAB_SVC_PIDS[$pop]="$p4 $LAB_LAST_PID"
 	wait_for "lab_port_open $pop $LAB_ANYCAST4 $port && lab_port_open $pop $LAB_ANYCAST6 $port" 5 ||
 		lab_die "service in $pop did not start"

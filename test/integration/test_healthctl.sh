@@ -73,6 +73,7 @@ mkdir -p "$T/etc/services.d"
 cat >"$T/etc/anycast-healthd.json" <<END
 { "pop": "tst1", "backend": "exabgp", "plugin_dir": "$BUILD/checks",
   "allowed_prefixes": ["203.0.113.0/24", "2001:db8::/32"],
+  "state_file": "$T/state.json",
   "control": { "socket": "$SOCK" },
   "metrics": { "listen": "127.0.0.1:0" } }
 END
@@ -136,7 +137,7 @@ out=$("$CTL" --socket "$SOCK" disable dns --reason "maintenance window") || fail
 wait_for 'grep -q "^withdraw route 203.0.113.53/32" "$T/commands"' 5 || fail "no withdraw"
 grep -q "^withdraw route 2001:db8:53::53/128" "$T/commands" || fail "no v6 withdraw"
 table=$("$CTL" --socket "$SOCK" status dns)
-grep -Eq "^dns  +disabled  +[0-9]+s ago  +disabled by the operator: maintenance window$" <<<"$table" ||
+grep -Eq "^dns  +disabled  +[0-9]+s ago  +disabled: maintenance window$" <<<"$table" ||
 	fail "disable not in status: $table"
 grep -Eq "^  203.0.113.53/32  +withdrawn  +-  +(confirmed|pending)$" <<<"$table" ||
 	fail "prefix not withdrawn in status: $table"
@@ -188,23 +189,6 @@ before=$("$CTL" --socket "$SOCK" --json status dns |
 [[ $("$CTL" --socket "$SOCK" check dns) == "dns: checks started" ]] || fail "check"
 ok "check"
 
-# --- verbs the engine side of issue 5 provides
-for v in "drain dns" "withdraw-all --reason test --yes-really" "reload"; do
-	set +e
-	# shellcheck disable=SC2086
-	err=$("$CTL" --socket "$SOCK" $v 2>&1)
-	rc=$?
-	set -e
-	if ((rc == 0)); then
-		echo "note: '$v' is implemented by this daemon (engine side merged)"
-		[[ $v == reload ]] || "$CTL" --socket "$SOCK" enable dns >/dev/null
-	else
-		grep -Eq "not implemented by this daemon|not available in this daemon" <<<"$err" ||
-			fail "'$v' said: $err"
-		echo "note: '$v' answers: ${err#anycast-healthctl: } (needs the engine side)"
-	fi
-done
-
 # --- metrics
 URL=$(grep -o 'http://127.0.0.1:[0-9]*/metrics' "$T/daemon.log" | head -1)
 [[ -n $URL ]] || fail "no metrics URL in the log"
@@ -255,11 +239,30 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "${URL%/metrics}/other")
 [[ $code == 404 ]] || fail "GET /other: $code"
 ok "metrics"
 
+# --- drain, withdraw-all, reload
+out=$("$CTL" --socket "$SOCK" drain dns --reason "moving traffic") || fail "drain failed"
+wait_for 'grep -q "^announce route 203.0.113.53/32 .*65535:0" "$T/commands"' 5 ||
+	fail "drain did not re-announce with GRACEFUL_SHUTDOWN (65535:0)"
+"$CTL" --socket "$SOCK" status dns | grep -Eq "^dns +draining " || fail "status does not show draining"
+"$CTL" --socket "$SOCK" enable dns >/dev/null || fail "enable after drain"
+n_w=$(grep -c "^withdraw route 203.0.113.53/32" "$T/commands")
+"$CTL" --socket "$SOCK" withdraw-all --reason "emergency test" --yes-really >/dev/null ||
+	fail "withdraw-all failed"
+wait_for '(($(grep -c "^withdraw route 203.0.113.53/32" "$T/commands") > n_w))' 5 ||
+	fail "withdraw-all sent no withdraw"
+"$CTL" --socket "$SOCK" enable dns >/dev/null || fail "enable after withdraw-all"
+wait_for '[[ $(tail -n 2 "$T/commands" | grep -c "^announce route") == 2 ]]' 5 ||
+	fail "enable after withdraw-all did not re-announce"
+"$CTL" --socket "$SOCK" reload >/dev/null || fail "reload of an unchanged configuration failed"
+ok "drain, withdraw-all, reload"
+
 # --- SIGTERM: withdraws, exits, removes the socket
+n_w=$(grep -c "^withdraw route 203.0.113.53/32" "$T/commands")
 kill -TERM "$DPID"
 wait_for '! kill -0 "$DPID" 2>/dev/null' 10 || fail "daemon did not exit"
 [[ ! -e $SOCK ]] || fail "control socket left behind"
-[[ $(grep -c "^withdraw route 203.0.113.53/32" "$T/commands") == 2 ]] || fail "no withdraw at exit"
+[[ $(grep -c "^withdraw route 203.0.113.53/32" "$T/commands") == $((n_w + 1)) ]] ||
+	fail "no withdraw at exit"
 ! grep -q "Sanitizer" "$T/daemon.log" || fail "sanitizer report in the daemon log"
 ok "stop"
 echo "test_healthctl: all passed"

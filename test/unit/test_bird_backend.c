@@ -19,13 +19,14 @@
 
 static const char *configure_reply;
 static uint64_t configure_delay;
+static enum fake_after configure_after;
 
 static struct fake_reply script(struct fake_bird *f, const char *cmd)
 {
         if (strcmp(cmd, "configure check") == 0)
                 return (struct fake_reply){"0020 Configuration OK\n", FAKE_KEEP, 0};
         if (strcmp(cmd, "configure") == 0)
-                return (struct fake_reply){configure_reply, FAKE_KEEP, configure_delay};
+                return (struct fake_reply){configure_reply, configure_after, configure_delay};
         return (struct fake_reply){"9001 syntax error\n", FAKE_KEEP, 0};
 }
 
@@ -51,6 +52,7 @@ static void setup(struct fixture *fx, bool with_server)
         configure_reply =
             "0002-Reading configuration from /etc/bird/bird.conf\n0003 Reconfigured\n";
         configure_delay = 0;
+        configure_after = FAKE_KEEP;
         if (with_server)
                 ck_assert_int_eq(fake_bird_start(&fx->fb, fx->e, fx->sock, script), 0);
         else
@@ -400,6 +402,69 @@ START_TEST(stop_withdraw_empties_and_configures)
 }
 END_TEST
 
+/* Runs the loop until the fake BIRD has seen n configures. */
+static void wait_sent(struct fixture *fx, unsigned n)
+{
+        for (int i = 0; i < 1000 && fake_bird_count(&fx->fb, "configure") < n; i++)
+                run_for(fx->e, 5 * 1000);
+        ck_assert_uint_eq(fake_bird_count(&fx->fb, "configure"), n);
+}
+
+/* SIGTERM while BIRD is about to refuse the configure in flight: the
+ * refusal must not swallow the stop's own withdraw. */
+START_TEST(stop_during_refused_configure_still_withdraws)
+{
+        struct fixture fx;
+        setup(&fx, true);
+        create(&fx);
+        announce(fx.b, "203.0.113.1", -1);
+        wait_configured(&fx, 1);
+        configure_reply = "8002 /etc/bird/bird.conf:3:1 syntax error\n";
+        configure_delay = 300 * 1000;
+        announce(fx.b, "203.0.113.2", -1);
+        wait_sent(&fx, 2); /* in flight, will be refused */
+        configure_reply = "0003 Reconfigured\n";
+        configure_delay = 0;
+        bool done = false;
+        backend_bird_ops.stop(fx.b, true, on_done, &done);
+        ck_assert(run_until(fx.e, &done, DEADLINE));
+        ck_assert_uint_eq(backend_bird_stats(fx.b)->configure_failed, 1);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure"), 3);
+        char *t4 = slurp(fx.r4);
+        ck_assert_uint_eq(count_lines(t4, "route "), 0);
+        free(t4);
+        teardown(&fx);
+}
+END_TEST
+
+/* SIGTERM while the configure in flight loses BIRD: no retry, but the
+ * files must say "withdrawn" for BIRD's next start. */
+START_TEST(stop_with_bird_lost_midway_writes_files)
+{
+        struct fixture fx;
+        setup(&fx, true);
+        create(&fx);
+        announce(fx.b, "203.0.113.1", -1);
+        announce(fx.b, "2001:db8::1", -1);
+        wait_configured(&fx, 1);
+        configure_reply = "";
+        configure_after = FAKE_RESET;
+        configure_delay = 300 * 1000;
+        announce(fx.b, "203.0.113.2", -1);
+        wait_sent(&fx, 2);
+        bool done = false;
+        backend_bird_ops.stop(fx.b, true, on_done, &done);
+        ck_assert(run_until(fx.e, &done, DEADLINE));
+        ck_assert(!backend_bird_stats(fx.b)->reachable);
+        char *t4 = slurp(fx.r4), *t6 = slurp(fx.r6);
+        ck_assert_uint_eq(count_lines(t4, "route "), 0);
+        ck_assert_uint_eq(count_lines(t6, "route "), 0);
+        free(t4);
+        free(t6);
+        teardown(&fx);
+}
+END_TEST
+
 START_TEST(stop_keep_leaves_files_and_adopts_at_start)
 {
         struct fixture fx;
@@ -508,6 +573,8 @@ static Suite *suite(void)
         tcase_add_test(tc, bird_away_files_current_then_applied);
         tcase_add_test(tc, queued_answer_is_rechecked);
         tcase_add_test(tc, stop_withdraw_empties_and_configures);
+        tcase_add_test(tc, stop_during_refused_configure_still_withdraws);
+        tcase_add_test(tc, stop_with_bird_lost_midway_writes_files);
         tcase_add_test(tc, stop_keep_leaves_files_and_adopts_at_start);
         tcase_add_test(tc, real_bird);
         tcase_add_test(tc, confirmation_per_prefix);

@@ -250,7 +250,7 @@ void service_cfg_clear(struct service_cfg *s)
                 free(s->announce.large_communities[i]);
         free(s->announce.large_communities);
         config_ops_service_clear(s);
-        json_decref(s->raw);
+        free(s->raw);
         *s = (struct service_cfg){0};
 }
 
@@ -272,4 +272,12 @@ void config_free(struct config *c)
         config_ops_daemon_clear(c);
         config_control_free(c);
         free(c);
+}
+
+void config_drop_positions(struct config *c)
+{
+        for (size_t i = 0; c && i < c->n_services; i++) {
+                jsonpos_free(c->services[i].pos);
+                c->services[i].pos = NULL;
+        }
 }

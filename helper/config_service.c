@@ -388,7 +388,9 @@ void config_service_load(const struct config *c, const struct daemon_faults *fau
         parse_announce(&f, c, faults, s);
         config_ops_service(&f, c, faults, s);
 
-        s->raw = json_incref(f.root);
+        s->raw = json_dumps(f.root, JSON_COMPACT | JSON_SORT_KEYS);
+        if (!s->raw)
+                abort(); /* as every allocation failure while loading */
         s->pos = f.pos;
         f.pos = NULL;
         cfile_done(&f);

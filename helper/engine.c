@@ -68,6 +68,26 @@ static int commit_cb(sd_event_source *s, void *userdata)
 }
 
 /* Asks the backend for each prefix whose route or attribute set changed. */
+/* Replaces *dst with a copy of src (NULL or "" clears it), only when it
+ * changed: reasons live on the heap, not in fixed buffers per service. */
+static void set_text(char **dst, const char *src)
+{
+        if (!src || !src[0]) {
+                free(*dst);
+                *dst = NULL;
+                return;
+        }
+        if (*dst && strcmp(*dst, src) == 0)
+                return;
+        char *copy = strdup(src);
+        if (!copy) {
+                log_err("out of memory keeping a reason");
+                return;
+        }
+        free(*dst);
+        *dst = copy;
+}
+
 static void service_apply(struct service_rt *s, const struct svc_plan *plan, const char *reason)
 {
         struct engine *en = s->en;
@@ -113,13 +133,16 @@ void service_update(struct service_rt *s, const char *reason)
         };
         struct svc_plan plan = svc_plan(&in);
 
-        if (m && !manual_drain)
-                snprintf(s->disabled_reason, sizeof(s->disabled_reason), "%s", m->reason);
-        else if (s->file_disabled)
-                snprintf(s->disabled_reason, sizeof(s->disabled_reason), "disable file %s",
+        char file_reason[PATH_MAX + 16];
+        const char *why_disabled = NULL;
+        if (m && !manual_drain) {
+                why_disabled = m->reason;
+        } else if (s->file_disabled) {
+                snprintf(file_reason, sizeof(file_reason), "disable file %s",
                          s->cfg->disable_file);
-        else
-                s->disabled_reason[0] = '\0';
+                why_disabled = file_reason;
+        }
+        set_text(&s->disabled_reason, why_disabled);
 
         if (plan.state != s->state) {
                 enum svc_state old = s->state;
@@ -129,7 +152,7 @@ void service_update(struct service_rt *s, const char *reason)
                 s->since = engine_now(en);
                 s->since_rt = engine_now_rt();
                 s->transitions++;
-                snprintf(s->reason, sizeof(s->reason), "%s", reason);
+                set_text(&s->reason, reason);
                 engine_run_hooks(s, old, plan.state, reason);
                 engine_status_changed(en);
         }
@@ -539,6 +562,8 @@ void service_rt_free(struct service_rt *s)
         }
         sd_event_source_disable_unref(s->drain_timer);
         sd_event_source_disable_unref(s->damp_timer);
+        free(s->reason);
+        free(s->disabled_reason);
         free(s->checks);
         free(s->hyst);
         free(s->cst);

@@ -71,7 +71,7 @@ int engine_service_status(struct engine *en, size_t i, struct service_status *ou
             .since_usec = s->since_rt,
             .transitions = s->transitions,
             .reason = s->reason,
-            .disabled = s->disabled_reason[0] != '\0',
+            .disabled = s->disabled_reason != NULL,
             .disabled_reason = s->disabled_reason,
             .drain_remaining_usec =
                 s->state == SVC_DRAINING && s->drain_deadline > now ? s->drain_deadline - now : 0,

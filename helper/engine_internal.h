@@ -60,8 +60,8 @@ struct service_rt {
         uint64_t since;    /* CLOCK_MONOTONIC of the last state change */
         uint64_t since_rt; /* the same, CLOCK_REALTIME */
         uint64_t transitions;
-        char reason[ENGINE_REASON_MAX];
-        char disabled_reason[ENGINE_REASON_MAX];
+        char *reason;          /* why it is in this state (heap: 10,000 services) */
+        char *disabled_reason; /* NULL when not disabled */
         /* snapshot buffers handed out by engine_service_status() */
         struct prefix_status *pst;
         struct check_status *cst;

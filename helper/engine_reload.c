@@ -76,7 +76,7 @@ int engine_reload(struct engine *en, struct config *newcfg, struct diag *d)
         for (size_t i = 0; i < n_new; i++) {
                 const struct service_cfg *sc = &newcfg->services[i];
                 struct service_rt *old = find_old(en, sc->name);
-                if (old && json_equal(old->cfg->raw, sc->raw)) {
+                if (old && strcmp(old->cfg->raw, sc->raw) == 0) {
                         nv[i] = old;
                         reused[i] = true;
                         continue;
@@ -157,6 +157,8 @@ int engine_reload(struct engine *en, struct config *newcfg, struct diag *d)
         en->cfg = newcfg;
         config_free(en->owned_cfg); /* the one before, if a reload gave it */
         en->owned_cfg = newcfg;
+        /* Every runner is built: positions were only for their errors. */
+        config_drop_positions(newcfg);
 
         /* 3. Start what is new. */
         uint64_t now = engine_now(en);

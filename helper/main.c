@@ -298,6 +298,8 @@ static int run(const char *path, enum backend_kind force)
         }
 
         r = engine_new(dm.e, dm.cfg, dm.plugins, dm.ops, dm.be, &d, &dm.en);
+        if (r >= 0)
+                config_drop_positions(dm.cfg);
         if (r < 0) {
                 diag_print(&d, stderr);
                 log_err("cannot start the engine: %s", strerror(-r));

@@ -217,7 +217,7 @@ static int route_insert(struct backend *b, size_t i, const struct prefix *p)
 
 /* ---- files ---- */
 
-static int write_atomic(const char *path, const char *text)
+int bird_write_atomic(const char *path, const char *text)
 {
         char *d = strdup(path), *base = strdup(path), *tmp = NULL;
         int fd = -1, dfd = -1, r = 0;
@@ -319,7 +319,7 @@ static int read_file(const char *path, char **out)
 
 static int fam_write(struct backend *b, struct fam *f, const char *text)
 {
-        int r = write_atomic(f->path, text);
+        int r = bird_write_atomic(f->path, text);
         if (r < 0) {
                 b->stats.write_failed++;
                 snprintf(b->stats.last_error, sizeof(b->stats.last_error), "writing %s: %s",

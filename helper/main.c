@@ -15,6 +15,7 @@
 #include "ahd-build-config.h"
 #include "backend.h"
 #include "backend_exabgp.h"
+#include "bird_withdraw.h"
 #include "config.h"
 #include "diag.h"
 #include "engine.h"
@@ -43,6 +44,9 @@ static void usage(FILE *f)
                 "  --exabgp         drive ExaBGP: run as its process (API on stdout/stdin)\n"
                 "  --bird           drive BIRD: write include files, configure over its socket\n"
                 "  --check-config   validate the configuration and plugins, start nothing\n"
+                "  --withdraw-all   BIRD: empty our include files and configure BIRD, for a\n"
+                "                   daemon that died (systemd ExecStopPost=; does nothing\n"
+                "                   when $SERVICE_RESULT is \"success\")\n"
                 "  --version        print the version\n"
                 "  --help           this text\n",
                 AHD_DEFAULT_CONFIG);
@@ -97,7 +101,9 @@ static int exit_now(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct daemon *dm = userdata;
         log_warning("backend did not finish stopping in time; exiting");
-        return sd_event_exit(dm->e, 0);
+        /* Not a clean stop: a failure status makes systemd run the unit's
+         * ExecStopPost= --withdraw-all. */
+        return sd_event_exit(dm->e, EXIT_FAILURE);
 }
 
 static void stop_done(void *userdata)
@@ -110,7 +116,7 @@ static void begin_stop(struct daemon *dm, const char *why)
 {
         if (dm->stopping) {
                 log_notice("%s again: exiting at once", why);
-                sd_event_exit(dm->e, 0);
+                sd_event_exit(dm->e, EXIT_FAILURE);
                 return;
         }
         dm->stopping = true;
@@ -249,7 +255,7 @@ static int run(const char *path, enum backend_kind force)
                    backend_kind_name(kind));
 
         r = sd_event_loop(dm.e);
-        ret = r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        ret = r != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
         const struct engine_stats *st = engine_get_stats(dm.en);
         log_info("check start lateness over %llu starts: p50 %llu us, p99 %llu us, max %llu us",
@@ -275,19 +281,28 @@ out:
 
 int main(int argc, char **argv)
 {
-        enum { OPT_CONFIG = 256, OPT_EXABGP, OPT_BIRD, OPT_CHECK, OPT_VERSION, OPT_HELP };
+        enum {
+                OPT_CONFIG = 256,
+                OPT_EXABGP,
+                OPT_BIRD,
+                OPT_CHECK,
+                OPT_WITHDRAW,
+                OPT_VERSION,
+                OPT_HELP
+        };
         static const struct option opts[] = {
                 {"config", required_argument, NULL, OPT_CONFIG},
                 {"exabgp", no_argument, NULL, OPT_EXABGP},
                 {"bird", no_argument, NULL, OPT_BIRD},
                 {"check-config", no_argument, NULL, OPT_CHECK},
+                {"withdraw-all", no_argument, NULL, OPT_WITHDRAW},
                 {"version", no_argument, NULL, OPT_VERSION},
                 {"help", no_argument, NULL, OPT_HELP},
                 {0},
         };
         const char *path = AHD_DEFAULT_CONFIG;
         enum backend_kind force = BACKEND_NONE;
-        bool check = false;
+        bool check = false, withdraw = false;
         int o;
 
         log_setup("anycast-healthd");
@@ -308,6 +323,9 @@ int main(int argc, char **argv)
                 case OPT_CHECK:
                         check = true;
                         break;
+                case OPT_WITHDRAW:
+                        withdraw = true;
+                        break;
                 case OPT_VERSION:
                         printf("anycast-healthd %s\n", AHD_VERSION);
                         return EXIT_SUCCESS;
@@ -326,5 +344,7 @@ int main(int argc, char **argv)
         }
         if (check)
                 return check_config(path);
+        if (withdraw)
+                return bird_withdraw_main(path, force);
         return run(path, force);
 }

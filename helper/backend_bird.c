@@ -641,7 +641,7 @@ static void send_configure(struct backend *b)
 {
         b->stats.configures++;
         b->stats.in_sync = false;
-        sd_event_now(b->event, CLOCK_MONOTONIC, &b->last_send_usec);
+        b->last_send_usec = mono_usec(); /* after rendering: the window is between sends */
         log_debug("bird: configure sent at %llu us (%zu routes)", mono_usec(), b->n_routes);
         int r = birdctl_command(b->ctl, "configure", COMMAND_TIMEOUT_USEC, on_configure_reply, b);
         if (r < 0) {

@@ -22,5 +22,11 @@ struct bird_stats {
         struct duration_hist configure_duration; /* configure sent to reply (any reply) */
 };
 
+/* Writes text to path the way the backend does: a temporary file beside
+ * it, mode 0644 (BIRD runs as its own user and must read it), fsync'd,
+ * renamed into place, the directory fsync'd. Returns 0 or a negative
+ * errno; on failure the old file stays as it was. */
+int bird_write_atomic(const char *path, const char *text);
+
 /* b must come from backend_bird_ops.create. */
 const struct bird_stats *backend_bird_stats(const struct backend *b);

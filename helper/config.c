@@ -194,7 +194,7 @@ static char *host_name(void)
         return xstrdup(buf);
 }
 
-int config_load(const char *path, struct config **out, struct diag *d)
+static int load(const char *path, bool services, struct config **out, struct diag *d)
 {
         struct config *c = xcalloc(1, sizeof(*c));
         struct daemon_faults faults = {0};
@@ -217,7 +217,7 @@ int config_load(const char *path, struct config **out, struct diag *d)
 
         if (cfile_open(&f, path, d) == 0) {
                 parse_daemon(&f, c, &faults);
-                if (!faults.services_dir)
+                if (services && !faults.services_dir)
                         load_services(&f, c, &faults);
         }
         cfile_done(&f);
@@ -227,6 +227,16 @@ int config_load(const char *path, struct config **out, struct diag *d)
         }
         *out = c;
         return 0;
+}
+
+int config_load(const char *path, struct config **out, struct diag *d)
+{
+        return load(path, true, out, d);
+}
+
+int config_load_daemon(const char *path, struct config **out, struct diag *d)
+{
+        return load(path, false, out, d);
 }
 
 void service_cfg_clear(struct service_cfg *s)

@@ -125,6 +125,10 @@ struct config {
  * and *out NULL. Paths in the result are absolute. Running out of memory
  * aborts, as in diag.c. */
 int config_load(const char *path, struct config **out, struct diag *d);
+/* Like config_load, for the daemon file alone: no service is read
+ * (n_services 0). For actions that need only the daemon's own settings and
+ * must work while a service file is broken (--withdraw-all). */
+int config_load_daemon(const char *path, struct config **out, struct diag *d);
 void config_free(struct config *c);
 /* Frees the services' position indexes once every check's options were
  * validated (they only place errors; later problems are logged without a

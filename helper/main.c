@@ -15,6 +15,7 @@
 #include "ahd-build-config.h"
 #include "backend.h"
 #include "backend_exabgp.h"
+#include "bird_withdraw.h"
 #include "config.h"
 #include "diag.h"
 #include "engine.h"
@@ -50,6 +51,9 @@ static void usage(FILE *f)
                 "  --check-config   validate the configuration and plugins, start nothing\n"
                 "  --probe SERVICE  run SERVICE's checks once, print each result; exit with\n"
                 "                   the worst result code (0 OK .. 3 UNKNOWN), 4 on errors\n"
+                "  --withdraw-all   BIRD: empty our include files and configure BIRD, for a\n"
+                "                   daemon that died (systemd ExecStopPost=; does nothing\n"
+                "                   when $SERVICE_RESULT is \"success\")\n"
                 "  --version        print the version\n"
                 "  --help           this text\n",
                 AHD_DEFAULT_CONFIG);
@@ -104,7 +108,9 @@ static int exit_now(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct daemon *dm = userdata;
         log_warning("backend did not finish stopping in time; exiting");
-        return sd_event_exit(dm->e, 0);
+        /* Not a clean stop: a failure status makes systemd run the unit's
+         * ExecStopPost= --withdraw-all. */
+        return sd_event_exit(dm->e, EXIT_FAILURE);
 }
 
 static void stop_done(void *userdata)
@@ -123,7 +129,7 @@ static void begin_stop(struct daemon *dm, const char *why)
 {
         if (dm->stopping) {
                 log_notice("%s again: exiting at once", why);
-                sd_event_exit(dm->e, 0);
+                sd_event_exit(dm->e, EXIT_FAILURE);
                 return;
         }
         dm->stopping = true;
@@ -320,7 +326,7 @@ static int run(const char *path, enum backend_kind force)
         sd_notify(0, "READY=1"); /* STATUS= comes from the engine, on every change */
 
         r = sd_event_loop(dm.e);
-        ret = r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        ret = r != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
         log_lateness(dm.en, "since last reset");
 out:
@@ -342,12 +348,22 @@ out:
 
 int main(int argc, char **argv)
 {
-        enum { OPT_CONFIG = 256, OPT_EXABGP, OPT_BIRD, OPT_CHECK, OPT_VERSION, OPT_HELP, OPT_PROBE };
+        enum {
+                OPT_CONFIG = 256,
+                OPT_EXABGP,
+                OPT_BIRD,
+                OPT_CHECK,
+                OPT_WITHDRAW,
+                OPT_VERSION,
+                OPT_HELP,
+                OPT_PROBE
+        };
         static const struct option opts[] = {
                 {"config", required_argument, NULL, OPT_CONFIG},
                 {"exabgp", no_argument, NULL, OPT_EXABGP},
                 {"bird", no_argument, NULL, OPT_BIRD},
                 {"check-config", no_argument, NULL, OPT_CHECK},
+                {"withdraw-all", no_argument, NULL, OPT_WITHDRAW},
                 {"version", no_argument, NULL, OPT_VERSION},
                 {"help", no_argument, NULL, OPT_HELP},
                 {"probe", required_argument, NULL, OPT_PROBE},
@@ -355,7 +371,7 @@ int main(int argc, char **argv)
         };
         const char *path = AHD_DEFAULT_CONFIG;
         enum backend_kind force = BACKEND_NONE;
-        bool check = false;
+        bool check = false, withdraw = false;
         const char *probe = NULL;
         int o;
 
@@ -380,6 +396,9 @@ int main(int argc, char **argv)
                 case OPT_PROBE:
                         probe = optarg;
                         break;
+                case OPT_WITHDRAW:
+                        withdraw = true;
+                        break;
                 case OPT_VERSION:
                         printf("anycast-healthd %s\n", AHD_VERSION);
                         return EXIT_SUCCESS;
@@ -400,5 +419,7 @@ int main(int argc, char **argv)
                 return check_config(path);
         if (probe)
                 return probe_service(path, probe, stdout, stderr);
+        if (withdraw)
+                return bird_withdraw_main(path, force);
         return run(path, force);
 }

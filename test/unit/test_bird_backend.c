@@ -336,6 +336,40 @@ START_TEST(one_configure_in_flight)
 }
 END_TEST
 
+START_TEST(lone_change_goes_out_at_once_burst_waits_for_the_window)
+{
+        /* A window far longer than anything the test waits for, so the
+         * order of events, not the machine's speed, decides. */
+        struct fixture fx;
+        setup(&fx, true);
+        fx.cfg.bird.coalesce_usec = 4 * 1000 * 1000;
+        create(&fx);
+        run_for(fx.e, 100 * 1000); /* the startup check */
+        announce(fx.b, "203.0.113.1", -1);
+        backend_bird_ops.commit(fx.b);
+        /* Quiet before: no waiting for the window. */
+        for (int i = 0; i < 150 && !configured_n(&fx, 1); i++)
+                run_for(fx.e, 10 * 1000);
+        ck_assert(configured_n(&fx, 1));
+        /* Within the window of that configure: held back... */
+        announce(fx.b, "203.0.113.2", -1);
+        backend_bird_ops.commit(fx.b);
+        run_for(fx.e, 300 * 1000);
+        announce(fx.b, "203.0.113.3", -1);
+        backend_bird_ops.commit(fx.b);
+        run_for(fx.e, 300 * 1000);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure"), 1);
+        /* ...until it ends, then both in one configure. */
+        wait_configured(&fx, 2);
+        run_for(fx.e, 200 * 1000);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure"), 2);
+        char *t = slurp(fx.r4);
+        ck_assert_uint_eq(count_lines(t, "route 203.0.113."), 3);
+        free(t);
+        teardown(&fx);
+}
+END_TEST
+
 START_TEST(bird_away_files_current_then_applied)
 {
         struct fixture fx;
@@ -570,6 +604,7 @@ static Suite *suite(void)
         tcase_add_test(tc, burst_is_one_write_one_configure);
         tcase_add_test(tc, refused_configure_restores_last_good);
         tcase_add_test(tc, one_configure_in_flight);
+        tcase_add_test(tc, lone_change_goes_out_at_once_burst_waits_for_the_window);
         tcase_add_test(tc, bird_away_files_current_then_applied);
         tcase_add_test(tc, queued_answer_is_rechecked);
         tcase_add_test(tc, stop_withdraw_empties_and_configures);

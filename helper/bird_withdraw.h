@@ -1,0 +1,35 @@
+/* bird_withdraw.h: `anycast-healthd --withdraw-all`, the stop action for a
+ * daemon that died without a clean stop (crash, SIGKILL, watchdog): empty
+ * our include files and make BIRD load them, so a PoP whose health checker
+ * is gone stops advertising (fail-closed). The shipped systemd unit runs it
+ * as ExecStopPost=. */
+#pragma once
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+
+/* How long --withdraw-all waits for BIRD's answer to `configure`. BIRD
+ * needs ~135 ms for 100,000 static routes; this bounds a wedged BIRD. */
+#define BIRD_WITHDRAW_TIMEOUT_USEC (10 * 1000 * 1000ULL)
+
+/* Writes both include files empty (as the backend writes them: beside,
+ * fsync, rename, mode 0644), whatever they held, then sends `configure`
+ * over BIRD's control socket and runs e until the answer or timeout_usec.
+ * Returns 0 when BIRD took the files (0003, or 0004/0005: accepted and
+ * being applied); 1 when BIRD is not running (socket missing or refusing):
+ * nothing is announced then and BIRD loads the empty files when it starts;
+ * -EREMOTEIO when BIRD refused the configuration; another negative errno
+ * when a file could not be written (the other is still emptied and BIRD
+ * still asked) or BIRD did not answer. Logs the outcome once. */
+int bird_withdraw_all(sd_event *e, const struct config *cfg, uint64_t timeout_usec);
+
+/* The whole --withdraw-all action: loads the daemon file at config_path
+ * (services are not read, so a broken service file cannot stop it), picks
+ * the backend (force over the config), and withdraws. Under systemd's
+ * ExecStopPost= ($SERVICE_RESULT set) it does nothing after a clean stop
+ * ("success"): the daemon already did what on_exit says. The ExaBGP
+ * backend is an error (see bird_withdraw.c). Returns the exit status:
+ * EXIT_SUCCESS when BIRD confirmed, BIRD is not running, or nothing was to
+ * do; EXIT_FAILURE otherwise. */
+int bird_withdraw_main(const char *config_path, enum backend_kind force);

@@ -21,7 +21,7 @@
 #include "anycast-healthd-check.h"
 #include "engine_internal.h"
 #include "log.h"
-#include "sched.h"
+#include "timerq.h"
 
 #define USEC_PER_SEC      1000000ULL
 #define TIMER_ACCURACY    1000ULL /* 1 ms: sd-event's 250 ms default would be our jitter */
@@ -314,7 +314,7 @@ int engine_check_start(struct check_rt *c, uint64_t now)
         return 0;
 }
 
-static void check_tick(struct sched_item *it, uint64_t now)
+static void check_tick(struct timerq_item *it, uint64_t now)
 {
         struct check_rt *c = (struct check_rt *)((char *)it - offsetof(struct check_rt, tick));
         struct engine *en = c->svc->en;
@@ -328,7 +328,7 @@ static void check_tick(struct sched_item *it, uint64_t now)
         c->due += c->cfg->interval_usec;
         if (c->due <= now)
                 c->due = now + c->cfg->interval_usec;
-        sched_put(en->sched, &c->tick, c->due);
+        timerq_put(en->sched, &c->tick, c->due);
 }
 
 /* ---- disable files ---- */
@@ -485,7 +485,7 @@ int service_rt_new(struct engine *en, const struct service_cfg *cfg, struct diag
                 c->svc = s;
                 c->index = j;
                 c->cfg = &cfg->checks[j];
-                sched_item_init(&c->tick, check_tick);
+                timerq_item_init(&c->tick, check_tick);
                 check_hyst_init(&s->hyst[j]);
                 s->hyst[j].capacity = c->cfg->capacity;
                 int r = check_runner_new(en->plugins, cfg, j, d, &c->runner);
@@ -544,7 +544,7 @@ int service_rt_start(struct service_rt *s, uint64_t now)
         for (size_t j = 0; j < s->cfg->n_checks; j++) {
                 struct check_rt *c = &s->checks[j];
                 c->due = now + jitter(c->cfg->interval_usec);
-                int r = sched_put(en->sched, &c->tick, c->due);
+                int r = timerq_put(en->sched, &c->tick, c->due);
                 if (r < 0)
                         return r;
         }
@@ -557,7 +557,7 @@ void service_rt_free(struct service_rt *s)
                 return;
         for (size_t j = 0; s->checks && j < s->cfg->n_checks; j++) {
                 if (s->en->sched)
-                        sched_cancel(s->en->sched, &s->checks[j].tick);
+                        timerq_cancel(s->en->sched, &s->checks[j].tick);
                 check_runner_free(s->checks[j].runner);
         }
         sd_event_source_disable_unref(s->drain_timer);
@@ -587,7 +587,7 @@ int engine_new(sd_event *e, const struct config *cfg, struct plugin_host *plugin
         en->ops = ops;
         en->be = backend;
         engine_stats_init(&en->stats);
-        int r = sched_new(e, TIMER_ACCURACY, &en->sched);
+        int r = timerq_new(e, TIMER_ACCURACY, &en->sched);
         if (r < 0) {
                 engine_free(en);
                 return r;
@@ -690,7 +690,7 @@ void engine_free(struct engine *en)
         hook_runner_free(en->hooks);
         manual_state_free(&en->manual);
         config_free(en->owned_cfg);
-        sched_free(en->sched);
+        timerq_free(en->sched);
         sd_event_unref(en->e);
         free(en);
 }

@@ -8,7 +8,7 @@
 
 #include "dampening.h"
 #include "engine.h"
-#include "sched.h"
+#include "timerq.h"
 #include "engine_ctl.h"
 #include "hooks.h"
 #include "state.h"
@@ -24,7 +24,7 @@ struct check_rt {
         size_t index;
         const struct check_cfg *cfg;
         struct check_runner *runner;
-        struct sched_item tick; /* next start, on the engine's shared scheduler */
+        struct timerq_item tick; /* next start, on the engine's shared scheduler */
         uint64_t due; /* when the current/next probe is scheduled to start */
         uint64_t started;
         bool in_flight;
@@ -84,7 +84,7 @@ struct engine {
         size_t n_svcs;
         struct disable_dir *dirs;
         size_t n_dirs;
-        struct sched *sched; /* every check's next start, on one timer */
+        struct timerq *sched; /* every check's next start, on one timer */
         sd_event_source *disable_poll;
         sd_event_source *commit;
         bool dirty;

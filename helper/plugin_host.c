@@ -23,7 +23,7 @@
 #include "jsonpos.h"
 #include "log.h"
 #include "plugin_host.h"
-#include "sched.h"
+#include "timerq.h"
 #include "plugin_load.h"
 #include "plugin_loop.h"
 #include "plugin_opts.h"
@@ -41,7 +41,7 @@ struct wproc;
 
 struct plugin_host {
         sd_event *e;
-        struct sched *sched; /* every runner's timeout, on one timer */
+        struct timerq *sched; /* every runner's timeout, on one timer */
         struct plugin_registry reg;
         struct wproc *procs; /* every worker not yet reaped */
         uint64_t worker_mem;
@@ -97,7 +97,7 @@ struct check_runner {
         void *userdata;
         int result;
         char msg[MSG_MAX];
-        struct sched_item timeout;
+        struct timerq_item timeout;
         sd_event_source *defer_src; /* delivers results given inside start */
         bool in_start;
 
@@ -178,7 +178,7 @@ static void finish(struct check_runner *r, int result, const char *fmt, ...)
         vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
         va_end(ap);
         r->msg[strcspn(r->msg, "\r\n")] = '\0';
-        sched_cancel(r->h->sched, &r->timeout);
+        timerq_cancel(r->h->sched, &r->timeout);
         /* Deliver at once, saving a loop iteration per probe, unless the
          * result came from inside check_runner_start(): the caller is
          * promised its callback never runs from within that call. */
@@ -466,7 +466,12 @@ int plugin_host_new(sd_event *e, const char *plugin_dir, struct plugin_host **ou
                 sigprocmask(SIG_BLOCK, &ss, NULL);
                 h->e = sd_event_ref(e);
                 plugin_loop_set(e);
-                r = sched_new(e, 1000, &h->sched);
+                r = timerq_new(e, 1000, &h->sched);
+                /* Timeouts after I/O: when the loop falls behind, an answer
+                 * already waiting in a socket is read before its probe's
+                 * deadline is judged, instead of counting as a timeout. */
+                if (r >= 0)
+                        r = timerq_set_priority(h->sched, SD_EVENT_PRIORITY_NORMAL + 10);
                 if (r < 0) {
                         plugin_host_free(h);
                         return r;
@@ -490,7 +495,7 @@ void plugin_host_free(struct plugin_host *h)
                         w->r->w = NULL;
                 wproc_free(w);
         }
-        sched_free(h->sched);
+        timerq_free(h->sched);
         if (h->e) {
                 if (plugin_loop_get() == h->e)
                         plugin_loop_set(NULL);
@@ -533,13 +538,13 @@ static void runner_diag(const struct service_cfg *svc, const struct check_cfg *c
 static void runner_free_sources(struct check_runner *r)
 {
         if (r->h->sched)
-                sched_cancel(r->h->sched, &r->timeout);
+                timerq_cancel(r->h->sched, &r->timeout);
         sd_event_source_disable_unref(r->defer_src);
         sd_event_source_disable_unref(r->report_src);
         free(r->reports);
 }
 
-static void on_timeout(struct sched_item *it, uint64_t now);
+static void on_timeout(struct timerq_item *it, uint64_t now);
 
 int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_t check_index,
                      struct diag *d, struct check_runner **out)
@@ -640,7 +645,7 @@ int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_
                 return ret;
         }
 
-        sched_item_init(&r->timeout, on_timeout);
+        timerq_item_init(&r->timeout, on_timeout);
         if (h->e) {
                 ret = sd_event_add_defer(h->e, &r->defer_src, on_deliver, r);
                 if (ret >= 0)
@@ -676,7 +681,7 @@ void check_runner_free(struct check_runner *r)
         free(r);
 }
 
-static void on_timeout(struct sched_item *it, uint64_t now)
+static void on_timeout(struct timerq_item *it, uint64_t now)
 {
         struct check_runner *r =
                 (struct check_runner *)((char *)it - offsetof(struct check_runner, timeout));
@@ -713,7 +718,7 @@ int check_runner_start(struct check_runner *r, uint64_t timeout_usec, check_resu
         r->timeout_usec = timeout_usec;
         r->started_usec = plugin_loop_now_usec();
         r->seq++;
-        int ret = sched_put(r->h->sched, &r->timeout, r->started_usec + timeout_usec);
+        int ret = timerq_put(r->h->sched, &r->timeout, r->started_usec + timeout_usec);
         if (ret < 0) {
                 r->in_start = true;
                 finish(r, AHC_UNKNOWN, "cannot arm timeout: %s", strerror(-ret));

@@ -1,36 +1,36 @@
-/* sched.c: a binary min-heap of deadlines behind one sd-event timer. */
+/* timerq.c: a binary min-heap of deadlines behind one sd-event timer. */
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
 
-#include "sched.h"
+#include "timerq.h"
 
 #define NOT_QUEUED ((size_t)-1)
 
-struct sched {
+struct timerq {
         sd_event *e;
         sd_event_source *timer;
-        struct sched_item **heap;
+        struct timerq_item **heap;
         size_t n, cap;
         uint64_t armed; /* what the timer is set to; UINT64_MAX when off */
         bool dispatching;
 };
 
-void sched_item_init(struct sched_item *it, sched_fire_fn fire)
+void timerq_item_init(struct timerq_item *it, timerq_fire_fn fire)
 {
-        *it = (struct sched_item){.due = 0, .idx = NOT_QUEUED, .fire = fire};
+        *it = (struct timerq_item){.due = 0, .idx = NOT_QUEUED, .fire = fire};
 }
 
-static void swap(struct sched *s, size_t a, size_t b)
+static void swap(struct timerq *s, size_t a, size_t b)
 {
-        struct sched_item *t = s->heap[a];
+        struct timerq_item *t = s->heap[a];
         s->heap[a] = s->heap[b];
         s->heap[b] = t;
         s->heap[a]->idx = a;
         s->heap[b]->idx = b;
 }
 
-static void sift_up(struct sched *s, size_t i)
+static void sift_up(struct timerq *s, size_t i)
 {
         while (i > 0) {
                 size_t p = (i - 1) / 2;
@@ -41,7 +41,7 @@ static void sift_up(struct sched *s, size_t i)
         }
 }
 
-static void sift_down(struct sched *s, size_t i)
+static void sift_down(struct timerq *s, size_t i)
 {
         for (;;) {
                 size_t l = 2 * i + 1, r = l + 1, m = i;
@@ -56,7 +56,7 @@ static void sift_down(struct sched *s, size_t i)
         }
 }
 
-static void heap_remove(struct sched *s, struct sched_item *it)
+static void heap_remove(struct timerq *s, struct timerq_item *it)
 {
         size_t i = it->idx;
         s->n--;
@@ -71,7 +71,7 @@ static void heap_remove(struct sched *s, struct sched_item *it)
 
 /* Points the shared timer at the earliest item (not while dispatching:
  * the dispatch re-arms once at its end). */
-static void rearm(struct sched *s)
+static void rearm(struct timerq *s)
 {
         if (s->dispatching)
                 return;
@@ -90,7 +90,7 @@ static void rearm(struct sched *s)
 
 static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
 {
-        struct sched *s = userdata;
+        struct timerq *s = userdata;
         uint64_t now = usec;
 
         if (sd_event_now(s->e, CLOCK_MONOTONIC, &now) < 0)
@@ -98,7 +98,7 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
         s->armed = UINT64_MAX; /* a ONESHOT timer is off once it fired */
         s->dispatching = true;
         while (s->n > 0 && s->heap[0]->due <= now) {
-                struct sched_item *it = s->heap[0];
+                struct timerq_item *it = s->heap[0];
                 heap_remove(s, it);
                 it->fire(it, now);
         }
@@ -107,16 +107,16 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
         return 0;
 }
 
-int sched_new(sd_event *e, uint64_t accuracy_usec, struct sched **out)
+int timerq_new(sd_event *e, uint64_t accuracy_usec, struct timerq **out)
 {
-        struct sched *s = calloc(1, sizeof(*s));
+        struct timerq *s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
         s->e = sd_event_ref(e);
         int r = sd_event_add_time(e, &s->timer, CLOCK_MONOTONIC, UINT64_MAX, accuracy_usec,
                                   on_timer, s);
         if (r < 0) {
-                sched_free(s);
+                timerq_free(s);
                 return r;
         }
         sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
@@ -125,7 +125,12 @@ int sched_new(sd_event *e, uint64_t accuracy_usec, struct sched **out)
         return 0;
 }
 
-void sched_free(struct sched *s)
+int timerq_set_priority(struct timerq *s, int64_t priority)
+{
+        return sd_event_source_set_priority(s->timer, priority);
+}
+
+void timerq_free(struct timerq *s)
 {
         if (!s)
                 return;
@@ -137,9 +142,9 @@ void sched_free(struct sched *s)
         free(s);
 }
 
-int sched_put(struct sched *s, struct sched_item *it, uint64_t due)
+int timerq_put(struct timerq *s, struct timerq_item *it, uint64_t due)
 {
-        if (sched_item_queued(it)) {
+        if (timerq_item_queued(it)) {
                 uint64_t old = it->due;
                 it->due = due;
                 if (due < old)
@@ -149,7 +154,7 @@ int sched_put(struct sched *s, struct sched_item *it, uint64_t due)
         } else {
                 if (s->n == s->cap) {
                         size_t cap = s->cap ? s->cap * 2 : 64;
-                        struct sched_item **h = realloc(s->heap, cap * sizeof(*h));
+                        struct timerq_item **h = realloc(s->heap, cap * sizeof(*h));
                         if (!h)
                                 return -ENOMEM;
                         s->heap = h;
@@ -164,15 +169,15 @@ int sched_put(struct sched *s, struct sched_item *it, uint64_t due)
         return 0;
 }
 
-void sched_cancel(struct sched *s, struct sched_item *it)
+void timerq_cancel(struct timerq *s, struct timerq_item *it)
 {
-        if (!sched_item_queued(it))
+        if (!timerq_item_queued(it))
                 return;
         heap_remove(s, it);
         rearm(s);
 }
 
-size_t sched_count(const struct sched *s)
+size_t timerq_count(const struct timerq *s)
 {
         return s->n;
 }

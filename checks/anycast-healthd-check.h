@@ -124,7 +124,19 @@ struct ahc_host {
 
         /* CLOCK_MONOTONIC in microseconds. */
         uint64_t (*now_usec)(void);
+
+        /* Appended fields: test with AHC_HOST_HAS() before use. */
+
+        /* A JSON array of integers; *out lives as long as the check. */
+        int (*opt_intv)(struct ahc_opts *o, const char *key, const long long **out, size_t *n);
+        /* A JSON object of strings: *out is name, value, name, value, ...
+         * NULL-terminated, in file order; *n counts the pairs. */
+        int (*opt_strmap)(struct ahc_opts *o, const char *key, const char *const **out,
+                          size_t *n);
 };
+
+/* Whether the host offers an appended field (an older daemon may not). */
+#define AHC_HOST_HAS(host, field) (offsetof(struct ahc_host, field) < (host)->size)
 
 struct ahc_plugin {
         uint32_t abi_version; /* AHC_ABI_VERSION */

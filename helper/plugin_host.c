@@ -115,6 +115,8 @@ static const struct ahc_host loop_host = {
     .child_free = plugin_loop_child_free,
     .probe_done = host_probe_done,
     .now_usec = plugin_loop_now_usec,
+    .opt_intv = opts_intv,
+    .opt_strmap = opts_strmap,
 };
 
 /* ---- results ---- */

@@ -158,6 +158,8 @@ static const struct ahc_host worker_host = {
     .child_free = w_child_free,
     .probe_done = w_probe_done,
     .now_usec = w_now_usec,
+    .opt_intv = opts_intv,
+    .opt_strmap = opts_strmap,
 };
 
 static uint64_t statm_field(pid_t pid, int field)

@@ -176,6 +176,11 @@ static void on_result(void *userdata, int result, const char *msg, uint64_t dur)
         r->dur = dur;
 }
 
+sd_event *fx_event(void)
+{
+        return loop;
+}
+
 void fx_run_for(uint64_t usec)
 {
         uint64_t end = fx_now_usec() + usec;

@@ -40,6 +40,8 @@ struct fx_res fx_probe(struct check_runner *r, uint64_t timeout_usec);
 /* Builds, probes once, frees. */
 struct fx_res fx_probe1(const char *plugin, const char *options, uint64_t timeout_usec);
 void fx_run_for(uint64_t usec);
+/* The loop the host runs on (for test-side servers). */
+sd_event *fx_event(void);
 uint64_t fx_now_usec(void);
 
 /* A loopback port free for TCP and UDP at the time of asking. */

@@ -486,7 +486,7 @@ static void setup_checks(struct opts_ctx *c, struct http *h)
                 err(c, "body_regex", "and \"body_contains\" exclude each other", NULL);
         else if (h->body_contains && !h->body_contains[0])
                 err(c, "body_contains", "must not be empty", NULL);
-        if (h->body_regex && c->r >= 0) {
+        if (h->body_regex && !h->body_contains) {
                 int rr = regcomp(&h->regex, h->body_regex, REG_EXTENDED | REG_NOSUB);
                 if (rr != 0) {
                         char why[128];

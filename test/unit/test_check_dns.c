@@ -27,7 +27,7 @@ static void nsd_up(void)
                  "  chroot: \"\"\n  zonesdir: \"%s\"\n  pidfile: \"%s/nsd.pid\"\n"
                  "  logfile: \"%s/nsd.log\"\n  zonelistfile: \"%s/zone.list\"\n"
                  "  xfrdfile: \"%s/xfrd.state\"\n  xfrdir: \"%s\"\n  database: \"\"\n"
-                 "  server-count: 1\n  do-ip6: no\n  verbosity: 1\n"
+                 "  server-count: 1\n  do-ip6: no\n  verbosity: 1\n  rrl-ratelimit: 0\n"
                  "remote-control:\n  control-enable: no\n"
                  "zone:\n  name: svc.test\n  zonefile: \"%s/svc.test.zone\"\n",
                  nport, nport, ndir, ndir, ndir, ndir, ndir, ndir, ndir);

@@ -7,9 +7,18 @@
  * "192.0.2.1", or one of its fields; names compare without case or the
  * final dot, quotes around TXT strings do not count).
  *
- * ldns builds and parses the packets; the I/O is ours, on the host's loop:
- * a connected, non-blocking UDP socket, and TCP when the answer comes back
- * truncated. The query carries no EDNS, as the simplest clients send it, so
+ * ldns builds and parses the packets; the I/O is ours, on the host's loop.
+ * Queries go over UDP on a channel: one connected, non-blocking socket per
+ * server (and source address) that every dns check of the process asking
+ * that server shares, each query with an ID unique on its channel. At
+ * thousands of checks a second that is one socket and one wake-up for a
+ * whole burst of answers, instead of a socket, a bind, a connect and an
+ * epoll registration per probe. An ICMP error on a channel (nothing
+ * listens) fails the queries in flight to that server at once. The price
+ * is a fixed source port per server, so an answer is told from a forgery
+ * by its ID and question only: fine for checking a server next door, not
+ * meant for resolving across the Internet. A truncated answer is asked
+ * again over TCP, on a connection of the probe's own. The query carries no EDNS, as the simplest clients send it, so
  * a large answer is truncated at 512 bytes and TCP is exercised exactly
  * when those clients would need it. Replies with another ID or question are
  * ignored (stray or spoofed), as is anything but the server's address (the
@@ -30,6 +39,22 @@
 #include "anycast-healthd-check.h"
 
 #define TCP_MAX (2 + 65535)
+#define BUCKETS 1024
+
+struct dns;
+
+/* A UDP socket to one server, shared by every check that asks it. */
+struct chan {
+        struct chan *next;
+        struct sockaddr_storage dst, src;
+        socklen_t dst_len, src_len;
+        int fd;
+        struct ahc_io *io;
+        unsigned users;            /* checks holding it */
+        struct dns *busy[BUCKETS]; /* queries in flight, by ID */
+};
+
+static struct chan *chans;
 
 struct dns {
         const struct ahc_host *host;
@@ -44,12 +69,16 @@ struct dns {
         socklen_t dst_len, src_len;
         char dst_text[INET6_ADDRSTRLEN + 16];
 
+        struct chan *chan; /* from the first probe on */
+
         /* the probe in flight */
         struct ahc_probe *probe;
         uint64_t started;
-        int fd;
-        struct ahc_io *io;
         bool tcp;
+        bool on_chan;    /* a UDP query in flight, listed in chan->busy */
+        struct dns *hnext; /* next in the bucket */
+        int fd;          /* TCP */
+        struct ahc_io *io;
         uint16_t id;
         uint8_t *buf; /* tcp: length-prefixed query, then the reply */
         size_t buf_len, buf_off;
@@ -75,8 +104,20 @@ static int parse_addr(const char *s, uint16_t port, struct sockaddr_storage *ss,
         return -EINVAL;
 }
 
+static void chan_forget(struct chan *c, struct dns *d)
+{
+        for (struct dns **pp = &c->busy[d->id % BUCKETS]; *pp; pp = &(*pp)->hnext)
+                if (*pp == d) {
+                        *pp = d->hnext;
+                        break;
+                }
+        d->on_chan = false;
+}
+
 static void close_socket(struct dns *d)
 {
+        if (d->on_chan)
+                chan_forget(d->chan, d);
         d->host->io_free(d->io);
         d->io = NULL;
         if (d->fd >= 0) {
@@ -225,24 +266,44 @@ static bool handle_reply(struct dns *d, const uint8_t *wire, size_t len)
         return true;
 }
 
-/* ---- udp ---- */
+/* ---- udp channels ---- */
 
-static void on_udp(void *userdata, int fd, uint32_t revents)
+static struct dns *chan_find(struct chan *c, uint16_t id)
 {
-        struct dns *d = userdata;
+        struct dns *d = c->busy[id % BUCKETS];
+        while (d && d->id != id)
+                d = d->hnext;
+        return d;
+}
+
+/* Fails every query in flight on the channel (an ICMP error). */
+static void chan_fail(struct chan *c, int err)
+{
+        for (size_t b = 0; b < BUCKETS; b++)
+                while (c->busy[b])
+                        fail_errno(c->busy[b], "receive", err);
+}
+
+static void on_chan(void *userdata, int fd, uint32_t revents)
+{
+        struct chan *c = userdata;
         uint8_t wire[4096];
-        for (;;) {
+        /* a bounded batch per wake-up, so one busy server cannot hog the loop */
+        for (int i = 0; i < 256; i++) {
                 ssize_t n = recv(fd, wire, sizeof(wire), 0);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0 && errno == EAGAIN)
                         return;
                 if (n < 0) {
-                        fail_errno(d, "receive", errno);
-                        return;
+                        chan_fail(c, errno);
+                        continue;
                 }
-                if (handle_reply(d, wire, (size_t)n))
-                        return;
+                if (n < 2)
+                        continue;
+                struct dns *d = chan_find(c, (uint16_t)(wire[0] << 8 | wire[1]));
+                if (d)
+                        handle_reply(d, wire, (size_t)n); /* not ours: d keeps waiting */
         }
 }
 
@@ -255,6 +316,61 @@ static int new_socket(struct dns *d, int type)
                 return -errno;
         if (connect(d->fd, (struct sockaddr *)&d->dst, d->dst_len) < 0 && errno != EINPROGRESS)
                 return -errno;
+        return 0;
+}
+
+static void chan_put(struct chan *c, const struct ahc_host *host)
+{
+        if (!c || --c->users > 0)
+                return;
+        for (struct chan **pp = &chans; *pp; pp = &(*pp)->next)
+                if (*pp == c) {
+                        *pp = c->next;
+                        break;
+                }
+        host->io_free(c->io);
+        if (c->fd >= 0)
+                close(c->fd);
+        free(c);
+}
+
+/* The channel to d's server from d's source, made on first use. */
+static int chan_get(struct dns *d)
+{
+        struct chan *c;
+        for (c = chans; c; c = c->next)
+                if (c->dst_len == d->dst_len && c->src_len == d->src_len &&
+                    memcmp(&c->dst, &d->dst, d->dst_len) == 0 &&
+                    memcmp(&c->src, &d->src, d->src_len) == 0)
+                        break;
+        if (!c) {
+                c = calloc(1, sizeof(*c));
+                if (!c)
+                        return -ENOMEM;
+                c->dst = d->dst;
+                c->src = d->src;
+                c->dst_len = d->dst_len;
+                c->src_len = d->src_len;
+                c->users = 1;
+                c->next = chans;
+                chans = c;
+                int r = new_socket(d, SOCK_DGRAM);
+                c->fd = d->fd;
+                d->fd = -1;
+                /* room for a burst of answers between two wake-ups */
+                int size = 1 << 20;
+                if (r >= 0)
+                        setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+                if (r >= 0)
+                        r = d->host->io_add(c->fd, AHC_IO_IN, on_chan, c, &c->io);
+                if (r < 0) {
+                        chan_put(c, d->host);
+                        return r;
+                }
+        } else {
+                c->users++;
+        }
+        d->chan = c;
         return 0;
 }
 
@@ -336,32 +452,35 @@ static int start_tcp(struct dns *d)
 static int dns_probe(void *instance, struct ahc_probe *probe)
 {
         struct dns *d = instance;
+        int r = d->chan ? 0 : chan_get(d);
+        if (r < 0)
+                return r;
+        struct chan *c = d->chan;
         d->probe = probe;
         d->started = d->host->now_usec();
         d->tcp = false;
-        if (getrandom(&d->id, sizeof(d->id), GRND_NONBLOCK) != sizeof(d->id))
-                d->id = (uint16_t)(d->started ^ (d->started >> 16));
+        /* an ID no other query on this channel has */
+        do {
+                if (getrandom(&d->id, sizeof(d->id), GRND_NONBLOCK) != sizeof(d->id))
+                        d->id = (uint16_t)(d->id * 31421u + 6927u);
+        } while (chan_find(c, d->id));
         ldns_pkt_set_id(d->query, d->id);
 
         uint8_t *wire = NULL;
         size_t len = 0;
-        int r = ldns_pkt2wire(&wire, d->query, &len) == LDNS_STATUS_OK ? 0 : -ENOMEM;
-        if (r >= 0)
-                r = new_socket(d, SOCK_DGRAM);
-        if (r >= 0 && send(d->fd, wire, len, 0) < 0)
-                r = -errno;
-        free(wire);
-        if (r == -ECONNREFUSED || r == -ENETUNREACH || r == -EHOSTUNREACH || r == -EADDRNOTAVAIL) {
-                fail_errno(d, "send", -r);
-                return 0;
-        }
-        if (r >= 0)
-                r = d->host->io_add(d->fd, AHC_IO_IN, on_udp, d, &d->io);
-        if (r < 0) {
-                close_socket(d);
+        if (ldns_pkt2wire(&wire, d->query, &len) != LDNS_STATUS_OK) {
                 d->probe = NULL;
+                return -ENOMEM;
         }
-        return r;
+        d->hnext = c->busy[d->id % BUCKETS];
+        c->busy[d->id % BUCKETS] = d;
+        d->on_chan = true;
+        ssize_t n = send(c->fd, wire, len, 0);
+        int err = errno;
+        free(wire);
+        if (n < 0) /* e.g. a refusal an earlier query drew */
+                fail_errno(d, "send", err);
+        return 0;
 }
 
 static void dns_cancel(void *instance, struct ahc_probe *probe)
@@ -377,6 +496,7 @@ static void dns_destroy(void *instance)
 {
         struct dns *d = instance;
         close_socket(d);
+        chan_put(d->chan, d->host);
         ldns_pkt_free(d->query); /* owns qname */
         free(d);
 }

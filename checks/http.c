@@ -283,6 +283,11 @@ static int http_probe(void *instance, struct ahc_probe *probe)
                              curl_multi_strerror(mc));
                 return mc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EIO;
         }
+        /* Start it now (on a kept-alive connection that sends the request)
+         * rather than one loop turn later from curl's zero timeout. */
+        int running;
+        curl_multi_socket_action(g.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        drain();
         return 0;
 }
 

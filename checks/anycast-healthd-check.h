@@ -9,6 +9,15 @@
  *    appended; a field is usable when offsetof(field) < size.
  *  - AHC_ABI_VERSION changes only for an incompatible change; the daemon
  *    refuses a plugin with another major ABI version.
+ *  - A plugin built against an older header has a smaller struct ahc_plugin
+ *    (the daemon reads only what its size covers) and never looks past the
+ *    fields it knows in struct ahc_host. A plugin built against a newer
+ *    header may run on an older daemon: before using an appended host
+ *    function it tests AHC_HOST_HAS(host, field).
+ *  - Revisions of ABI 1 (what each appended, oldest first):
+ *      1.0  everything up to now_usec
+ *      1.1  struct ahc_host: check, report (event-driven results)
+ *      1.2  struct ahc_host: opt_intv, opt_strmap (option getters)
  *  - A plugin exports exactly one symbol, AHC_PLUGIN_SYMBOL, a
  *    const struct ahc_plugin marked AHC_EXPORT (plugins are best built with
  *    -fvisibility=hidden). Everything else in the plugin is static.
@@ -71,6 +80,7 @@ struct ahc_probe; /* one probe in flight; valid until probe_done or cancel */
 struct ahc_io;    /* a registered file descriptor watch */
 struct ahc_timer; /* a registered one-shot timer */
 struct ahc_child; /* a registered child-process watch */
+struct ahc_check; /* one check instance, for unsolicited reports (ABI 1.1) */
 
 typedef void (*ahc_io_cb)(void *userdata, int fd, uint32_t revents);
 typedef void (*ahc_timer_cb)(void *userdata);
@@ -125,7 +135,31 @@ struct ahc_host {
         /* CLOCK_MONOTONIC in microseconds. */
         uint64_t (*now_usec)(void);
 
-        /* Appended fields: test with AHC_HOST_HAS() before use. */
+        /* ---- ABI 1.1: event-driven results ---- */
+
+        /*
+         * The handle of the check instance that create() is building, for
+         * report(). Call it in create() with the opts create() received and
+         * keep the handle; it stays valid until destroy() returns.
+         */
+        struct ahc_check *(*check)(struct ahc_opts *o);
+        /*
+         * Reports a result at any moment, unasked: when the plugin learns
+         * of a change (a watched process died, a unit failed) it need not
+         * wait to be polled. Call it only when the state changes, not as a
+         * heartbeat. The daemon folds it in like a probe result, except that
+         * a failing report (CRITICAL, UNKNOWN) takes the check down at once
+         * instead of after "fall" results: it is an observation, not a
+         * sample. Passing reports count as one result towards "rise".
+         * Delivery is deferred to the loop, so the plugin may call it from
+         * any of its callbacks and from probe(), once create() returned and
+         * until destroy() is called. A worker plugin may call it too, also
+         * from a thread of its own (it becomes one message to the daemon).
+         * msg may be NULL; only its first line is kept.
+         */
+        void (*report)(struct ahc_check *c, enum ahc_result result, const char *msg);
+
+        /* ---- ABI 1.2: option getters ---- */
 
         /* A JSON array of integers; *out lives as long as the check. */
         int (*opt_intv)(struct ahc_opts *o, const char *key, const long long **out, size_t *n);
@@ -135,8 +169,10 @@ struct ahc_host {
                           size_t *n);
 };
 
-/* Whether the host offers an appended field (an older daemon may not). */
-#define AHC_HOST_HAS(host, field) (offsetof(struct ahc_host, field) < (host)->size)
+/* Whether host offers field (an appended host function): use it only then. */
+#define AHC_HOST_HAS(host, field)                                                          \
+        ((host)->size >= offsetof(struct ahc_host, field) + sizeof((host)->field) &&      \
+         (host)->field != NULL)
 
 struct ahc_plugin {
         uint32_t abi_version; /* AHC_ABI_VERSION */

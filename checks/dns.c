@@ -18,11 +18,10 @@
  * is a fixed source port per server, so an answer is told from a forgery
  * by its ID and question only: fine for checking a server next door, not
  * meant for resolving across the Internet. A truncated answer is asked
- * again over TCP, on a connection of the probe's own. The query carries no EDNS, as the simplest clients send it, so
- * a large answer is truncated at 512 bytes and TCP is exercised exactly
- * when those clients would need it. Replies with another ID or question are
- * ignored (stray or spoofed), as is anything but the server's address (the
- * socket is connected). The timeout is the host's. */
+ * again over TCP, on a connection of the probe's own. The query carries no EDNS, as the simplest
+ * clients send it, so a large answer is truncated at 512 bytes and TCP is exercised exactly when
+ * those clients would need it. Replies with another ID or question are ignored (stray or spoofed),
+ * as is anything but the server's address (the socket is connected). The timeout is the host's. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ldns/ldns.h>
@@ -75,9 +74,9 @@ struct dns {
         struct ahc_probe *probe;
         uint64_t started;
         bool tcp;
-        bool on_chan;    /* a UDP query in flight, listed in chan->busy */
+        bool on_chan;      /* a UDP query in flight, listed in chan->busy */
         struct dns *hnext; /* next in the bucket */
-        int fd;          /* TCP */
+        int fd;            /* TCP */
         struct ahc_io *io;
         uint16_t id;
         uint8_t *buf; /* tcp: length-prefixed query, then the reply */

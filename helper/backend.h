@@ -11,6 +11,14 @@
 
 struct backend;
 
+/* Where a prefix stands with the speaker. */
+enum route_confirm {
+        CONFIRM_NONE = 0,  /* nothing asked of the speaker yet */
+        CONFIRM_PENDING,   /* asked, not yet confirmed */
+        CONFIRM_CONFIRMED, /* the speaker confirmed (ExaBGP "done", BIRD "Reconfigured") */
+        CONFIRM_FAILED,    /* the speaker refused; being retried */
+};
+
 /* One prefix's desired state; pointers are valid for the call only. */
 struct route_update {
         const struct prefix *prefix;
@@ -41,6 +49,9 @@ struct backend_ops {
          * called before stop returns). */
         void (*stop)(struct backend *b, bool withdraw, void (*done)(void *), void *userdata);
         void (*free)(struct backend *b);
+        /* How far the speaker confirmed what was last asked for p (may be
+         * NULL: unknown, reported as CONFIRM_NONE). */
+        enum route_confirm (*confirmed)(struct backend *b, const struct prefix *p);
 };
 
 extern const struct backend_ops backend_exabgp_ops;

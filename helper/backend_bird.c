@@ -46,6 +46,7 @@
 
 struct route_entry {
         struct prefix prefix;
+        uint64_t gen; /* b->gen when last changed */
         struct attrs attrs;
         char *raw; /* adopted from the file we found at start; NULL once decided */
 };
@@ -80,6 +81,15 @@ struct backend {
         void (*done)(void *);
         void *done_userdata;
         struct bird_stats stats;
+        /* Per-prefix confirmation: every update bumps gen; the files
+         * rendered hold everything up to written_gen; BIRD confirmed (or
+         * refused) files up to confirmed_gen (failed_gen). */
+        uint64_t gen, written_gen, inflight_gen, confirmed_gen, failed_gen;
+        struct withdrawn {
+                struct prefix prefix;
+                uint64_t gen;
+        } *wd;
+        size_t n_wd;
 };
 
 static void apply(struct backend *b);
@@ -573,6 +583,8 @@ static void on_configure_reply(struct birdctl *c, const struct birdctl_reply *r,
                 /* BIRD kept its running config; make the files match it
                  * again, then try the desired state later. */
                 restore_good(b);
+                if (b->inflight_gen > b->failed_gen)
+                        b->failed_gen = b->inflight_gen;
                 b->need_configure = false;
                 b->dirty = !b->stopping; /* stopping: no retry of a refused file */
                 b->stats.in_sync = false;
@@ -594,6 +606,8 @@ static void on_configure_reply(struct birdctl *c, const struct birdctl_reply *r,
                 } else {
                         b->backoff_usec = 0;
                         b->stats.last_error[0] = '\0';
+                        if (b->inflight_gen > b->confirmed_gen)
+                                b->confirmed_gen = b->inflight_gen;
                 }
                 b->stats.in_sync = !b->dirty && !b->recheck;
         }
@@ -614,6 +628,7 @@ static void on_configure_reply(struct birdctl *c, const struct birdctl_reply *r,
 
 static void send_configure(struct backend *b)
 {
+        b->inflight_gen = b->written_gen;
         b->stats.configures++;
         b->stats.in_sync = false;
         int r = birdctl_command(b->ctl, "configure", COMMAND_TIMEOUT_USEC, on_configure_reply, b);
@@ -629,6 +644,7 @@ static void apply(struct backend *b)
                 return; /* the reply schedules the next round */
         if (b->dirty) {
                 b->dirty = false;
+                b->written_gen = b->gen;
                 if (write_files(b) < 0 && !b->stopping) {
                         b->dirty = true;
                         retry_later(b);
@@ -639,6 +655,10 @@ static void apply(struct backend *b)
                 return;
         }
         b->stats.in_sync = settled(b);
+        /* Nothing to configure: the files equal what BIRD accepted last. */
+        if (b->stats.in_sync && text_equal(b->fam[0].disk, b->fam[0].good) &&
+            text_equal(b->fam[1].disk, b->fam[1].good) && b->written_gen > b->confirmed_gen)
+                b->confirmed_gen = b->written_gen;
         maybe_done(b);
 }
 
@@ -783,6 +803,55 @@ fail:
 
 /* ---- backend_ops ---- */
 
+static struct withdrawn *find_withdrawn(struct backend *b, const struct prefix *p)
+{
+        for (size_t i = 0; i < b->n_wd; i++)
+                if (prefix_cmp(&b->wd[i].prefix, p) == 0)
+                        return &b->wd[i];
+        return NULL;
+}
+
+static void note_withdrawn(struct backend *b, const struct prefix *p, uint64_t gen)
+{
+        struct withdrawn *w = find_withdrawn(b, p);
+        if (!w) {
+                struct withdrawn *n = reallocarray(b->wd, b->n_wd + 1, sizeof(*n));
+                if (!n)
+                        return;
+                b->wd = n;
+                w = &b->wd[b->n_wd++];
+                w->prefix = *p;
+        }
+        w->gen = gen;
+}
+
+static void forget_withdrawn(struct backend *b, const struct prefix *p)
+{
+        struct withdrawn *w = find_withdrawn(b, p);
+        if (w)
+                *w = b->wd[--b->n_wd];
+}
+
+static enum route_confirm bird_confirmed(struct backend *b, const struct prefix *p)
+{
+        bool found;
+        size_t i = route_find(b, p, &found);
+        uint64_t gen;
+        if (found) {
+                gen = b->routes[i].gen;
+        } else {
+                struct withdrawn *w = find_withdrawn(b, p);
+                if (!w)
+                        return CONFIRM_NONE;
+                gen = w->gen;
+        }
+        if (gen <= b->confirmed_gen)
+                return CONFIRM_CONFIRMED;
+        if (gen <= b->failed_gen)
+                return CONFIRM_FAILED;
+        return CONFIRM_PENDING;
+}
+
 static void bird_update(struct backend *b, const struct route_update *u)
 {
         bool found;
@@ -790,6 +859,7 @@ static void bird_update(struct backend *b, const struct route_update *u)
         char p[PREFIX_STRLEN];
         bird_prefix_format(u->prefix, p);
         if (u->action == ROUTE_WITHDRAW) {
+                note_withdrawn(b, u->prefix, found ? ++b->gen : b->confirmed_gen);
                 if (!found)
                         return;
                 route_remove(b, i);
@@ -814,6 +884,8 @@ static void bird_update(struct backend *b, const struct route_update *u)
                 free(b->routes[i].raw);
                 b->routes[i].raw = NULL;
                 b->routes[i].attrs = copy;
+                b->routes[i].gen = ++b->gen;
+                forget_withdrawn(b, u->prefix);
                 log_debug("bird: announce %s (%s: %s)", p, u->service ? u->service : "-",
                           u->reason ? u->reason : "-");
         } else {
@@ -870,6 +942,7 @@ static void bird_free(struct backend *b)
                 free(b->fam[k].good);
         }
         free(b->socket);
+        free(b->wd);
         sd_event_unref(b->event);
         free(b);
 }
@@ -881,4 +954,5 @@ const struct backend_ops backend_bird_ops = {
     .commit = bird_commit,
     .stop = bird_stop,
     .free = bird_free,
+    .confirmed = bird_confirmed,
 };

@@ -782,6 +782,24 @@ int backend_exabgp_route_status(struct backend *b, const struct prefix *p,
         return 0;
 }
 
+/* With acks off nothing ever confirms: such routes stay "pending". */
+static enum route_confirm exabgp_confirmed(struct backend *b, const struct prefix *p)
+{
+        struct exabgp_route_status st;
+        if (backend_exabgp_route_status(b, p, &st) < 0)
+                return CONFIRM_NONE;
+        switch (st.sync) {
+        case EXABGP_SYNC_QUEUED:
+        case EXABGP_SYNC_WRITTEN:
+                return CONFIRM_PENDING;
+        case EXABGP_SYNC_CONFIRMED:
+                return CONFIRM_CONFIRMED;
+        case EXABGP_SYNC_REJECTED:
+                return CONFIRM_FAILED;
+        }
+        return CONFIRM_NONE;
+}
+
 const struct backend_ops backend_exabgp_ops = {
     .name = "exabgp",
     .create = exabgp_create,
@@ -789,4 +807,5 @@ const struct backend_ops backend_exabgp_ops = {
     .commit = exabgp_commit,
     .stop = exabgp_stop,
     .free = exabgp_free,
+    .confirmed = exabgp_confirmed,
 };

@@ -12,7 +12,7 @@
 
 static const char *const daemon_keys[] = {
     "pop", "backend", "services_dir", "plugin_dir", "allowed_prefixes",
-    "asn", "exabgp",  "bird",         NULL,
+    "asn", "exabgp",  "bird",         "state_file", "hooks",            NULL,
 };
 static const char *const exabgp_keys[] = {"ack", "on_exit", NULL};
 static const char *const bird_keys[] = {"socket",  "include_v4", "include_v6",
@@ -136,6 +136,7 @@ static void parse_daemon(struct cfile *f, struct config *c, struct daemon_faults
         parse_allowed(f, c, faults);
         parse_exabgp(f, c);
         parse_bird(f, c);
+        config_ops_daemon(f, c);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -245,6 +246,7 @@ void service_cfg_clear(struct service_cfg *s)
         for (size_t i = 0; i < s->announce.n_large_communities; i++)
                 free(s->announce.large_communities[i]);
         free(s->announce.large_communities);
+        config_ops_service_clear(s);
         json_decref(s->raw);
         *s = (struct service_cfg){0};
 }
@@ -264,5 +266,6 @@ void config_free(struct config *c)
         free(c->bird.socket);
         free(c->bird.include_v4);
         free(c->bird.include_v6);
+        config_ops_daemon_clear(c);
         free(c);
 }

@@ -27,6 +27,27 @@ struct attrs {
         unsigned prepend;              /* extra copies of the daemon's asn */
 };
 
+/* A command run on state transitions (hooks.c): argv, no shell. */
+struct hooks_cfg {
+        char **on_change; /* NULL-terminated argv; NULL: none */
+        uint64_t timeout_usec;
+};
+
+/* Route flap dampening (dampening.c); off unless the block is given. */
+struct dampening_cfg {
+        bool enabled;
+        unsigned penalty;     /* added per up/down transition */
+        uint64_t half_life_usec;
+        unsigned suppress;    /* withdrawn at or above this */
+        unsigned reuse;       /* announced again below this */
+        unsigned max_penalty; /* the penalty never grows past this */
+};
+
+struct drain_cfg {
+        uint64_t time_usec; /* announce with GRACEFUL_SHUTDOWN this long, then withdraw */
+        bool on_shutdown;   /* drain before a clean stop withdraws */
+};
+
 struct check_cfg {
         char *plugin;          /* plugin name, file plugin_dir/NAME.so */
         json_t *options;       /* the "options" object (owned ref); {} if absent */
@@ -34,6 +55,7 @@ struct check_cfg {
         uint64_t interval_usec;
         uint64_t timeout_usec;
         unsigned rise, fall;
+        bool capacity;         /* failing makes the service degraded, not down */
         int line, column;      /* where the check object starts */
 };
 
@@ -50,6 +72,11 @@ struct service_cfg {
         char *disable_file;    /* NULL: none */
         enum on_action on_disabled;
         struct attrs announce;
+        struct attrs degraded; /* while degraded (config_ops.c documents the defaults) */
+        struct attrs draining; /* degraded plus GRACEFUL_SHUTDOWN 65535:0; derived */
+        struct drain_cfg drain;
+        struct dampening_cfg dampening;
+        struct hooks_cfg hooks; /* on_change NULL: the daemon's hooks apply */
         json_t *raw;           /* the whole service object, to tell changes on reload */
 };
 
@@ -75,6 +102,8 @@ struct config {
                  * configure; 0: the default (20 ms). Not a config key yet. */
                 uint64_t coalesce_usec;
         } bird;
+        char *state_file;      /* manual disables, drains, withdraw-all */
+        struct hooks_cfg hooks; /* for services without their own */
         struct service_cfg *services;
         size_t n_services;
 };

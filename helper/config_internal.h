@@ -77,3 +77,20 @@ struct daemon_faults {
 void config_service_load(const struct config *c, const struct daemon_faults *faults,
                          const char *file, struct service_cfg *s, struct diag *d);
 void service_cfg_clear(struct service_cfg *s);
+
+/* Parses the attribute keys of block (announce, degraded) present in o
+ * into a, which holds the defaults. */
+void cfg_parse_attrs(struct cfile *f, const struct config *c, const struct daemon_faults *faults,
+                     json_t *o, const char *block, struct attrs *a);
+
+/* config_ops.c: the operating keys. Daemon: "state_file", "hooks". Service
+ * (after "announce"): "degraded", "drain", "dampening", "hooks", and the
+ * checks' "capacity" rules. */
+void config_ops_daemon(struct cfile *f, struct config *c);
+void config_ops_service(struct cfile *f, const struct config *c,
+                        const struct daemon_faults *faults, struct service_cfg *s);
+void config_ops_daemon_clear(struct config *c);
+void config_ops_service_clear(struct service_cfg *s);
+void attrs_free(struct attrs *a);
+/* Deep copy; never fails (aborts on no memory, as config loading does). */
+void attrs_copy_into(struct attrs *dst, const struct attrs *src);

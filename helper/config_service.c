@@ -15,10 +15,11 @@
 #define PREPEND_MAX   10
 
 static const char *const service_keys[] = {
-    "name", "prefixes", "checks", "combine", "disable_file", "on_disabled", "announce", NULL,
+    "name",     "prefixes", "checks",    "combine", "disable_file", "on_disabled",
+    "announce", "degraded", "drain",     "dampening", "hooks",      NULL,
 };
 static const char *const check_keys[] = {
-    "plugin", "interval", "timeout", "rise", "fall", "options", NULL,
+    "plugin", "interval", "timeout", "rise", "fall", "options", "capacity", NULL,
 };
 static const char *const announce_keys[] = {
     "next_hop", "med", "communities", "large_communities", "prepend", NULL,
@@ -177,6 +178,7 @@ static void parse_check(struct cfile *f, json_t *o, const char *path, struct che
                 ck->rise = (unsigned)n;
         if (cfg_int(f, o, path, "fall", 1, RISE_FALL_MAX, &n) > 0)
                 ck->fall = (unsigned)n;
+        cfg_bool(f, o, path, "capacity", &ck->capacity);
 
         json_t *opts;
         if (cfg_object(f, o, path, "options", &opts) > 0)
@@ -275,20 +277,24 @@ static bool parse_community(const char *s, int parts, uint32_t max, char *out, s
         return true;
 }
 
-static void parse_communities(struct cfile *f, json_t *o, const char *key, int parts, uint32_t max,
-                              char ***out, size_t *n_out)
+static void parse_communities(struct cfile *f, json_t *o, const char *block, const char *key,
+                              int parts, uint32_t max, char ***out, size_t *n_out)
 {
         json_t *arr, *v;
         size_t i;
         char path[CFG_PATH_MAX], buf[CFG_PATH_MAX];
 
-        if (cfg_array(f, o, "announce", key, &arr) <= 0)
+        if (cfg_array(f, o, block, key, &arr) <= 0)
                 return;
+        for (size_t k = 0; k < *n_out; k++)
+                free((*out)[k]);
+        free(*out);
+        *n_out = 0;
         *out = xcalloc(json_array_size(arr), sizeof(**out));
         json_array_foreach(arr, i, v)
         {
                 char canon[64];
-                cfg_idx(path, cfg_key(buf, "announce", key), i);
+                cfg_idx(path, cfg_key(buf, block, key), i);
                 if (!json_is_string(v)) {
                         cfg_err(f, path, "\"%s\" items must be strings, not %s", key,
                                 cfg_type_name(v));
@@ -307,24 +313,21 @@ static void parse_communities(struct cfile *f, json_t *o, const char *key, int p
         }
 }
 
-static void parse_announce(struct cfile *f, const struct config *c,
-                           const struct daemon_faults *faults, struct service_cfg *s)
+void cfg_parse_attrs(struct cfile *f, const struct config *c, const struct daemon_faults *faults,
+                     json_t *o, const char *block, struct attrs *a)
 {
-        struct attrs *a = &s->announce;
-        json_t *o;
         const char *nh;
         int64_t n;
+        char p[CFG_PATH_MAX];
 
-        a->next_hop = xstrdup("self");
-        a->med = -1;
-        if (cfg_object(f, f->root, "", "announce", &o) <= 0)
-                return;
-        cfg_only_keys(f, o, "announce", "\"announce\"", announce_keys);
-        if (cfg_string(f, o, "announce", "next_hop", &nh) > 0) {
+        cfg_only_keys(f, o, block, block[0] == 'a' ? "\"announce\"" : "\"degraded\"",
+                      announce_keys);
+        if (cfg_string(f, o, block, "next_hop", &nh) > 0) {
                 unsigned char addr[16];
                 char canon[INET6_ADDRSTRLEN];
                 if (strcmp(nh, "self") == 0) {
-                        /* the default */
+                        free(a->next_hop);
+                        a->next_hop = xstrdup("self");
                 } else if (inet_pton(AF_INET, nh, addr) == 1) {
                         free(a->next_hop);
                         a->next_hop = xstrdup(inet_ntop(AF_INET, addr, canon, sizeof(canon)));
@@ -332,23 +335,36 @@ static void parse_announce(struct cfile *f, const struct config *c,
                         free(a->next_hop);
                         a->next_hop = xstrdup(inet_ntop(AF_INET6, addr, canon, sizeof(canon)));
                 } else {
-                        cfg_err(f, "announce.next_hop",
+                        cfg_err(f, cfg_key(p, block, "next_hop"),
                                 "\"next_hop\" must be \"self\" or an IP address, not \"%s\"", nh);
                 }
         }
-        if (cfg_int(f, o, "announce", "med", 0, UINT32_MAX, &n) > 0)
+        if (cfg_int(f, o, block, "med", 0, UINT32_MAX, &n) > 0)
                 a->med = n;
-        parse_communities(f, o, "communities", 2, 65535, &a->communities, &a->n_communities);
-        parse_communities(f, o, "large_communities", 3, UINT32_MAX, &a->large_communities,
+        parse_communities(f, o, block, "communities", 2, 65535, &a->communities,
+                          &a->n_communities);
+        parse_communities(f, o, block, "large_communities", 3, UINT32_MAX, &a->large_communities,
                           &a->n_large_communities);
-        if (cfg_int(f, o, "announce", "prepend", 0, PREPEND_MAX, &n) > 0) {
+        if (cfg_int(f, o, block, "prepend", 0, PREPEND_MAX, &n) > 0) {
                 a->prepend = (unsigned)n;
                 if (n > 0 && c->asn == 0 && !faults->asn)
-                        cfg_err(f, "announce.prepend",
+                        cfg_err(f, cfg_key(p, block, "prepend"),
                                 "\"prepend\" (%lld) needs \"asn\" (our AS number) in the daemon "
                                 "file %s",
                                 (long long)n, c->file);
         }
+}
+
+static void parse_announce(struct cfile *f, const struct config *c,
+                           const struct daemon_faults *faults, struct service_cfg *s)
+{
+        json_t *o;
+
+        s->announce.next_hop = xstrdup("self");
+        s->announce.med = -1;
+        if (cfg_object(f, f->root, "", "announce", &o) <= 0)
+                return;
+        cfg_parse_attrs(f, c, faults, o, "announce", &s->announce);
 }
 
 void config_service_load(const struct config *c, const struct daemon_faults *faults,
@@ -370,6 +386,7 @@ void config_service_load(const struct config *c, const struct daemon_faults *fau
         cfg_path(&f, f.root, "", "disable_file", &s->disable_file);
         cfg_on_action(&f, f.root, "", "on_disabled", &s->on_disabled);
         parse_announce(&f, c, faults, s);
+        config_ops_service(&f, c, faults, s);
 
         s->raw = json_incref(f.root);
         s->pos = f.pos;

@@ -9,22 +9,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend.h" /* enum route_confirm */
+#include "diag.h"
 #include "state.h"
 
 struct engine;
-
-/* Where a prefix stands with the speaker. */
-enum route_confirm {
-        CONFIRM_NONE = 0,  /* nothing asked of the speaker yet */
-        CONFIRM_PENDING,   /* asked, not yet confirmed */
-        CONFIRM_CONFIRMED, /* the speaker confirmed (ExaBGP "done", BIRD "Reconfigured") */
-        CONFIRM_FAILED,    /* the speaker refused; being retried */
-};
+struct config;
 
 struct prefix_status {
         char prefix[64];
         enum route_action action; /* ROUTE_NONE: nothing asked yet */
-        const char *as_what;      /* "up", "degraded", "draining": attribute set used */
+        const char *as_what;      /* "up", "degraded", "draining": attribute set used;
+                                   * "none" unless announced */
         enum route_confirm confirm;
 };
 
@@ -64,11 +60,50 @@ int engine_service_status(struct engine *en, size_t i, struct service_status *ou
 int engine_service_find(struct engine *en, const char *name);
 
 /* Manual actions; each returns 0, -ENOENT for an unknown service, or another
- * negative errno. Disable and drain persist in the state file. */
+ * negative errno. Disable and drain persist in the state file: when writing
+ * it fails the action still takes effect (the operator wants the route
+ * gone now) but the write error is returned (-EIO, -EACCES...): it would
+ * not survive a restart.
+ * engine_disable: withdraws (or keeps, with on_disabled "keep") at once.
+ * engine_enable: clears a manual disable or drain (also one set by
+ * withdraw-all); -EALREADY when there was none; -EBUSY when the service's
+ * disable file still disables it (the manual state is cleared anyway).
+ * engine_drain: announces with the draining attributes (GRACEFUL_SHUTDOWN
+ * 65535:0 and the degraded prepend) for the service's drain.time, then
+ * withdraws and stays disabled until enabled; a service that is not
+ * announced is disabled at once. -EALREADY when already draining or
+ * disabled.
+ * engine_check_now: starts every check of the service not already running. */
 int engine_disable(struct engine *en, const char *service, const char *reason);
 int engine_enable(struct engine *en, const char *service);
 int engine_drain(struct engine *en, const char *service, const char *reason);
 int engine_check_now(struct engine *en, const char *service);
 /* Emergency: withdraw every prefix and keep them withdrawn until enabled
- * again per service or the flag is cleared (persisted). */
+ * again per service or the flag is cleared (persisted). Services added by
+ * a later reload are disabled too while the flag stands. */
 int engine_withdraw_all(struct engine *en, const char *reason);
+/* Clears the withdraw-all flag and enables every service it disabled
+ * (services disabled on their own stay disabled). -EALREADY when not set. */
+int engine_withdraw_all_clear(struct engine *en);
+/* Whether withdraw-all is in force, and why (NULL when not). */
+const char *engine_withdraw_all_reason(struct engine *en);
+
+/* "12 up, 1 degraded, 0 down, 1 disabled" (plus draining and unknown when
+ * any): the STATUS= line the engine sends to systemd on changes. */
+void engine_status_line(struct engine *en, char *buf, size_t size);
+
+/* Reload without churn. Validates newcfg (every changed check's plugin
+ * options; problems go to d) and, when it is good, switches to it:
+ * services whose definition did not change keep their state, counters and
+ * check runners and send nothing; removed services' prefixes are withdrawn
+ * (unless another service now holds them); new and changed services start
+ * unknown and send nothing until their checks decide (a changed service's
+ * prefixes stay as they were meanwhile). Daemon settings the backend
+ * copied at start (backend, asn, exabgp, bird) need a restart: a change is
+ * logged. Takes ownership of newcfg in every case. Returns 0, or -EINVAL
+ * (or another negative errno) with the old configuration still running. */
+int engine_reload(struct engine *en, struct config *newcfg, struct diag *d);
+/* Loads the daemon file the running configuration came from and calls
+ * engine_reload(); logs the outcome and every problem. What SIGHUP and the
+ * control socket's "reload" call. */
+int engine_reload_file(struct engine *en, struct diag *d);

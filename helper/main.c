@@ -18,8 +18,11 @@
 #include "config.h"
 #include "diag.h"
 #include "engine.h"
+#include "engine_ctl.h"
 #include "log.h"
 #include "plugin_host.h"
+#include "probe.h"
+#include "test_trigger.h"
 
 #define STOP_GRACE_USEC (5ULL * 1000000ULL)
 
@@ -43,6 +46,8 @@ static void usage(FILE *f)
                 "  --exabgp         drive ExaBGP: run as its process (API on stdout/stdin)\n"
                 "  --bird           drive BIRD: write include files, configure over its socket\n"
                 "  --check-config   validate the configuration and plugins, start nothing\n"
+                "  --probe SERVICE  run SERVICE's checks once, print each result; exit with\n"
+                "                   the worst result code (0 OK .. 3 UNKNOWN), 4 on errors\n"
                 "  --version        print the version\n"
                 "  --help           this text\n",
                 AHD_DEFAULT_CONFIG);
@@ -106,6 +111,12 @@ static void stop_done(void *userdata)
         sd_event_exit(dm->e, 0);
 }
 
+static void drained(void *userdata)
+{
+        struct daemon *dm = userdata;
+        dm->ops->stop(dm->be, true, stop_done, dm);
+}
+
 static void begin_stop(struct daemon *dm, const char *why)
 {
         if (dm->stopping) {
@@ -114,14 +125,18 @@ static void begin_stop(struct daemon *dm, const char *why)
                 return;
         }
         dm->stopping = true;
+        const struct config *cfg = engine_config(dm->en);
         enum on_action on_exit =
-                dm->ops == &backend_exabgp_ops ? dm->cfg->exabgp.on_exit : dm->cfg->bird.on_exit;
+                dm->ops == &backend_exabgp_ops ? cfg->exabgp.on_exit : cfg->bird.on_exit;
         bool withdraw = on_exit == ON_WITHDRAW;
         log_notice("%s: stopping, %s routes", why, withdraw ? "withdrawing" : "keeping");
         sd_notify(0, "STOPPING=1");
-        sd_event_add_time_relative(dm->e, &dm->stop_timer, CLOCK_MONOTONIC, STOP_GRACE_USEC, 0,
-                                   exit_now, dm);
-        dm->ops->stop(dm->be, withdraw, stop_done, dm);
+        /* Services with drain.on_shutdown drain first (bounded by their time). */
+        uint64_t drain = withdraw ? engine_shutdown_drain(dm->en, drained, dm) : 0;
+        sd_event_add_time_relative(dm->e, &dm->stop_timer, CLOCK_MONOTONIC,
+                                   drain + STOP_GRACE_USEC, 0, exit_now, dm);
+        if (!withdraw)
+                dm->ops->stop(dm->be, false, stop_done, dm);
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -132,9 +147,13 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         case SIGINT:
                 begin_stop(dm, si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
                 break;
-        case SIGHUP:
-                log_notice("SIGHUP: live reload is not implemented yet; configuration unchanged");
+        case SIGHUP: {
+                struct diag d = {0};
+                log_notice("SIGHUP: reloading %s", engine_config(dm->en)->file);
+                engine_reload_file(dm->en, &d);
+                diag_free(&d);
                 break;
+        }
         }
         return 0;
 }
@@ -234,7 +253,7 @@ static int run(const char *path, enum backend_kind force)
         r = engine_new(dm.e, dm.cfg, dm.plugins, dm.ops, dm.be, &d, &dm.en);
         if (r < 0) {
                 diag_print(&d, stderr);
-                log_err("cannot load checks: %s", strerror(-r));
+                log_err("cannot start the engine: %s", strerror(-r));
                 goto out;
         }
         r = engine_start(dm.en);
@@ -242,11 +261,11 @@ static int run(const char *path, enum backend_kind force)
                 log_err("cannot schedule checks: %s", strerror(-r));
                 goto out;
         }
+        test_trigger_setup(dm.e, dm.en);
         sd_event_set_watchdog(dm.e, true);
         log_notice("started: pop %s, backend %s, %zu services", dm.cfg->pop,
                    backend_kind_name(kind), dm.cfg->n_services);
-        sd_notifyf(0, "READY=1\nSTATUS=%zu services, backend %s", dm.cfg->n_services,
-                   backend_kind_name(kind));
+        sd_notify(0, "READY=1"); /* STATUS= comes from the engine, on every change */
 
         r = sd_event_loop(dm.e);
         ret = r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
@@ -275,7 +294,7 @@ out:
 
 int main(int argc, char **argv)
 {
-        enum { OPT_CONFIG = 256, OPT_EXABGP, OPT_BIRD, OPT_CHECK, OPT_VERSION, OPT_HELP };
+        enum { OPT_CONFIG = 256, OPT_EXABGP, OPT_BIRD, OPT_CHECK, OPT_VERSION, OPT_HELP, OPT_PROBE };
         static const struct option opts[] = {
                 {"config", required_argument, NULL, OPT_CONFIG},
                 {"exabgp", no_argument, NULL, OPT_EXABGP},
@@ -283,11 +302,13 @@ int main(int argc, char **argv)
                 {"check-config", no_argument, NULL, OPT_CHECK},
                 {"version", no_argument, NULL, OPT_VERSION},
                 {"help", no_argument, NULL, OPT_HELP},
+                {"probe", required_argument, NULL, OPT_PROBE},
                 {0},
         };
         const char *path = AHD_DEFAULT_CONFIG;
         enum backend_kind force = BACKEND_NONE;
         bool check = false;
+        const char *probe = NULL;
         int o;
 
         log_setup("anycast-healthd");
@@ -308,6 +329,9 @@ int main(int argc, char **argv)
                 case OPT_CHECK:
                         check = true;
                         break;
+                case OPT_PROBE:
+                        probe = optarg;
+                        break;
                 case OPT_VERSION:
                         printf("anycast-healthd %s\n", AHD_VERSION);
                         return EXIT_SUCCESS;
@@ -326,5 +350,7 @@ int main(int argc, char **argv)
         }
         if (check)
                 return check_config(path);
+        if (probe)
+                return probe_service(path, probe, stdout, stderr);
         return run(path, force);
 }

@@ -6,8 +6,12 @@
  * create() handshake is where option problems come from) and again at the
  * next probe after it died or was killed. A crash, a timeout or too much
  * memory fails that probe and delays the next restart by a backoff that
- * starts at zero and doubles (100 ms .. 10 s) while failures repeat. */
+ * starts at zero and doubles (100 ms .. 10 s) while failures repeat.
+ *
+ * Unsolicited reports (host->report) queue on the runner and reach its
+ * report receiver from a defer source, one per dispatch, in order. */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +23,7 @@
 #include "jsonpos.h"
 #include "log.h"
 #include "plugin_host.h"
+#include "sched.h"
 #include "plugin_load.h"
 #include "plugin_loop.h"
 #include "plugin_opts.h"
@@ -30,11 +35,13 @@
 #define BACKOFF_FIRST_USEC 100000ULL
 #define BACKOFF_MAX_USEC   (10 * 1000000ULL)
 #define DEFAULT_WORKER_MEM (256ULL << 20)
+#define REPORT_QUEUE       8
 
 struct wproc;
 
 struct plugin_host {
         sd_event *e;
+        struct sched *sched; /* every runner's timeout, on one timer */
         struct plugin_registry reg;
         struct wproc *procs; /* every worker not yet reaped */
         uint64_t worker_mem;
@@ -61,6 +68,16 @@ struct ahc_probe {
 
 enum runner_state { IDLE, RUNNING, DELIVERING };
 
+/* What host->check() hands a plugin: a way back to its runner. */
+struct ahc_check {
+        struct check_runner *r;
+};
+
+struct report {
+        int result;
+        char msg[MSG_MAX];
+};
+
 struct check_runner {
         struct plugin_host *h;
         const struct ahc_plugin *plugin;
@@ -80,7 +97,16 @@ struct check_runner {
         void *userdata;
         int result;
         char msg[MSG_MAX];
-        sd_event_source *timeout_src, *defer_src;
+        struct sched_item timeout;
+        sd_event_source *defer_src; /* delivers results given inside start */
+        bool in_start;
+
+        struct ahc_check handle;
+        check_report_fn report_fn;
+        void *report_userdata;
+        struct report reports[REPORT_QUEUE]; /* ring: head, n */
+        unsigned report_head, report_n;
+        sd_event_source *report_src;
 };
 
 static void host_log(const struct ahc_opts *ctx, int priority, const char *fmt, ...)
@@ -94,6 +120,8 @@ static void host_log(const struct ahc_opts *ctx, int priority, const char *fmt, 
 }
 
 static void host_probe_done(struct ahc_probe *p, enum ahc_result result, const char *msg);
+static struct ahc_check *host_check(struct ahc_opts *o);
+static void host_report(struct ahc_check *c, enum ahc_result result, const char *msg);
 
 static const struct ahc_host loop_host = {
     .abi_version = AHC_ABI_VERSION,
@@ -115,6 +143,8 @@ static const struct ahc_host loop_host = {
     .child_free = plugin_loop_child_free,
     .probe_done = host_probe_done,
     .now_usec = plugin_loop_now_usec,
+    .check = host_check,
+    .report = host_report,
     .opt_intv = opts_intv,
     .opt_strmap = opts_strmap,
 };
@@ -131,7 +161,9 @@ static void format_usec(char *buf, size_t sz, uint64_t usec)
                 snprintf(buf, sz, "%lluus", (unsigned long long)usec);
 }
 
-/* Ends the probe in flight; the callback follows from the defer source. */
+static void deliver(struct check_runner *r);
+
+/* Ends the probe in flight and delivers its result. */
 static void finish(struct check_runner *r, int result, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void finish(struct check_runner *r, int result, const char *fmt, ...)
@@ -148,22 +180,33 @@ static void finish(struct check_runner *r, int result, const char *fmt, ...)
         vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
         va_end(ap);
         r->msg[strcspn(r->msg, "\r\n")] = '\0';
-        sd_event_source_set_enabled(r->timeout_src, SD_EVENT_OFF);
-        sd_event_source_set_enabled(r->defer_src, SD_EVENT_ONESHOT);
+        sched_cancel(r->h->sched, &r->timeout);
+        /* Deliver at once, saving a loop iteration per probe, unless the
+         * result came from inside check_runner_start(): the caller is
+         * promised its callback never runs from within that call. */
+        if (r->in_start)
+                sd_event_source_set_enabled(r->defer_src, SD_EVENT_ONESHOT);
+        else
+                deliver(r);
 }
 
 static int on_deliver(sd_event_source *s, void *userdata)
 {
-        struct check_runner *r = userdata;
+        deliver(userdata);
+        return 0;
+}
+
+static void deliver(struct check_runner *r)
+{
         if (r->state != DELIVERING)
-                return 0;
+                return;
         r->state = IDLE;
         char msg[MSG_MAX];
         memcpy(msg, r->msg, sizeof(msg));
         uint64_t took = plugin_loop_now_usec() - r->started_usec;
-        /* The callback may start the next probe or free the runner. */
+        /* The callback may start the next probe, but must not free the
+         * runner: a plugin may still be inside its own callback. */
         r->cb(r->userdata, r->result, msg, took);
-        return 0;
 }
 
 static void host_probe_done(struct ahc_probe *p, enum ahc_result result, const char *msg)
@@ -173,6 +216,74 @@ static void host_probe_done(struct ahc_probe *p, enum ahc_result result, const c
                 return;
         }
         finish(p->r, (int)result, "%s", msg ? msg : "");
+}
+
+/* ---- unsolicited reports ---- */
+
+static int on_report(sd_event_source *s, void *userdata)
+{
+        struct check_runner *r = userdata;
+        if (!r->report_fn || r->report_n == 0)
+                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        struct report rep = r->reports[r->report_head];
+        r->report_head = (r->report_head + 1) % REPORT_QUEUE;
+        r->report_n--;
+        sd_event_source_set_enabled(s, r->report_n ? SD_EVENT_ON : SD_EVENT_OFF);
+        /* Last: the receiver may free the runner. */
+        r->report_fn(r->report_userdata, rep.result, rep.msg);
+        return 0;
+}
+
+/* Queues one report. A full queue keeps its oldest entries and replaces
+ * the newest: the latest state always arrives. */
+static void runner_report(struct check_runner *r, int result, const char *msg)
+{
+        if (!r->h->e) {
+                log_debug("%s: report without a loop dropped", r->opts->label);
+                return;
+        }
+        if (!r->report_src) {
+                int ret = sd_event_add_defer(r->h->e, &r->report_src, on_report, r);
+                if (ret < 0) {
+                        log_warning("%s: cannot queue report: %s", r->opts->label, strerror(-ret));
+                        return;
+                }
+        }
+        struct report *rep;
+        if (r->report_n < REPORT_QUEUE) {
+                rep = &r->reports[(r->report_head + r->report_n) % REPORT_QUEUE];
+                r->report_n++;
+        } else {
+                log_debug("%s: report queue full; replacing the newest", r->opts->label);
+                rep = &r->reports[(r->report_head + REPORT_QUEUE - 1) % REPORT_QUEUE];
+        }
+        rep->result = (result >= AHC_OK && result <= AHC_UNKNOWN) ? result : AHC_UNKNOWN;
+        snprintf(rep->msg, sizeof(rep->msg), "%s", msg ? msg : "");
+        rep->msg[strcspn(rep->msg, "\r\n")] = '\0';
+        if (r->report_fn)
+                sd_event_source_set_enabled(r->report_src, SD_EVENT_ON);
+}
+
+static struct ahc_check *host_check(struct ahc_opts *o)
+{
+        return o ? o->check : NULL;
+}
+
+static void host_report(struct ahc_check *c, enum ahc_result result, const char *msg)
+{
+        if (!c || !c->r) {
+                log_debug("plugin reported without a check handle; ignored");
+                return;
+        }
+        runner_report(c->r, (int)result, msg);
+}
+
+void check_runner_set_report_fn(struct check_runner *r, check_report_fn fn, void *userdata)
+{
+        r->report_fn = fn;
+        r->report_userdata = userdata;
+        if (fn && r->report_n && r->report_src)
+                sd_event_source_set_enabled(r->report_src, SD_EVENT_ON);
 }
 
 /* ---- workers ---- */
@@ -263,6 +374,10 @@ static int on_worker_io(sd_event_source *s, int fd, uint32_t revents, void *user
                         if (!w->r || w->r->w != w)
                                 return 0; /* detached meanwhile: w->io is gone */
                         break;
+                case WM_REPORT:
+                        if (w->r)
+                                runner_report(w->r, m.code, m.text);
+                        break;
                 default:
                         break;
                 }
@@ -347,6 +462,11 @@ int plugin_host_new(sd_event *e, const char *plugin_dir, struct plugin_host **ou
                 sigprocmask(SIG_BLOCK, &ss, NULL);
                 h->e = sd_event_ref(e);
                 plugin_loop_set(e);
+                r = sched_new(e, 1000, &h->sched);
+                if (r < 0) {
+                        plugin_host_free(h);
+                        return r;
+                }
         }
         *out = h;
         return 0;
@@ -366,6 +486,7 @@ void plugin_host_free(struct plugin_host *h)
                         w->r->w = NULL;
                 wproc_free(w);
         }
+        sched_free(h->sched);
         if (h->e) {
                 if (plugin_loop_get() == h->e)
                         plugin_loop_set(NULL);
@@ -407,11 +528,13 @@ static void runner_diag(const struct service_cfg *svc, const struct check_cfg *c
 
 static void runner_free_sources(struct check_runner *r)
 {
-        sd_event_source_disable_unref(r->timeout_src);
+        if (r->h->sched)
+                sched_cancel(r->h->sched, &r->timeout);
         sd_event_source_disable_unref(r->defer_src);
+        sd_event_source_disable_unref(r->report_src);
 }
 
-static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata);
+static void on_timeout(struct sched_item *it, uint64_t now);
 
 int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_t check_index,
                      struct diag *d, struct check_runner **out)
@@ -440,6 +563,8 @@ int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_
         }
         for (size_t i = 0; i < PROBE_SLOTS; i++)
                 r->slots[i].r = r;
+        r->handle.r = r;
+        r->opts->check = &r->handle;
         struct opts_diag_target target = {
             .d = d,
             .file = svc->file,
@@ -504,18 +629,15 @@ int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_
         /* Problems found after this point (worker restarts) are logged. */
         opts_set_report(r->opts, opts_report_log, r->opts->label);
         if (ret < 0) {
+                sd_event_source_disable_unref(r->report_src);
                 opts_free(r->opts);
                 free(r);
                 return ret;
         }
 
+        sched_item_init(&r->timeout, on_timeout);
         if (h->e) {
-                ret = sd_event_add_time(h->e, &r->timeout_src, CLOCK_MONOTONIC, UINT64_MAX, 1000,
-                                        on_timeout, r);
-                if (ret >= 0)
-                        ret = sd_event_source_set_enabled(r->timeout_src, SD_EVENT_OFF);
-                if (ret >= 0)
-                        ret = sd_event_add_defer(h->e, &r->defer_src, on_deliver, r);
+                ret = sd_event_add_defer(h->e, &r->defer_src, on_deliver, r);
                 if (ret >= 0)
                         ret = sd_event_source_set_enabled(r->defer_src, SD_EVENT_OFF);
                 if (ret < 0) {
@@ -549,11 +671,12 @@ void check_runner_free(struct check_runner *r)
         free(r);
 }
 
-static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+static void on_timeout(struct sched_item *it, uint64_t now)
 {
-        struct check_runner *r = userdata;
+        struct check_runner *r =
+                (struct check_runner *)((char *)it - offsetof(struct check_runner, timeout));
         if (r->state != RUNNING)
-                return 0;
+                return;
         char took[32];
         format_usec(took, sizeof(took), r->timeout_usec);
         if (r->worker_mode) {
@@ -568,8 +691,9 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
                 r->plugin->cancel(r->instance, p);
         }
         finish(r, AHC_CRITICAL, "timed out after %s", took);
-        return 0;
 }
+
+static int runner_start_probe(struct check_runner *r);
 
 int check_runner_start(struct check_runner *r, uint64_t timeout_usec, check_result_fn cb,
                        void *userdata)
@@ -584,13 +708,22 @@ int check_runner_start(struct check_runner *r, uint64_t timeout_usec, check_resu
         r->timeout_usec = timeout_usec;
         r->started_usec = plugin_loop_now_usec();
         r->seq++;
-        int ret = sd_event_source_set_time_relative(r->timeout_src, timeout_usec);
-        if (ret >= 0)
-                ret = sd_event_source_set_enabled(r->timeout_src, SD_EVENT_ONESHOT);
+        int ret = sched_put(r->h->sched, &r->timeout, r->started_usec + timeout_usec);
         if (ret < 0) {
+                r->in_start = true;
                 finish(r, AHC_UNKNOWN, "cannot arm timeout: %s", strerror(-ret));
+                r->in_start = false;
                 return 0;
         }
+        r->in_start = true;
+        ret = runner_start_probe(r);
+        r->in_start = false;
+        return ret;
+}
+
+static int runner_start_probe(struct check_runner *r)
+{
+        int ret;
 
         if (!r->worker_mode) {
                 struct ahc_probe *p = &r->slots[r->next_slot++ % PROBE_SLOTS];

@@ -44,5 +44,15 @@ typedef void (*check_result_fn)(void *userdata, int result, const char *msg,
 int check_runner_start(struct check_runner *r, uint64_t timeout_usec, check_result_fn cb,
                        void *userdata);
 
+/* Unsolicited results (host->report, ABI 1.1): result, message. Delivered
+ * from the loop, never from within a plugin call; see check_runner_set_report_fn. */
+typedef void (*check_report_fn)(void *userdata, int result, const char *msg);
+
+/* Sets the persistent receiver of the runner's unsolicited reports (NULL:
+ * they are dropped). Independent of any probe in flight: a report neither
+ * ends nor replaces the probe. Reports queued before a receiver was set are
+ * delivered to it. */
+void check_runner_set_report_fn(struct check_runner *r, check_report_fn fn, void *userdata);
+
 /* The runner's worker process, or -1 (loop-safe plugin, or none running). */
 pid_t check_runner_worker_pid(const struct check_runner *r);

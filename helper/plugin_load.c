@@ -13,6 +13,10 @@
 
 #include "plugin_load.h"
 
+/* struct ahc_plugin as ABI 1.0 defined it: every later field is optional. */
+#define PLUGIN_SIZE_1_0                                                                            \
+        (offsetof(struct ahc_plugin, destroy) + sizeof(((struct ahc_plugin *)0)->destroy))
+
 struct loaded_plugin {
         struct loaded_plugin *next;
         char *name;
@@ -66,10 +70,12 @@ static int check_desc(const char *name, const struct ahc_plugin *d, char *err, s
                 return refuse(err, errsz, -EPROTO,
                               "plugin \"%s\": ABI version %u, this daemon speaks %u", name,
                               d->abi_version, AHC_ABI_VERSION);
-        if (d->size < sizeof(struct ahc_plugin))
+        /* Smaller than today's struct is fine (built against an older
+         * revision of ABI 1): fields past d->size are read as absent. */
+        if (d->size < PLUGIN_SIZE_1_0)
                 return refuse(err, errsz, -EPROTO,
                               "plugin \"%s\": descriptor of %u bytes, ABI version %u needs %zu",
-                              name, d->size, AHC_ABI_VERSION, sizeof(struct ahc_plugin));
+                              name, d->size, AHC_ABI_VERSION, PLUGIN_SIZE_1_0);
         if (!d->name || strcmp(d->name, name) != 0)
                 return refuse(err, errsz, -EPROTO, "plugin \"%s\": descriptor names itself \"%s\"",
                               name, d->name ? d->name : "(null)");

@@ -24,6 +24,7 @@ struct ahc_opts {
         unsigned n_errors;
         void **owned; /* arrays handed out by opt_strv etc., freed with the opts */
         size_t n_owned;
+        struct ahc_check *check; /* what host->check() returns; set by the host */
 };
 
 /* Where the daemon puts a problem: the service file, the options' jsonpos

@@ -69,10 +69,18 @@ const char *route_action_name(enum route_action a)
 enum svc_state service_combine(const struct check_hyst *checks, size_t n, enum combine_mode mode,
                                unsigned at_least)
 {
-        size_t up = 0, down = 0;
-        bool warning = false;
+        size_t up = 0, down = 0, deciding = 0;
+        bool warning = false, cap_unknown = false;
 
         for (size_t i = 0; i < n; i++) {
+                if (checks[i].capacity) {
+                        if (checks[i].state == CHECK_DOWN || checks[i].warning)
+                                warning = true;
+                        else if (checks[i].state == CHECK_UNKNOWN)
+                                cap_unknown = true;
+                        continue;
+                }
+                deciding++;
                 if (checks[i].state == CHECK_UP) {
                         up++;
                         warning |= checks[i].warning;
@@ -91,9 +99,10 @@ enum svc_state service_combine(const struct check_hyst *checks, size_t n, enum c
                 break;
         case COMBINE_ALL:
         default:
-                need = n;
+                need = deciding;
                 break;
         }
+        n = deciding;
         if (n == 0 || need > n)
                 return SVC_DOWN; /* cannot be satisfied; config validation forbids it */
 
@@ -103,7 +112,7 @@ enum svc_state service_combine(const struct check_hyst *checks, size_t n, enum c
         if (n - down < need)
                 return SVC_DOWN;
         if (up >= need)
-                return warning ? SVC_DEGRADED : SVC_UP;
+                return cap_unknown ? SVC_UNKNOWN : warning ? SVC_DEGRADED : SVC_UP;
         return SVC_UNKNOWN;
 }
 

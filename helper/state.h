@@ -15,6 +15,7 @@ struct check_hyst {
         unsigned fail_run; /* consecutive failing results */
         bool warning;      /* the last result was WARNING (passing, degraded) */
         int last_result;   /* last AHC_* code, -1 before the first */
+        bool capacity;     /* a capacity check: down degrades the service (set by the owner) */
 };
 
 void check_hyst_init(struct check_hyst *h);
@@ -32,7 +33,10 @@ enum svc_state {
 };
 const char *svc_state_name(enum svc_state s);
 
-/* Combines check states into UNKNOWN, UP, DEGRADED or DOWN. */
+/* Combines check states into UNKNOWN, UP, DEGRADED or DOWN. Only checks
+ * that are not capacity checks count for the quorum; a capacity check that
+ * is down (or warns) makes an otherwise up service DEGRADED, and one not
+ * yet decided keeps it UNKNOWN. */
 enum svc_state service_combine(const struct check_hyst *checks, size_t n, enum combine_mode mode,
                                unsigned at_least);
 

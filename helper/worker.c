@@ -138,6 +138,23 @@ static uint64_t w_now_usec(void)
         return mono_usec();
 }
 
+/* One check per worker: the handle only has to be non-NULL and ours. */
+static struct ahc_check {
+        int unused;
+} w_check_handle;
+
+static struct ahc_check *w_check(struct ahc_opts *o)
+{
+        return &w_check_handle;
+}
+
+/* One packet per report: safe from a plugin's own threads too. */
+static void w_event(struct ahc_check *c, enum ahc_result result, const char *msg)
+{
+        if (c == &w_check_handle)
+                send_msg(worker_fd, WM_REPORT, 0, (int32_t)result, msg ? msg : "");
+}
+
 static const struct ahc_host worker_host = {
     .abi_version = AHC_ABI_VERSION,
     .size = sizeof(struct ahc_host),
@@ -158,6 +175,8 @@ static const struct ahc_host worker_host = {
     .child_free = w_child_free,
     .probe_done = w_probe_done,
     .now_usec = w_now_usec,
+    .check = w_check,
+    .report = w_event,
     .opt_intv = opts_intv,
     .opt_strmap = opts_strmap,
 };

@@ -21,6 +21,7 @@ enum worker_msg_type {
         WM_READY,     /* worker -> daemon: create() succeeded */
         WM_FAILED,    /* worker -> daemon: create() failed; code = its errno */
         WM_RESULT,    /* worker -> daemon: seq, code = ahc_result, text = message */
+        WM_REPORT,    /* worker -> daemon: unsolicited result (host->report) */
 };
 
 #define WORKER_TEXT_MAX 512

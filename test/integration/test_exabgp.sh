@@ -112,7 +112,7 @@ ip -n "$(lab_ns pop1)" addr add "$WEB4/32" dev lo
 lab_service_start pop1 pop1
 start_web4
 # pop2 only keeps its sessions up; it announces nothing.
-lab_start_exabgp pop2 /bin/sh -c 'exec cat >/dev/null'
+lab_start_exabgp pop2 "$LAB_FAKE_PROCESS" --name pop2
 lab_start_exabgp pop1 "$DAEMON" --exabgp --config "$P1/etc/anycast-healthd.json"
 lab_wait_sessions 20
 

@@ -1,38 +1,23 @@
 /* plugin_fixture.c: see plugin_fixture.h. Plugins are copied (the loader
- * refuses links that leave plugin_dir) from $AHD_BUILD_DIR/checks. */
-#include <arpa/inet.h>
+ * refuses links that leave plugin_dir) from $AHD_BUILD_DIR/checks and
+ * checks/testing. */
+#include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "jsonpos.h"
 #include "plugin_fixture.h"
 
-extern char **environ;
-
 char fx_plugdir[256];
+sd_event *fx_loop;
 struct plugin_host *fx_host;
 struct diag fx_diag;
-static sd_event *loop;
-
-uint64_t fx_now_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static void copy_file(const char *from, const char *to)
 {
@@ -48,25 +33,10 @@ static void copy_file(const char *from, const char *to)
         close(out);
 }
 
-void fx_tmpdir(char *out, size_t size, const char *tag)
+static void copy_plugins(const char *sub)
 {
-        snprintf(out, size, "/tmp/ahd-%s-XXXXXX", tag);
-        ck_assert_ptr_nonnull(mkdtemp(out));
-}
-
-void fx_rmdir(const char *dir)
-{
-        if (dir[0])
-                fx_sh("rm -rf '%s'", dir);
-}
-
-void fx_setup(void)
-{
-        const char *build = getenv("AHD_BUILD_DIR");
-        ck_assert_ptr_nonnull(build);
-        fx_tmpdir(fx_plugdir, sizeof(fx_plugdir), "plugins");
         char dir[512];
-        snprintf(dir, sizeof(dir), "%s/checks", build);
+        snprintf(dir, sizeof(dir), "%s/%s", getenv("AHD_BUILD_DIR"), sub);
         DIR *d = opendir(dir);
         ck_assert_msg(d, "no %s", dir);
         struct dirent *de;
@@ -80,44 +50,49 @@ void fx_setup(void)
                 copy_file(from, to);
         }
         closedir(d);
-        ck_assert_int_ge(sd_event_new(&loop), 0);
-        ck_assert_int_eq(plugin_host_new(loop, fx_plugdir, &fx_host), 0);
+}
+
+void fx_setup(void)
+{
+        ck_assert_ptr_nonnull(getenv("AHD_BUILD_DIR"));
+        snprintf(fx_plugdir, sizeof(fx_plugdir), "/tmp/ahd-plugins-XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(fx_plugdir));
+        copy_plugins("checks");
+        copy_plugins("checks/testing");
+        ck_assert_int_ge(sd_event_new(&fx_loop), 0);
+        ck_assert_int_eq(plugin_host_new(fx_loop, fx_plugdir, &fx_host), 0);
         fx_diag = (struct diag){0};
 }
 
 void fx_teardown(void)
 {
         plugin_host_free(fx_host);
-        sd_event_unref(loop);
+        sd_event_unref(fx_loop);
         diag_free(&fx_diag);
-        fx_rmdir(fx_plugdir);
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", fx_plugdir);
+        ck_assert_int_eq(system(cmd), 0);
 }
-
-struct fx_svc {
-        struct service_cfg cfg;
-        json_t *root;
-        char *text;
-};
 
 struct fx_svc *fx_svc1(const char *plugin, const char *options)
 {
         struct fx_svc *s = calloc(1, sizeof(*s));
-        ck_assert_int_gt(asprintf(&s->text,
-                                  "{\n  \"name\": \"svc\",\n  \"checks\": [\n    {\n"
-                                  "      \"plugin\": \"%s\",\n      \"options\": %s\n    }\n"
-                                  "  ]\n}\n",
-                                  plugin, options),
-                         0);
+        char text[2048];
+        snprintf(text, sizeof(text),
+                 "{\n  \"name\": \"svc\",\n  \"checks\": [\n    {\n      \"plugin\": \"%s\",\n"
+                 "      \"options\": %s\n    }\n  ]\n}\n",
+                 plugin, options);
         json_error_t err;
-        s->root = json_loads(s->text, 0, &err);
-        ck_assert_msg(s->root, "bad test json: %s: %s", err.text, options);
+        s->text = strdup(text);
+        s->root = json_loads(text, 0, &err);
+        ck_assert_msg(s->root, "bad test json: %s", err.text);
         s->cfg.name = "svc";
         s->cfg.file = "svc.json";
-        s->cfg.pos = jsonpos_index(s->text, strlen(s->text));
+        s->cfg.pos = jsonpos_index(text, strlen(text));
         s->cfg.n_checks = 1;
         s->cfg.checks = calloc(1, sizeof(*s->cfg.checks));
-        struct check_cfg *cc = &s->cfg.checks[0];
         json_t *c = json_array_get(json_object_get(s->root, "checks"), 0);
+        struct check_cfg *cc = &s->cfg.checks[0];
         cc->plugin = strdup(plugin);
         cc->options = json_incref(json_object_get(c, "options"));
         cc->options_path = strdup("checks[0].options");
@@ -127,10 +102,9 @@ struct fx_svc *fx_svc1(const char *plugin, const char *options)
 
 void fx_svc_free(struct fx_svc *s)
 {
-        struct check_cfg *cc = &s->cfg.checks[0];
-        free(cc->plugin);
-        json_decref(cc->options);
-        free(cc->options_path);
+        free(s->cfg.checks[0].plugin);
+        json_decref(s->cfg.checks[0].options);
+        free(s->cfg.checks[0].options_path);
         free(s->cfg.checks);
         jsonpos_free(s->cfg.pos);
         json_decref(s->root);
@@ -148,195 +122,50 @@ struct check_runner *fx_runner(struct fx_svc *s)
         return r;
 }
 
-int fx_refused(const char *plugin, const char *options)
+uint64_t fx_now(void)
 {
-        struct fx_svc *s = fx_svc1(plugin, options);
-        struct check_runner *r = NULL;
-        int ret = check_runner_new(fx_host, &s->cfg, 0, &fx_diag, &r);
-        ck_assert_ptr_null(r);
-        fx_svc_free(s);
-        return ret;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-const struct diag_msg *fx_expect_diag(const char *needle)
-{
-        const struct diag_msg *m = diag_find(&fx_diag, needle);
-        if (!m)
-                diag_print(&fx_diag, stderr);
-        ck_assert_msg(m, "no diag containing '%s'", needle);
-        return m;
-}
-
-static void on_result(void *userdata, int result, const char *msg, uint64_t dur)
+void fx_on_result(void *userdata, int result, const char *msg, uint64_t dur)
 {
         struct fx_res *r = userdata;
         r->n++;
         r->code = result;
         snprintf(r->msg, sizeof(r->msg), "%s", msg);
         r->dur = dur;
+        r->at = fx_now();
 }
 
-sd_event *fx_event(void)
+void fx_on_report(void *userdata, int result, const char *msg)
 {
-        return loop;
+        fx_on_result(userdata, result, msg, 0);
+}
+
+void fx_run_until(const int *n, int want, uint64_t max_usec)
+{
+        uint64_t end = fx_now() + max_usec;
+        while (*n < want && fx_now() < end)
+                ck_assert_int_ge(sd_event_run(fx_loop, 50000), 0);
+        ck_assert_int_ge(*n, want);
 }
 
 void fx_run_for(uint64_t usec)
 {
-        uint64_t end = fx_now_usec() + usec;
-        while (fx_now_usec() < end)
-                ck_assert_int_ge(sd_event_run(loop, 20000), 0);
+        uint64_t end = fx_now() + usec;
+        while (fx_now() < end)
+                ck_assert_int_ge(sd_event_run(fx_loop, 20000), 0);
 }
 
-struct fx_res fx_probe(struct check_runner *r, uint64_t timeout_usec)
+struct fx_res fx_probe(struct check_runner *r, uint64_t timeout)
 {
         struct fx_res res = {0};
-        ck_assert_int_eq(check_runner_start(r, timeout_usec, on_result, &res), 0);
+        ck_assert_int_eq(check_runner_start(r, timeout, fx_on_result, &res), 0);
         ck_assert_int_eq(res.n, 0);
-        uint64_t end = fx_now_usec() + timeout_usec + 20000000;
-        while (res.n < 1 && fx_now_usec() < end)
-                ck_assert_int_ge(sd_event_run(loop, 50000), 0);
-        ck_assert_int_eq(res.n, 1);
+        fx_run_until(&res.n, 1, 30000000);
         fx_run_for(20000);
-        ck_assert_int_eq(res.n, 1); /* exactly one */
+        ck_assert_int_eq(res.n, 1);
         return res;
-}
-
-struct fx_res fx_probe1(const char *plugin, const char *options, uint64_t timeout_usec)
-{
-        struct fx_svc *s = fx_svc1(plugin, options);
-        struct check_runner *r = fx_runner(s);
-        struct fx_res res = fx_probe(r, timeout_usec);
-        check_runner_free(r);
-        fx_svc_free(s);
-        return res;
-}
-
-static int bound(int type, int port)
-{
-        int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
-        ck_assert_int_ge(fd, 0);
-        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-        inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-        if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-                close(fd);
-                return -1;
-        }
-        return fd;
-}
-
-int fx_free_port(void)
-{
-        for (int tries = 0; tries < 100; tries++) {
-                int t = bound(SOCK_STREAM, 0);
-                struct sockaddr_in sin;
-                socklen_t len = sizeof(sin);
-                ck_assert_int_eq(getsockname(t, (struct sockaddr *)&sin, &len), 0);
-                int port = ntohs(sin.sin_port);
-                int u = bound(SOCK_DGRAM, port);
-                close(t);
-                if (u >= 0) {
-                        close(u);
-                        return port;
-                }
-        }
-        ck_abort_msg("no free port");
-        return -1;
-}
-
-int fx_blackhole(int *port)
-{
-        int fd = bound(SOCK_STREAM, 0);
-        ck_assert_int_ge(fd, 0);
-        ck_assert_int_eq(listen(fd, 64), 0);
-        struct sockaddr_in sin;
-        socklen_t len = sizeof(sin);
-        ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-        *port = ntohs(sin.sin_port);
-        return fd;
-}
-
-pid_t fx_spawn(char *const argv[], const char *log)
-{
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        posix_spawn_file_actions_adddup2(&fa, 1, 2);
-        posix_spawnattr_t attr;
-        posix_spawnattr_init(&attr);
-        sigset_t none;
-        sigemptyset(&none);
-        posix_spawnattr_setsigmask(&attr, &none);
-        posix_spawnattr_setpgroup(&attr, 0);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
-        pid_t pid;
-        int r = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
-        ck_assert_msg(r == 0, "cannot run %s: %s", argv[0], strerror(r));
-        return pid;
-}
-
-static void dump(const char *log)
-{
-        char cmd[600];
-        snprintf(cmd, sizeof(cmd), "cat '%s' >&2", log);
-        if (system(cmd) != 0)
-                fprintf(stderr, "(no log %s)\n", log);
-}
-
-void fx_wait_tcp(int port, pid_t pid, const char *log)
-{
-        uint64_t end = fx_now_usec() + 20000000;
-        while (fx_now_usec() < end) {
-                int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-                inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-                int ok = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
-                close(fd);
-                if (ok)
-                        return;
-                if (waitpid(pid, NULL, WNOHANG) == pid) {
-                        dump(log);
-                        ck_abort_msg("server %d exited before listening on %d", pid, port);
-                }
-                usleep(20000);
-        }
-        dump(log);
-        ck_abort_msg("nothing listens on port %d", port);
-}
-
-void fx_stop(pid_t pid)
-{
-        if (pid <= 0)
-                return;
-        kill(-pid, SIGTERM);
-        for (int i = 0; i < 100; i++) {
-                if (waitpid(pid, NULL, WNOHANG) == pid)
-                        return;
-                usleep(20000);
-        }
-        kill(-pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-}
-
-void fx_write(const char *path, const char *text)
-{
-        FILE *f = fopen(path, "we");
-        ck_assert_msg(f, "%s: %s", path, strerror(errno));
-        ck_assert_int_ge(fputs(text, f), 0);
-        ck_assert_int_eq(fclose(f), 0);
-}
-
-void fx_sh(const char *fmt, ...)
-{
-        char *cmd = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        ck_assert_int_ge(vasprintf(&cmd, fmt, ap), 0);
-        va_end(ap);
-        int r = system(cmd);
-        ck_assert_msg(r == 0, "failed (%d): %s", r, cmd);
-        free(cmd);
 }

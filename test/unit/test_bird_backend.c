@@ -215,6 +215,85 @@ START_TEST(refused_configure_restores_last_good)
 }
 END_TEST
 
+static struct prefix pfx(const char *addr)
+{
+        struct prefix p = {.family = AF_INET, .len = 32};
+        ck_assert_int_eq(inet_pton(AF_INET, addr, p.addr), 1);
+        return p;
+}
+
+/* Per prefix: pending until BIRD answered the configure carrying it,
+ * confirmed after, failed when BIRD refused it; withdraws too. */
+START_TEST(confirmation_per_prefix)
+{
+        struct fixture fx;
+        setup(&fx, true);
+        create(&fx);
+        struct prefix p1 = pfx("203.0.113.1"), p2 = pfx("203.0.113.2");
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p1), CONFIRM_NONE);
+        announce(fx.b, "203.0.113.1", 10);
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p1), CONFIRM_PENDING);
+        wait_configured(&fx, 1);
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p1), CONFIRM_CONFIRMED);
+
+        configure_reply = "8002 /etc/bird/bird.conf:12:3 syntax error\n";
+        announce(fx.b, "203.0.113.2", 20);
+        wait_configured(&fx, 2);
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p2), CONFIRM_FAILED);
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p1), CONFIRM_CONFIRMED);
+        configure_reply = "0003 Reconfigured\n";
+        wait_configured(&fx, 3);
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p2), CONFIRM_CONFIRMED);
+
+        struct route_update w = {&p1, ROUTE_WITHDRAW, NULL, "svc", "test"};
+        backend_bird_ops.update(fx.b, &w);
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p1), CONFIRM_PENDING);
+        wait_configured(&fx, 4);
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p1), CONFIRM_CONFIRMED);
+        teardown(&fx);
+}
+END_TEST
+
+/* Up -> degraded -> draining: the same prefix re-rendered with the new
+ * attributes each time (the engine picks them, the backend renders). */
+START_TEST(attribute_change_rerenders)
+{
+        struct fixture fx;
+        setup(&fx, true);
+        create(&fx);
+        struct prefix p = pfx("203.0.113.1");
+        char *up_c[] = {"65002:1"}, *dr_c[] = {"65002:1", "65535:0"};
+        struct attrs up = {.med = -1, .communities = up_c, .n_communities = 1};
+        struct attrs degraded = {.med = -1, .prepend = 3, .communities = up_c, .n_communities = 1};
+        struct attrs draining = {.med = -1, .prepend = 3, .communities = dr_c, .n_communities = 2};
+        struct route_update u = {&p, ROUTE_ANNOUNCE, &up, "svc", "up"};
+        backend_bird_ops.update(fx.b, &u);
+        wait_configured(&fx, 1);
+        char *t = slurp(fx.r4);
+        ck_assert_ptr_null(strstr(t, "prepend"));
+        free(t);
+        u.attrs = &degraded;
+        backend_bird_ops.update(fx.b, &u);
+        wait_configured(&fx, 2);
+        t = slurp(fx.r4);
+        ck_assert_ptr_nonnull(strstr(t, "bgp_path.prepend(65002); bgp_path.prepend(65002); "
+                                        "bgp_path.prepend(65002);"));
+        ck_assert_ptr_null(strstr(t, "65535"));
+        free(t);
+        u.attrs = &draining;
+        backend_bird_ops.update(fx.b, &u);
+        wait_configured(&fx, 3);
+        t = slurp(fx.r4);
+        ck_assert_ptr_nonnull(strstr(t, "bgp_community.add((65535,0));"));
+        free(t);
+        /* the same attributes again: nothing to configure */
+        backend_bird_ops.update(fx.b, &u);
+        run_for(fx.e, 400 * 1000);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure"), 3);
+        teardown(&fx);
+}
+END_TEST
+
 static int late_updates(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct backend *b = userdata;
@@ -431,6 +510,8 @@ static Suite *suite(void)
         tcase_add_test(tc, stop_withdraw_empties_and_configures);
         tcase_add_test(tc, stop_keep_leaves_files_and_adopts_at_start);
         tcase_add_test(tc, real_bird);
+        tcase_add_test(tc, confirmation_per_prefix);
+        tcase_add_test(tc, attribute_change_rerenders);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "plugin_fixture.h"
+#include "net_fixture.h"
 
 static char ndir[200];
 static pid_t nsd_pid;
@@ -19,8 +19,8 @@ static int nport;
 
 static void nsd_up(void)
 {
-        fx_tmpdir(ndir, sizeof(ndir), "nsd");
-        nport = fx_free_port();
+        nf_tmpdir(ndir, sizeof(ndir), "nsd");
+        nport = nf_free_port();
         char path[300], log[300], text[2048];
         snprintf(text, sizeof(text),
                  "server:\n  ip-address: 127.0.0.1@%d\n  port: %d\n  username: \"\"\n"
@@ -32,7 +32,7 @@ static void nsd_up(void)
                  "zone:\n  name: svc.test\n  zonefile: \"%s/svc.test.zone\"\n",
                  nport, nport, ndir, ndir, ndir, ndir, ndir, ndir, ndir);
         snprintf(path, sizeof(path), "%s/nsd.conf", ndir);
-        fx_write(path, text);
+        nf_write(path, text);
         /* big: four 200-byte strings, far beyond a 512-byte UDP answer */
         char big[1024] = "";
         for (int i = 0; i < 4; i++) {
@@ -56,35 +56,35 @@ static void nsd_up(void)
                  "big IN TXT \"second string\"\n",
                  big);
         snprintf(path, sizeof(path), "%s/svc.test.zone", ndir);
-        fx_write(path, text);
+        nf_write(path, text);
         snprintf(path, sizeof(path), "%s/nsd.conf", ndir);
         snprintf(log, sizeof(log), "%s/nsd.out", ndir);
         char *argv[] = {"nsd", "-d", "-c", path, NULL};
-        nsd_pid = fx_spawn(argv, log);
-        fx_wait_tcp(nport, nsd_pid, log);
+        nsd_pid = nf_spawn(argv, log);
+        nf_wait_tcp(nport, nsd_pid, log);
 }
 
 static void nsd_down(void)
 {
-        fx_stop(nsd_pid);
-        fx_rmdir(ndir);
+        nf_stop(nsd_pid);
+        nf_rmdir(ndir);
 }
 
-static struct fx_res dns_at(int port, const char *extra, uint64_t timeout)
+static struct nf_res dns_at(int port, const char *extra, uint64_t timeout)
 {
         char opts[600];
         snprintf(opts, sizeof(opts), "{ \"server\": \"127.0.0.1\", \"port\": %d%s }", port, extra);
-        return fx_probe1("dns", opts, timeout);
+        return nf_probe1("dns", opts, timeout);
 }
 
-static struct fx_res dns(const char *extra)
+static struct nf_res dns(const char *extra)
 {
         return dns_at(nport, extra, 5000000);
 }
 
 START_TEST(test_dns_answer)
 {
-        struct fx_res r = dns(", \"name\": \"www.svc.test\", \"expect_answer\": \"192.0.2.80\"");
+        struct nf_res r = dns(", \"name\": \"www.svc.test\", \"expect_answer\": \"192.0.2.80\"");
         ck_assert_int_eq(r.code, 0);
         ck_assert_has(r.msg, "NOERROR, answer 192.0.2.80 in ");
         ck_assert_ptr_null(strstr(r.msg, "tcp"));
@@ -110,7 +110,7 @@ END_TEST
 
 START_TEST(test_dns_nxdomain)
 {
-        struct fx_res r = dns(", \"name\": \"nope.svc.test\"");
+        struct nf_res r = dns(", \"name\": \"nope.svc.test\"");
         ck_assert_int_eq(r.code, 2);
         ck_assert_has(r.msg, "NXDOMAIN for nope.svc.test (expected NOERROR) in ");
 
@@ -130,7 +130,7 @@ END_TEST
 
 START_TEST(test_dns_truncated_tcp)
 {
-        struct fx_res r = dns(", \"name\": \"big.svc.test\", \"type\": \"TXT\"");
+        struct nf_res r = dns(", \"name\": \"big.svc.test\", \"type\": \"TXT\"");
         ck_assert_int_eq(r.code, 0);
         ck_assert_has(r.msg, "NOERROR, 2 answers in ");
         ck_assert_has(r.msg, " ms over tcp");
@@ -163,7 +163,7 @@ static int udp_socket(int *port)
 START_TEST(test_dns_no_answer_times_out)
 {
         int port, fd = udp_socket(&port); /* bound, never read */
-        struct fx_res r = dns_at(port, ", \"name\": \"www.svc.test\"", 300000);
+        struct nf_res r = dns_at(port, ", \"name\": \"www.svc.test\"", 300000);
         ck_assert_int_eq(r.code, 2);
         ck_assert_str_eq(r.msg, "timed out after 300ms");
         close(fd);
@@ -191,8 +191,8 @@ START_TEST(test_dns_stray_reply_ignored)
 {
         int port, fd = udp_socket(&port);
         sd_event_source *src;
-        ck_assert_int_ge(sd_event_add_io(fx_event(), &src, fd, EPOLLIN, on_stray, NULL), 0);
-        struct fx_res r = dns_at(port, ", \"name\": \"www.svc.test\"", 400000);
+        ck_assert_int_ge(sd_event_add_io(nf_event(), &src, fd, EPOLLIN, on_stray, NULL), 0);
+        struct nf_res r = dns_at(port, ", \"name\": \"www.svc.test\"", 400000);
         ck_assert_int_ge(stray_replies, 1);
         ck_assert_int_eq(r.code, 2);
         ck_assert_str_eq(r.msg, "timed out after 400ms");
@@ -203,8 +203,8 @@ END_TEST
 
 START_TEST(test_dns_refused)
 {
-        int port = fx_free_port();
-        struct fx_res r = dns_at(port, ", \"name\": \"www.svc.test\"", 2000000);
+        int port = nf_free_port();
+        struct nf_res r = dns_at(port, ", \"name\": \"www.svc.test\"", 2000000);
         ck_assert_int_eq(r.code, 2);
         ck_assert_has(r.msg, "Connection refused");
 }
@@ -212,24 +212,24 @@ END_TEST
 
 START_TEST(test_dns_options)
 {
-        ck_assert_int_eq(fx_refused("dns", "{ \"name\": \"a..b\", \"type\": \"AX\", \"class\": "
+        ck_assert_int_eq(nf_refused("dns", "{ \"name\": \"a..b\", \"type\": \"AX\", \"class\": "
                                            "\"QQ\", \"expect_rcode\": \"FINE\", \"port\": 0, "
                                            "\"retries\": 1 }"),
                          -EINVAL);
-        fx_expect_diag("plugin \"dns\": options: \"server\" is required");
-        fx_expect_diag("option \"name\": \"a..b\" is not a domain name");
-        fx_expect_diag("option \"type\": \"AX\" is not a record type");
-        fx_expect_diag("option \"class\": \"QQ\" is not a class");
-        fx_expect_diag("option \"expect_rcode\": \"FINE\" is not an rcode");
-        fx_expect_diag("option \"port\": must be between 1 and 65535, not 0");
-        fx_expect_diag("option \"retries\": unknown option");
-        ck_assert_int_eq(fx_refused("dns", "{ \"name\": \"x.test\", \"server\": \"::1\", "
+        nf_expect_diag("plugin \"dns\": options: \"server\" is required");
+        nf_expect_diag("option \"name\": \"a..b\" is not a domain name");
+        nf_expect_diag("option \"type\": \"AX\" is not a record type");
+        nf_expect_diag("option \"class\": \"QQ\" is not a class");
+        nf_expect_diag("option \"expect_rcode\": \"FINE\" is not an rcode");
+        nf_expect_diag("option \"port\": must be between 1 and 65535, not 0");
+        nf_expect_diag("option \"retries\": unknown option");
+        ck_assert_int_eq(nf_refused("dns", "{ \"name\": \"x.test\", \"server\": \"::1\", "
                                            "\"source\": \"127.0.0.1\" }"),
                          -EINVAL);
-        fx_expect_diag("option \"source\": \"127.0.0.1\" is not of the family of \"::1\"");
-        ck_assert_int_eq(fx_refused("dns", "{ \"name\": \"x.test\", \"server\": \"ns1\" }"),
+        nf_expect_diag("option \"source\": \"127.0.0.1\" is not of the family of \"::1\"");
+        ck_assert_int_eq(nf_refused("dns", "{ \"name\": \"x.test\", \"server\": \"ns1\" }"),
                          -EINVAL);
-        fx_expect_diag("option \"server\": \"ns1\" is not an IP address");
+        nf_expect_diag("option \"server\": \"ns1\" is not an IP address");
 }
 END_TEST
 
@@ -238,7 +238,7 @@ int main(void)
         Suite *s = suite_create("check_dns");
         TCase *tc = tcase_create("dns");
         tcase_add_unchecked_fixture(tc, nsd_up, nsd_down);
-        tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+        tcase_add_checked_fixture(tc, nf_setup, nf_teardown);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_dns_answer);
         tcase_add_test(tc, test_dns_nxdomain);

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "plugin_fixture.h"
+#include "net_fixture.h"
 
 /* ---- tcp banner: one socat per test case ---- */
 
@@ -17,41 +17,41 @@ static int bport;
 
 static void banner_up(void)
 {
-        fx_tmpdir(bdir, sizeof(bdir), "banner");
+        nf_tmpdir(bdir, sizeof(bdir), "banner");
         char script[300], log[300], listen[100], sys[400];
         snprintf(script, sizeof(script), "%s/banner.sh", bdir);
         snprintf(log, sizeof(log), "%s/socat.log", bdir);
         /* an SMTP-like greeting, then a Redis-like answer to PING */
-        fx_write(script, "printf '220 ahd-test ESMTP\\r\\n'\n"
+        nf_write(script, "printf '220 ahd-test ESMTP\\r\\n'\n"
                          "IFS= read -r line\n"
                          "case \"$line\" in\n"
                          "PING*) printf '+PONG\\r\\n' ;;\n"
                          "*) printf -- '-ERR unknown\\r\\n' ;;\n"
                          "esac\n");
-        bport = fx_free_port();
+        bport = nf_free_port();
         snprintf(listen, sizeof(listen), "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork", bport);
         snprintf(sys, sizeof(sys), "SYSTEM:sh %s", script);
         char *argv[] = {"socat", listen, sys, NULL};
-        socat_pid = fx_spawn(argv, log);
-        fx_wait_tcp(bport, socat_pid, log);
+        socat_pid = nf_spawn(argv, log);
+        nf_wait_tcp(bport, socat_pid, log);
 }
 
 static void banner_down(void)
 {
-        fx_stop(socat_pid);
-        fx_rmdir(bdir);
+        nf_stop(socat_pid);
+        nf_rmdir(bdir);
 }
 
-static struct fx_res tcp(const char *extra, uint64_t timeout)
+static struct nf_res tcp(const char *extra, uint64_t timeout)
 {
         char opts[400];
         snprintf(opts, sizeof(opts), "{ \"host\": \"127.0.0.1\", \"port\": %d%s }", bport, extra);
-        return fx_probe1("tcp", opts, timeout);
+        return nf_probe1("tcp", opts, timeout);
 }
 
 START_TEST(test_tcp_banner)
 {
-        struct fx_res r = tcp(", \"expect\": \"220 \"", 5000000);
+        struct nf_res r = tcp(", \"expect\": \"220 \"", 5000000);
         ck_assert_int_eq(r.code, 0);
         ck_assert_has(r.msg, "got \"220 \" in ");
 
@@ -79,34 +79,34 @@ END_TEST
 /* Connected, but the expected text never comes: the host's timeout ends it. */
 START_TEST(test_tcp_expect_timeout)
 {
-        int port, fd = fx_blackhole(&port);
+        int port, fd = nf_blackhole(&port);
         char opts[200];
         snprintf(opts, sizeof(opts),
                  "{ \"host\": \"127.0.0.1\", \"port\": %d, \"send\": \"PING\\r\\n\", "
                  "\"expect\": \"+PONG\" }",
                  port);
-        struct fx_svc *s = fx_svc1("tcp", opts);
-        struct check_runner *r = fx_runner(s);
-        struct fx_res res = fx_probe(r, 300000);
+        struct nf_svc *s = nf_svc1("tcp", opts);
+        struct check_runner *r = nf_runner(s);
+        struct nf_res res = nf_probe(r, 300000);
         ck_assert_int_eq(res.code, 2);
         ck_assert_str_eq(res.msg, "timed out after 300ms");
         /* the instance is clean again: the next probe runs the same way */
-        res = fx_probe(r, 300000);
+        res = nf_probe(r, 300000);
         ck_assert_str_eq(res.msg, "timed out after 300ms");
         check_runner_free(r);
-        fx_svc_free(s);
+        nf_svc_free(s);
         close(fd);
 }
 END_TEST
 
 START_TEST(test_tcp_options)
 {
-        ck_assert_int_eq(fx_refused("tcp",
+        ck_assert_int_eq(nf_refused("tcp",
                                     "{ \"host\": \"127.0.0.1\", \"port\": 1, \"send\": \"\", "
                                     "\"expect\": 5 }"),
                          -EINVAL);
-        fx_expect_diag("option \"send\": must not be empty");
-        fx_expect_diag("option \"expect\": expected a string");
+        nf_expect_diag("option \"send\": must not be empty");
+        nf_expect_diag("option \"expect\": expected a string");
 }
 END_TEST
 
@@ -116,34 +116,34 @@ static char fdir[200];
 
 static void file_up(void)
 {
-        fx_setup();
-        fx_tmpdir(fdir, sizeof(fdir), "file");
+        nf_setup();
+        nf_tmpdir(fdir, sizeof(fdir), "file");
 }
 
 static void file_down(void)
 {
-        fx_rmdir(fdir);
-        fx_teardown();
+        nf_rmdir(fdir);
+        nf_teardown();
 }
 
-static struct fx_res file(const char *name, const char *extra)
+static struct nf_res file(const char *name, const char *extra)
 {
         char opts[600];
         snprintf(opts, sizeof(opts), "{ \"path\": \"%s/%s\"%s }", fdir, name, extra);
-        return fx_probe1("file", opts, 1000000);
+        return nf_probe1("file", opts, 1000000);
 }
 
 START_TEST(test_file_exists)
 {
         char path[300];
         snprintf(path, sizeof(path), "%s/ready", fdir);
-        struct fx_res r = file("ready", "");
+        struct nf_res r = file("ready", "");
         ck_assert_int_eq(r.code, 2);
         ck_assert_has(r.msg, "/ready does not exist");
         r = file("ready", ", \"exists\": false");
         ck_assert_int_eq(r.code, 0);
 
-        fx_write(path, "");
+        nf_write(path, "");
         r = file("ready", "");
         ck_assert_int_eq(r.code, 0);
         ck_assert_has(r.msg, "/ready exists");
@@ -157,8 +157,8 @@ START_TEST(test_file_contains)
 {
         char path[300];
         snprintf(path, sizeof(path), "%s/state", fdir);
-        fx_write(path, "mode=serving\nversion=3\n");
-        struct fx_res r = file("state", ", \"contains\": \"mode=serving\"");
+        nf_write(path, "mode=serving\nversion=3\n");
+        struct nf_res r = file("state", ", \"contains\": \"mode=serving\"");
         ck_assert_int_eq(r.code, 0);
         ck_assert_has(r.msg, "contains \"mode=serving\"");
         r = file("state", ", \"contains\": \"mode=drain\"");
@@ -189,16 +189,16 @@ END_TEST
 
 START_TEST(test_file_options)
 {
-        ck_assert_int_eq(fx_refused("file", "{ \"exists\": 1, \"mode\": 2 }"), -EINVAL);
-        fx_expect_diag("plugin \"file\": options: \"path\" is required");
-        fx_expect_diag("option \"exists\": expected true or false");
-        fx_expect_diag("option \"mode\": unknown option");
-        ck_assert_int_eq(fx_refused("file", "{ \"path\": \"rel/x\" }"), -EINVAL);
-        fx_expect_diag("option \"path\": must be an absolute path, not \"rel/x\"");
+        ck_assert_int_eq(nf_refused("file", "{ \"exists\": 1, \"mode\": 2 }"), -EINVAL);
+        nf_expect_diag("plugin \"file\": options: \"path\" is required");
+        nf_expect_diag("option \"exists\": expected true or false");
+        nf_expect_diag("option \"mode\": unknown option");
+        ck_assert_int_eq(nf_refused("file", "{ \"path\": \"rel/x\" }"), -EINVAL);
+        nf_expect_diag("option \"path\": must be an absolute path, not \"rel/x\"");
         ck_assert_int_eq(
-            fx_refused("file", "{ \"path\": \"/x\", \"exists\": false, \"contains\": \"a\" }"),
+            nf_refused("file", "{ \"path\": \"/x\", \"exists\": false, \"contains\": \"a\" }"),
             -EINVAL);
-        fx_expect_diag("option \"contains\": makes no sense with \"exists\": false");
+        nf_expect_diag("option \"contains\": makes no sense with \"exists\": false");
 }
 END_TEST
 
@@ -207,7 +207,7 @@ int main(void)
         Suite *s = suite_create("check_local");
         TCase *tc = tcase_create("tcp");
         tcase_add_unchecked_fixture(tc, banner_up, banner_down);
-        tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+        tcase_add_checked_fixture(tc, nf_setup, nf_teardown);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_tcp_banner);
         tcase_add_test(tc, test_tcp_expect_timeout);

@@ -123,6 +123,16 @@ static const struct bad_case {
     {"asn-out-of-range", "", 3, 3, "\"asn\" must be at most 4294967295, not 4294967296"},
     {"backend-bad", "", 3, 3, "\"backend\" must be \"exabgp\" or \"bird\", not \"frr\""},
     {"root-not-object", "dns.json", 1, 1, "the file must hold a JSON object, not an array"},
+    {"degraded-unknown-key", "dns.json", 4, 29, "unknown key \"local_pref\" in \"degraded\""},
+    {"capacity-not-bool", "dns.json", 4, 35,
+     "\"capacity\" must be a boolean (true or false), not a string"},
+    {"capacity-only", "dns.json", 3, 34, "every check is a capacity check"},
+    {"drain-time-zero", "dns.json", 4, 14, "\"time\" (0s) must be above 0 and at most 1h"},
+    {"dampening-reuse-above-suppress", "dns.json", 4, 3,
+     "\"reuse\" (1500) must be below \"suppress\" (1000)"},
+    {"hooks-relative-command", "dns.json", 4, 28,
+     "\"on_change\" command \"notify.sh\" must be an absolute path"},
+    {"state-file-empty", "", 4, 3, "\"state_file\" must not be empty"},
 };
 
 START_TEST(test_bad_case)
@@ -236,6 +246,13 @@ START_TEST(test_good_config)
         free(expect_path);
         ck_assert_str_eq(c->bird.include_v6, "/var/tmp/r6.conf");
         ck_assert_int_eq(c->bird.on_exit, ON_KEEP);
+        ck_assert_int_ge(asprintf(&expect_path, "%s/state/manual.json", dir), 0);
+        ck_assert_str_eq(c->state_file, expect_path);
+        free(expect_path);
+        ck_assert_str_eq(c->hooks.on_change[0], "/usr/local/bin/notify");
+        ck_assert_str_eq(c->hooks.on_change[1], "--pop");
+        ck_assert_ptr_null(c->hooks.on_change[2]);
+        ck_assert_uint_eq(c->hooks.timeout_usec, 3000000);
 
         /* sorted by file name; README.txt and .hidden.json are not services */
         ck_assert_uint_eq(c->n_services, 2);
@@ -252,6 +269,18 @@ START_TEST(test_good_config)
         ck_assert_int_eq(a->announce.med, -1);
         ck_assert_uint_eq(a->announce.n_communities, 0);
         ck_assert_uint_eq(a->announce.prepend, 0);
+        /* defaults: degraded = announce + 3 prepends (asn is set); no drain
+         * on shutdown, 30 s; dampening off; hooks from the daemon */
+        ck_assert_uint_eq(a->degraded.prepend, 3);
+        ck_assert_int_eq(a->degraded.med, -1);
+        ck_assert_uint_eq(a->draining.prepend, 3);
+        ck_assert_uint_eq(a->draining.n_communities, 1);
+        ck_assert_str_eq(a->draining.communities[0], "65535:0");
+        ck_assert_uint_eq(a->drain.time_usec, 30000000);
+        ck_assert(!a->drain.on_shutdown);
+        ck_assert(!a->dampening.enabled);
+        ck_assert_ptr_null(a->hooks.on_change);
+        ck_assert(!a->checks[0].capacity);
         ck_assert_uint_eq(a->n_checks, 1);
         ck_assert_str_eq(a->checks[0].plugin, "exec");
         ck_assert_uint_eq(a->checks[0].interval_usec, 2000000);
@@ -280,6 +309,27 @@ START_TEST(test_good_config)
         ck_assert_uint_eq(s->announce.n_large_communities, 1);
         ck_assert_str_eq(s->announce.large_communities[0], "4200000001:0:53");
         ck_assert_uint_eq(s->announce.prepend, 10);
+        /* degraded: the block's keys over announce's */
+        ck_assert_int_eq(s->degraded.med, 4000);
+        ck_assert_uint_eq(s->degraded.prepend, 10);
+        ck_assert_str_eq(s->degraded.next_hop, "2001:db8::1");
+        ck_assert_uint_eq(s->degraded.n_communities, 1);
+        ck_assert_str_eq(s->degraded.communities[0], "65001:9");
+        ck_assert_uint_eq(s->degraded.n_large_communities, 1);
+        ck_assert_uint_eq(s->draining.n_communities, 2);
+        ck_assert_str_eq(s->draining.communities[1], "65535:0");
+        ck_assert_uint_eq(s->drain.time_usec, 45000000);
+        ck_assert(s->drain.on_shutdown);
+        ck_assert(s->dampening.enabled);
+        ck_assert_uint_eq(s->dampening.penalty, 500);
+        ck_assert_uint_eq(s->dampening.half_life_usec, 300000000);
+        ck_assert_uint_eq(s->dampening.suppress, 2000);
+        ck_assert_uint_eq(s->dampening.reuse, 750);
+        ck_assert_uint_eq(s->dampening.max_penalty, 12000);
+        ck_assert_str_eq(s->hooks.on_change[0], "/bin/logger");
+        ck_assert_uint_eq(s->hooks.timeout_usec, 10000000);
+        ck_assert(!s->checks[0].capacity);
+        ck_assert(s->checks[2].capacity);
 
         ck_assert_uint_eq(s->n_checks, 3);
         const struct check_cfg *k = s->checks;
@@ -383,6 +433,8 @@ START_TEST(test_defaults)
         ck_assert_str_eq(c->bird.include_v4, "/var/lib/anycast-healthd/bird/routes4.conf");
         ck_assert_str_eq(c->bird.include_v6, "/var/lib/anycast-healthd/bird/routes6.conf");
         ck_assert_int_eq(c->bird.on_exit, ON_WITHDRAW);
+        ck_assert_str_eq(c->state_file, "/var/lib/anycast-healthd/state.json");
+        ck_assert_ptr_null(c->hooks.on_change);
         ck_assert_uint_eq(c->n_services, 1);
         const struct service_cfg *s = &c->services[0];
         ck_assert_str_eq(s->name, "web");
@@ -391,6 +443,9 @@ START_TEST(test_defaults)
         ck_assert_ptr_null(s->disable_file);
         ck_assert_str_eq(s->announce.next_hop, "self");
         ck_assert_int_eq(s->announce.med, -1);
+        /* no asn: nothing to prepend, degraded looks like announce */
+        ck_assert_uint_eq(s->degraded.prepend, 0);
+        ck_assert(!s->dampening.enabled);
         ck_assert_uint_eq(s->checks[0].interval_usec, 2000000);
         ck_assert_uint_eq(s->checks[0].timeout_usec, 1000000);
         ck_assert_uint_eq(s->checks[0].rise, 3);

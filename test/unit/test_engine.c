@@ -26,17 +26,27 @@ struct check_runner {
         check_result_fn cb;
         void *userdata;
         unsigned probes;
+        check_report_fn report;
+        void *report_userdata;
 };
+
+/* Every runner, so a test can send unsolicited reports as a plugin would. */
+static struct check_runner *runners[8];
+static size_t n_runners;
 
 /* results[n] is what probe n of every check returns; past the end, the last. */
 static int script[MAX_RESULTS];
 static size_t script_len;
 static unsigned total_probes;
+static unsigned probe_cap = ~0u; /* results per runner; later probes never answer */
 static sd_event *loop;
 
 static int runner_fire(sd_event_source *s, void *userdata)
 {
         struct check_runner *r = userdata;
+        sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        if (r->probes >= probe_cap)
+                return 0;
         size_t i = r->probes < script_len ? r->probes : script_len - 1;
         r->probes++;
         total_probes++;
@@ -52,6 +62,8 @@ int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_
         ck_assert_ptr_nonnull(r);
         r->service = svc->name;
         r->index = check_index;
+        ck_assert_uint_lt(n_runners, 8);
+        runners[n_runners++] = r;
         *out = r;
         return 0;
 }
@@ -68,10 +80,28 @@ int check_runner_start(struct check_runner *r, uint64_t timeout_usec, check_resu
         return 0;
 }
 
+void check_runner_set_report_fn(struct check_runner *r, check_report_fn fn, void *userdata)
+{
+        r->report = fn;
+        r->report_userdata = userdata;
+}
+
+static struct check_runner *runner_of(const char *service)
+{
+        for (size_t i = 0; i < n_runners; i++)
+                if (runners[i] && strcmp(runners[i]->service, service) == 0)
+                        return runners[i];
+        ck_abort_msg("no runner for %s", service);
+        return NULL;
+}
+
 void check_runner_free(struct check_runner *r)
 {
         if (!r)
                 return;
+        for (size_t i = 0; i < n_runners; i++)
+                if (runners[i] == r)
+                        runners[i] = NULL;
         sd_event_source_disable_unref(r->defer);
         free(r);
 }
@@ -150,6 +180,7 @@ static void setup_config(const char *extra_a)
         diag_free(&d);
         memset(&rec, 0, sizeof(rec));
         total_probes = 0;
+        n_runners = 0;
         ck_assert_int_ge(sd_event_new(&loop), 0);
         d = (struct diag){0};
         ck_assert_int_eq(engine_new(loop, cfg, NULL, &rec_ops, &rec, &d, &en), 0);
@@ -188,8 +219,11 @@ START_TEST(nothing_before_rise)
         int s[] = {AHC_OK, AHC_OK, AHC_OK, AHC_OK, AHC_OK, AHC_OK};
         set_script(s, 6);
         setup_config("");
-        /* Two services x two probes each: still below rise. */
+        /* Two results per service (start jitter must not give one service
+         * three while the other has one): still below rise. */
+        probe_cap = 2;
         run_until_probes(4);
+        probe_cap = ~0u;
         ck_assert_uint_eq(rec.n, 0);
         ck_assert_uint_eq(rec.commits, 0);
         teardown_config();
@@ -269,6 +303,50 @@ START_TEST(disable_file_at_start_and_runtime)
 }
 END_TEST
 
+/* An unsolicited failing report takes the check down at once (fall 2 is
+ * not waited for); a passing one counts once towards rise (3). */
+START_TEST(event_down_bypasses_fall)
+{
+        int s[] = {AHC_OK};
+        set_script(s, 1);
+        setup_config("");
+        run_until_probes(20);
+        ck_assert_uint_eq(rec.n, 3);
+        struct check_runner *a = runner_of("a");
+        ck_assert_ptr_nonnull(a->report);
+        unsigned probes_before = total_probes;
+        a->report(a->report_userdata, AHC_CRITICAL, "process 42 exited");
+        for (int i = 0; i < 5; i++)
+                sd_event_run(loop, 0);
+        /* withdrawn after one report, without a probe in between */
+        ck_assert_uint_le(total_probes, probes_before + 2);
+        ck_assert_uint_eq(rec.n, 5);
+        ck_assert_str_eq(rec.log[3], "withdraw 203.0.113.1/32 a");
+        ck_assert_str_eq(rec.log[4], "withdraw 2001:db8:1::/48 a");
+        teardown_config();
+}
+END_TEST
+
+START_TEST(event_up_counts_once)
+{
+        int s[] = {AHC_CRITICAL};
+        set_script(s, 1);
+        setup_config("");
+        run_until_probes(10);
+        ck_assert_uint_eq(rec.n, 3); /* both withdrawn, stated once known */
+        /* Reports reach the engine synchronously here (the fake runner has
+         * no queue), so no probe can come between these three. */
+        struct check_runner *a = runner_of("a");
+        a->report(a->report_userdata, AHC_OK, "unit active");
+        a->report(a->report_userdata, AHC_OK, "unit active");
+        ck_assert_uint_eq(rec.n, 3); /* 2 of rise 3: nothing yet */
+        a->report(a->report_userdata, AHC_OK, "unit active");
+        ck_assert_uint_eq(rec.n, 5);
+        ck_assert_str_eq(rec.log[3], "announce 203.0.113.1/32 a");
+        teardown_config();
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("engine");
@@ -278,6 +356,8 @@ int main(void)
         tcase_add_test(tc, announce_after_rise_once);
         tcase_add_test(tc, down_start_is_stated_then_flaps_follow);
         tcase_add_test(tc, disable_file_at_start_and_runtime);
+        tcase_add_test(tc, event_down_bypasses_fall);
+        tcase_add_test(tc, event_up_counts_once);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

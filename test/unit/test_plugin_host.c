@@ -743,6 +743,82 @@ START_TEST(test_worker_hang_delays_nobody)
 }
 END_TEST
 
+/* The issue's isolation requirement as one scene: workers that crash, hang
+ * and leak, each probed every 100 ms as the engine would, while a loop-safe
+ * check runs every 50 ms on a fixed schedule for 3 s. Its start lateness and
+ * result intervals must stay small (generous bounds; the figures are
+ * printed), and the bad workers must have failed (and been restarted). */
+struct looper {
+        struct check_runner *r;
+        struct res res;
+        uint64_t period, due, timeout;
+        int started, failures;
+        uint64_t max_late, max_gap, last_at;
+};
+
+static void looper_tick(struct looper *l, uint64_t now)
+{
+        if (l->started > l->res.n || now < l->due)
+                return;
+        l->max_late = now - l->due > l->max_late ? now - l->due : l->max_late;
+        ck_assert_int_eq(check_runner_start(l->r, l->timeout, on_result, &l->res), 0);
+        l->started++;
+        l->due += l->period;
+        if (l->due <= now)
+                l->due = now + l->period; /* as the engine: skip, no burst */
+}
+
+static void looper_result(struct looper *l, int before)
+{
+        if (l->res.n == before)
+                return;
+        l->failures += l->res.code != 0;
+        if (l->last_at && l->res.at - l->last_at > l->max_gap)
+                l->max_gap = l->res.at - l->last_at;
+        l->last_at = l->res.at;
+}
+
+START_TEST(test_isolation_keeps_timing)
+{
+        plugin_host_set_worker_memory_limit(host, 64ULL << 20);
+        struct svc *svcs[4] = {svc1("async", "{ \"delay_ms\": 2, \"message\": \"fine\" }"),
+                               svc1("crash", "{}"), svc1("hang", "{}"),
+                               svc1("leak", "{ \"mb\": 24 }")};
+        struct looper l[4];
+        uint64_t t0 = now_usec();
+        for (int i = 0; i < 4; i++)
+                l[i] = (struct looper){.r = runner(svcs[i]),
+                                       .period = i ? 100000 : 50000,
+                                       .due = t0,
+                                       .timeout = i ? 80000 : 1000000};
+        while (now_usec() < t0 + 3000000) {
+                int before[4];
+                for (int i = 0; i < 4; i++) {
+                        looper_tick(&l[i], now_usec());
+                        before[i] = l[i].res.n;
+                }
+                ck_assert_int_ge(sd_event_run(loop, 2000), 0);
+                for (int i = 0; i < 4; i++)
+                        looper_result(&l[i], before[i]);
+        }
+        printf("isolation: loop-safe check %d probes in 3 s beside crash/hang/leak workers "
+               "(%d/%d/%d failed results): start lateness max %.1f ms, result gap max %.1f ms\n",
+               l[0].res.n, l[1].failures, l[2].failures, l[3].failures, l[0].max_late / 1000.0,
+               l[0].max_gap / 1000.0);
+        ck_assert_int_eq(l[0].failures, 0);
+        ck_assert_int_ge(l[0].res.n, 40);         /* of 60 due */
+        ck_assert_uint_lt(l[0].max_late, 250000); /* never held up by a worker */
+        ck_assert_uint_lt(l[0].max_gap, 50000 + 250000);
+        ck_assert_int_ge(l[1].failures, 1); /* crashed */
+        ck_assert_int_ge(l[2].failures, 1); /* hung and was killed */
+        ck_assert_int_ge(l[3].failures, 1); /* grew past its limit */
+        for (int i = 0; i < 4; i++) {
+                check_runner_free(l[i].r);
+                svc_free(svcs[i]);
+        }
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("plugin_host");
@@ -765,7 +841,7 @@ int main(void)
             {"tcp", {test_tcp_ok_and_refused, test_tcp_source}},
             {"worker",
              {test_worker_result, test_worker_crash, test_worker_hang, test_worker_leak_bounded,
-              test_worker_hang_delays_nobody}},
+              test_worker_hang_delays_nobody, test_isolation_keeps_timing}},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 TCase *tc = tcase_create(cases[i].name);

@@ -1,0 +1,122 @@
+/* engine_notify.c: telling the outside about transitions: the operator's
+ * hooks (argv from the config, the transition in the environment) and the
+ * one-line STATUS= for systemd, at most once a second. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "engine_internal.h"
+#include "log.h"
+
+#define STATUS_MIN_INTERVAL_USEC 1000000ULL
+
+void engine_status_line(struct engine *en, char *buf, size_t size)
+{
+        size_t n[SVC_DRAINING + 1] = {0};
+        for (size_t i = 0; i < en->n_svcs; i++)
+                if (en->svcs[i]->state <= SVC_DRAINING)
+                        n[en->svcs[i]->state]++;
+        int w = snprintf(buf, size, "%zu up, %zu degraded, %zu down, %zu disabled", n[SVC_UP],
+                         n[SVC_DEGRADED], n[SVC_DOWN], n[SVC_DISABLED]);
+        if (w < 0 || (size_t)w >= size)
+                return;
+        if (n[SVC_DRAINING])
+                w += snprintf(buf + w, size - (size_t)w, ", %zu draining", n[SVC_DRAINING]);
+        if (w >= 0 && (size_t)w < size && n[SVC_UNKNOWN])
+                snprintf(buf + w, size - (size_t)w, ", %zu unknown", n[SVC_UNKNOWN]);
+}
+
+static void send_status(struct engine *en)
+{
+        char line[256];
+        engine_status_line(en, line, sizeof(line));
+        en->notify_last = engine_now(en);
+        sd_notifyf(0, "STATUS=%s%s%s", line, en->manual.withdraw_all ? "; WITHDRAW-ALL: " : "",
+                   en->manual.withdraw_all ? en->manual.withdraw_all_reason : "");
+}
+
+static int notify_timer_cb(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        send_status(userdata);
+        return 0;
+}
+
+void engine_status_changed(struct engine *en)
+{
+        if (!en->started)
+                return;
+        uint64_t now = engine_now(en);
+        if (en->notify_last == 0 || now >= en->notify_last + STATUS_MIN_INTERVAL_USEC) {
+                if (en->notify_timer)
+                        sd_event_source_set_enabled(en->notify_timer, SD_EVENT_OFF);
+                send_status(en);
+                return;
+        }
+        /* Rate-limited: one update when the interval is over carries all. */
+        uint64_t at = en->notify_last + STATUS_MIN_INTERVAL_USEC;
+        if (!en->notify_timer) {
+                if (sd_event_add_time(en->e, &en->notify_timer, CLOCK_MONOTONIC, at, 10000,
+                                      notify_timer_cb, en) < 0)
+                        return;
+        } else {
+                int enabled = SD_EVENT_OFF;
+                sd_event_source_get_enabled(en->notify_timer, &enabled);
+                if (enabled != SD_EVENT_OFF)
+                        return;
+                sd_event_source_set_time(en->notify_timer, at);
+        }
+        sd_event_source_set_enabled(en->notify_timer, SD_EVENT_ONESHOT);
+}
+
+static char *env_var(const char *k, const char *v)
+{
+        char *r;
+        return asprintf(&r, "%s=%s", k, v) < 0 ? NULL : r;
+}
+
+void engine_run_hooks(struct service_rt *s, enum svc_state old, enum svc_state new_state,
+                      const char *reason)
+{
+        struct engine *en = s->en;
+        const struct hooks_cfg *h = s->cfg->hooks.on_change ? &s->cfg->hooks : &en->cfg->hooks;
+        if (!h->on_change)
+                return;
+
+        char *prefixes = NULL;
+        size_t plen = 0;
+        FILE *f = open_memstream(&prefixes, &plen);
+        if (!f)
+                return;
+        for (size_t i = 0; i < s->cfg->n_prefixes; i++) {
+                char p[PREFIX_STRLEN];
+                prefix_format(&s->cfg->prefixes[i], p);
+                fprintf(f, "%s%s", i ? " " : "", p);
+        }
+        if (fclose(f) != 0) {
+                free(prefixes);
+                return;
+        }
+        char *env[7] = {
+            env_var("SERVICE", s->cfg->name),
+            env_var("PREFIXES", prefixes),
+            env_var("OLD_STATE", svc_state_name(old)),
+            env_var("NEW_STATE", svc_state_name(new_state)),
+            env_var("REASON", reason ? reason : ""),
+            env_var("POP", en->cfg->pop),
+            NULL,
+        };
+        bool ok = true;
+        for (size_t i = 0; i < 6; i++)
+                ok &= env[i] != NULL;
+        if (ok) {
+                char label[128];
+                snprintf(label, sizeof(label), "%s for %s", h->on_change[0], s->cfg->name);
+                hook_run(en->hooks, h->on_change, env, h->timeout_usec, label);
+        } else {
+                log_err("service %s: out of memory for its hook", s->cfg->name);
+        }
+        for (size_t i = 0; i < 6; i++)
+                free(env[i]);
+        free(prefixes);
+}

@@ -1,0 +1,178 @@
+/* sched.c: a binary min-heap of deadlines behind one sd-event timer. */
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "sched.h"
+
+#define NOT_QUEUED ((size_t)-1)
+
+struct sched {
+        sd_event *e;
+        sd_event_source *timer;
+        struct sched_item **heap;
+        size_t n, cap;
+        uint64_t armed; /* what the timer is set to; UINT64_MAX when off */
+        bool dispatching;
+};
+
+void sched_item_init(struct sched_item *it, sched_fire_fn fire)
+{
+        *it = (struct sched_item){.due = 0, .idx = NOT_QUEUED, .fire = fire};
+}
+
+static void swap(struct sched *s, size_t a, size_t b)
+{
+        struct sched_item *t = s->heap[a];
+        s->heap[a] = s->heap[b];
+        s->heap[b] = t;
+        s->heap[a]->idx = a;
+        s->heap[b]->idx = b;
+}
+
+static void sift_up(struct sched *s, size_t i)
+{
+        while (i > 0) {
+                size_t p = (i - 1) / 2;
+                if (s->heap[p]->due <= s->heap[i]->due)
+                        break;
+                swap(s, i, p);
+                i = p;
+        }
+}
+
+static void sift_down(struct sched *s, size_t i)
+{
+        for (;;) {
+                size_t l = 2 * i + 1, r = l + 1, m = i;
+                if (l < s->n && s->heap[l]->due < s->heap[m]->due)
+                        m = l;
+                if (r < s->n && s->heap[r]->due < s->heap[m]->due)
+                        m = r;
+                if (m == i)
+                        return;
+                swap(s, i, m);
+                i = m;
+        }
+}
+
+static void heap_remove(struct sched *s, struct sched_item *it)
+{
+        size_t i = it->idx;
+        s->n--;
+        if (i != s->n) {
+                s->heap[i] = s->heap[s->n];
+                s->heap[i]->idx = i;
+                sift_down(s, i);
+                sift_up(s, i);
+        }
+        it->idx = NOT_QUEUED;
+}
+
+/* Points the shared timer at the earliest item (not while dispatching:
+ * the dispatch re-arms once at its end). */
+static void rearm(struct sched *s)
+{
+        if (s->dispatching)
+                return;
+        if (s->n == 0) {
+                if (s->armed != UINT64_MAX)
+                        sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
+                s->armed = UINT64_MAX;
+                return;
+        }
+        if (s->armed == s->heap[0]->due)
+                return;
+        s->armed = s->heap[0]->due;
+        sd_event_source_set_time(s->timer, s->armed);
+        sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+}
+
+static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
+{
+        struct sched *s = userdata;
+        uint64_t now = usec;
+
+        if (sd_event_now(s->e, CLOCK_MONOTONIC, &now) < 0)
+                now = usec;
+        s->armed = UINT64_MAX; /* a ONESHOT timer is off once it fired */
+        s->dispatching = true;
+        while (s->n > 0 && s->heap[0]->due <= now) {
+                struct sched_item *it = s->heap[0];
+                heap_remove(s, it);
+                it->fire(it, now);
+        }
+        s->dispatching = false;
+        rearm(s);
+        return 0;
+}
+
+int sched_new(sd_event *e, uint64_t accuracy_usec, struct sched **out)
+{
+        struct sched *s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->e = sd_event_ref(e);
+        int r = sd_event_add_time(e, &s->timer, CLOCK_MONOTONIC, UINT64_MAX, accuracy_usec,
+                                  on_timer, s);
+        if (r < 0) {
+                sched_free(s);
+                return r;
+        }
+        sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
+        s->armed = UINT64_MAX;
+        *out = s;
+        return 0;
+}
+
+void sched_free(struct sched *s)
+{
+        if (!s)
+                return;
+        for (size_t i = 0; i < s->n; i++)
+                s->heap[i]->idx = NOT_QUEUED;
+        free(s->heap);
+        sd_event_source_disable_unref(s->timer);
+        sd_event_unref(s->e);
+        free(s);
+}
+
+int sched_put(struct sched *s, struct sched_item *it, uint64_t due)
+{
+        if (sched_item_queued(it)) {
+                uint64_t old = it->due;
+                it->due = due;
+                if (due < old)
+                        sift_up(s, it->idx);
+                else
+                        sift_down(s, it->idx);
+        } else {
+                if (s->n == s->cap) {
+                        size_t cap = s->cap ? s->cap * 2 : 64;
+                        struct sched_item **h = realloc(s->heap, cap * sizeof(*h));
+                        if (!h)
+                                return -ENOMEM;
+                        s->heap = h;
+                        s->cap = cap;
+                }
+                it->due = due;
+                it->idx = s->n;
+                s->heap[s->n++] = it;
+                sift_up(s, it->idx);
+        }
+        rearm(s);
+        return 0;
+}
+
+void sched_cancel(struct sched *s, struct sched_item *it)
+{
+        if (!sched_item_queued(it))
+                return;
+        heap_remove(s, it);
+        rearm(s);
+}
+
+size_t sched_count(const struct sched *s)
+{
+        return s->n;
+}

@@ -1,0 +1,365 @@
+/* state_file.c: the manual state file (state_file.h): strict parsing (it
+ * is our own file: anything unexpected means corruption, never "nothing
+ * disabled"), and an atomic write. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "state_file.h"
+
+#define STATE_VERSION  1
+#define STATE_FILE_MAX (16 << 20)
+
+static void entry_free(struct manual_entry *e)
+{
+        free(e->service);
+        free(e->reason);
+}
+
+void manual_state_free(struct manual_state *st)
+{
+        for (size_t i = 0; i < st->n; i++)
+                entry_free(&st->entries[i]);
+        free(st->entries);
+        free(st->withdraw_all_reason);
+        *st = (struct manual_state){0};
+}
+
+struct manual_entry *manual_state_find(struct manual_state *st, const char *service)
+{
+        for (size_t i = 0; i < st->n; i++)
+                if (strcmp(st->entries[i].service, service) == 0)
+                        return &st->entries[i];
+        return NULL;
+}
+
+int manual_state_set(struct manual_state *st, const char *service, const char *reason,
+                     uint64_t since_usec, uint64_t drain_until_usec, bool by_withdraw_all)
+{
+        char *r = strdup(reason ? reason : "");
+        if (!r)
+                return -ENOMEM;
+        struct manual_entry *e = manual_state_find(st, service);
+        if (!e) {
+                char *name = strdup(service);
+                struct manual_entry *n = reallocarray(st->entries, st->n + 1, sizeof(*n));
+                if (!name || !n) {
+                        free(name);
+                        free(r);
+                        if (n)
+                                st->entries = n;
+                        return -ENOMEM;
+                }
+                st->entries = n;
+                e = &st->entries[st->n++];
+                *e = (struct manual_entry){.service = name};
+        }
+        free(e->reason);
+        e->reason = r;
+        e->since_usec = since_usec;
+        e->drain_until_usec = drain_until_usec;
+        e->by_withdraw_all = by_withdraw_all;
+        return 0;
+}
+
+bool manual_state_remove(struct manual_state *st, const char *service)
+{
+        struct manual_entry *e = manual_state_find(st, service);
+        if (!e)
+                return false;
+        size_t i = (size_t)(e - st->entries);
+        entry_free(e);
+        memmove(e, e + 1, (st->n - i - 1) * sizeof(*e));
+        st->n--;
+        return true;
+}
+
+static bool only_keys(json_t *o, const char *const *keys, char *err, size_t errlen,
+                      const char *where)
+{
+        const char *k;
+        json_t *v;
+        json_object_foreach(o, k, v)
+        {
+                bool ok = false;
+                for (size_t i = 0; keys[i] && !ok; i++)
+                        ok = strcmp(keys[i], k) == 0;
+                if (!ok) {
+                        snprintf(err, errlen, "unknown key \"%s\" in %s", k, where);
+                        return false;
+                }
+        }
+        return true;
+}
+
+static bool get_time(json_t *o, const char *key, bool required, uint64_t *out, char *err,
+                     size_t errlen, const char *where)
+{
+        json_t *v = json_object_get(o, key);
+        if (!v) {
+                if (required)
+                        snprintf(err, errlen, "%s: missing \"%s\"", where, key);
+                return !required;
+        }
+        if (!json_is_integer(v) || json_integer_value(v) < 0) {
+                snprintf(err, errlen, "%s: \"%s\" must be a non-negative integer", where, key);
+                return false;
+        }
+        *out = (uint64_t)json_integer_value(v);
+        return true;
+}
+
+static bool get_reason(json_t *o, const char **out, char *err, size_t errlen, const char *where)
+{
+        json_t *v = json_object_get(o, "reason");
+        if (!json_is_string(v)) {
+                snprintf(err, errlen, "%s: \"reason\" must be a string", where);
+                return false;
+        }
+        *out = json_string_value(v);
+        return true;
+}
+
+static int parse_root(json_t *root, struct manual_state *st, char *err, size_t errlen)
+{
+        static const char *const root_keys[] = {"version", "withdraw_all", "services", NULL};
+        static const char *const wa_keys[] = {"reason", "since_usec", NULL};
+        static const char *const svc_keys[] = {"reason", "since_usec", "drain_until_usec",
+                                               "withdraw_all", NULL};
+        char where[300];
+
+        if (!json_is_object(root)) {
+                snprintf(err, errlen, "the file must hold a JSON object");
+                return -EBADMSG;
+        }
+        if (!only_keys(root, root_keys, err, errlen, "the state file"))
+                return -EBADMSG;
+        json_t *ver = json_object_get(root, "version");
+        if (!json_is_integer(ver) || json_integer_value(ver) != STATE_VERSION) {
+                snprintf(err, errlen, "\"version\" must be %d", STATE_VERSION);
+                return -EBADMSG;
+        }
+        json_t *wa = json_object_get(root, "withdraw_all");
+        if (wa) {
+                const char *reason;
+                if (!json_is_object(wa)) {
+                        snprintf(err, errlen, "\"withdraw_all\" must be an object");
+                        return -EBADMSG;
+                }
+                if (!only_keys(wa, wa_keys, err, errlen, "\"withdraw_all\"") ||
+                    !get_reason(wa, &reason, err, errlen, "\"withdraw_all\"") ||
+                    !get_time(wa, "since_usec", true, &st->withdraw_all_since_usec, err, errlen,
+                              "\"withdraw_all\""))
+                        return -EBADMSG;
+                st->withdraw_all = true;
+                st->withdraw_all_reason = strdup(reason);
+                if (!st->withdraw_all_reason)
+                        return -ENOMEM;
+        }
+        json_t *svcs = json_object_get(root, "services");
+        if (!json_is_object(svcs)) {
+                snprintf(err, errlen, "\"services\" must be an object");
+                return -EBADMSG;
+        }
+        const char *name;
+        json_t *o;
+        json_object_foreach(svcs, name, o)
+        {
+                const char *reason;
+                uint64_t since = 0, until = 0;
+                snprintf(where, sizeof(where), "service \"%.200s\"", name);
+                if (!json_is_object(o)) {
+                        snprintf(err, errlen, "%s must be an object", where);
+                        return -EBADMSG;
+                }
+                json_t *bywa = json_object_get(o, "withdraw_all");
+                if (!only_keys(o, svc_keys, err, errlen, where) ||
+                    !get_reason(o, &reason, err, errlen, where) ||
+                    !get_time(o, "since_usec", true, &since, err, errlen, where) ||
+                    !get_time(o, "drain_until_usec", false, &until, err, errlen, where))
+                        return -EBADMSG;
+                if (bywa && !json_is_boolean(bywa)) {
+                        snprintf(err, errlen, "%s: \"withdraw_all\" must be a boolean", where);
+                        return -EBADMSG;
+                }
+                if (!name[0] || manual_state_find(st, name)) {
+                        snprintf(err, errlen, "%s: bad or repeated name", where);
+                        return -EBADMSG;
+                }
+                if (manual_state_set(st, name, reason, since, until, json_is_true(bywa)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int manual_state_parse(const char *text, size_t len, struct manual_state *st, char *err,
+                       size_t errlen)
+{
+        json_error_t je;
+
+        *st = (struct manual_state){0};
+        json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+        if (!root) {
+                snprintf(err, errlen, "%d:%d: invalid JSON: %s", je.line, je.column, je.text);
+                return -EBADMSG;
+        }
+        int r = parse_root(root, st, err, errlen);
+        json_decref(root);
+        if (r < 0)
+                manual_state_free(st);
+        return r;
+}
+
+int manual_state_load(const char *path, struct manual_state *st, char *err, size_t errlen)
+{
+        *st = (struct manual_state){0};
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                snprintf(err, errlen, "cannot open: %m");
+                return -errno;
+        }
+        struct stat sb;
+        if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > STATE_FILE_MAX) {
+                close(fd);
+                snprintf(err, errlen, "not a regular file of sane size");
+                return -EBADMSG;
+        }
+        char *buf = malloc((size_t)sb.st_size + 1);
+        if (!buf) {
+                close(fd);
+                return -ENOMEM;
+        }
+        size_t n = 0;
+        while (n < (size_t)sb.st_size) {
+                ssize_t r = read(fd, buf + n, (size_t)sb.st_size - n);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0)
+                        break;
+                n += (size_t)r;
+        }
+        close(fd);
+        int r = n == (size_t)sb.st_size ? manual_state_parse(buf, n, st, err, errlen) : -EIO;
+        if (r == -EIO)
+                snprintf(err, errlen, "short read");
+        free(buf);
+        return r;
+}
+
+char *manual_state_dump(const struct manual_state *st)
+{
+        json_t *root = json_pack("{s:i}", "version", STATE_VERSION);
+        json_t *svcs = json_object();
+        if (!root || !svcs)
+                goto oom;
+        if (st->withdraw_all &&
+            json_object_set_new(root, "withdraw_all",
+                                json_pack("{s:s,s:I}", "reason",
+                                          st->withdraw_all_reason ? st->withdraw_all_reason : "",
+                                          "since_usec", (json_int_t)st->withdraw_all_since_usec)) <
+                0)
+                goto oom;
+        for (size_t i = 0; i < st->n; i++) {
+                const struct manual_entry *e = &st->entries[i];
+                json_t *o = json_pack("{s:s,s:I}", "reason", e->reason, "since_usec",
+                                      (json_int_t)e->since_usec);
+                if (!o)
+                        goto oom;
+                if (e->drain_until_usec)
+                        json_object_set_new(o, "drain_until_usec",
+                                            json_integer((json_int_t)e->drain_until_usec));
+                if (e->by_withdraw_all)
+                        json_object_set_new(o, "withdraw_all", json_true());
+                if (json_object_set_new(svcs, e->service, o) < 0)
+                        goto oom;
+        }
+        json_object_set_new(root, "services", svcs);
+        svcs = NULL;
+        char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+        json_decref(root);
+        return text;
+oom:
+        json_decref(svcs);
+        json_decref(root);
+        return NULL;
+}
+
+int manual_state_save(const char *path, const struct manual_state *st)
+{
+        char *text = manual_state_dump(st);
+        char *d = strdup(path), *base = strdup(path), *tmp = NULL;
+        int fd = -1, dfd = -1, r = 0;
+
+        if (!text || !d || !base) {
+                r = -ENOMEM;
+                goto out;
+        }
+        const char *dir = dirname(d);
+        if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, basename(base)) < 0) {
+                tmp = NULL;
+                r = -ENOMEM;
+                goto out;
+        }
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0) {
+                r = -errno;
+                free(tmp);
+                tmp = NULL;
+                goto out;
+        }
+        if (fchmod(fd, 0644) < 0) {
+                r = -errno;
+                goto out;
+        }
+        size_t len = strlen(text), off = 0;
+        while (off < len) {
+                ssize_t n = write(fd, text + off, len - off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -errno;
+                        goto out;
+                }
+                off += (size_t)n;
+        }
+        if (write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
+                r = errno ? -errno : -EIO;
+                goto out;
+        }
+        if (close(fd) < 0) {
+                fd = -1;
+                r = -errno;
+                goto out;
+        }
+        fd = -1;
+        if (rename(tmp, path) < 0) {
+                r = -errno;
+                goto out;
+        }
+        free(tmp);
+        tmp = NULL;
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) < 0)
+                r = -errno;
+out:
+        if (fd >= 0)
+                close(fd);
+        if (dfd >= 0)
+                close(dfd);
+        if (tmp) {
+                unlink(tmp);
+                free(tmp);
+        }
+        free(d);
+        free(base);
+        free(text);
+        return r;
+}

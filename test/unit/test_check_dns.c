@@ -210,6 +210,60 @@ START_TEST(test_dns_refused)
 }
 END_TEST
 
+/* Many checks in flight at once on the shared channel to one server, with
+ * different questions and expectations: each answer reaches its own check,
+ * and a check cancelled by its timeout leaves the channel usable. */
+struct many {
+        int n, code;
+        char msg[300];
+};
+static void on_many(void *userdata, int result, const char *msg, uint64_t dur)
+{
+        struct many *m = userdata;
+        m->n++;
+        m->code = result;
+        snprintf(m->msg, sizeof(m->msg), "%s", msg);
+}
+
+START_TEST(test_dns_concurrent)
+{
+        enum { N = 90 };
+        struct nf_svc *s[N];
+        struct check_runner *r[N];
+        struct many res[N] = {0};
+        for (int i = 0; i < N; i++) {
+                char opts[300];
+                const char *q = i % 3 == 0   ? "\"name\": \"www.svc.test\", \"expect_answer\": "
+                                               "\"192.0.2.80\""
+                                : i % 3 == 1 ? "\"name\": \"nope.svc.test\", \"expect_rcode\": "
+                                               "\"NXDOMAIN\""
+                                             : "\"name\": \"www.svc.test\", \"type\": \"AAAA\", "
+                                               "\"expect_answer\": \"2001:db8::80\"";
+                snprintf(opts, sizeof(opts), "{ \"server\": \"127.0.0.1\", \"port\": %d, %s }",
+                         nport, q);
+                s[i] = nf_svc1("dns", opts);
+                r[i] = nf_runner(s[i]);
+        }
+        for (int round = 0; round < 3; round++) {
+                for (int i = 0; i < N; i++)
+                        ck_assert_int_eq(check_runner_start(r[i], 5000000, on_many, &res[i]), 0);
+                uint64_t end = nf_now_usec() + 20000000;
+                for (int i = 0; i < N; i++)
+                        while (res[i].n < round + 1 && nf_now_usec() < end)
+                                nf_run_for(10000);
+                for (int i = 0; i < N; i++) {
+                        ck_assert_int_eq(res[i].n, round + 1);
+                        ck_assert_msg(res[i].code == 0, "%d: %s", i, res[i].msg);
+                        ck_assert_has(res[i].msg, i % 3 == 1 ? "NXDOMAIN" : "NOERROR, answer");
+                }
+        }
+        for (int i = 0; i < N; i++) {
+                check_runner_free(r[i]);
+                nf_svc_free(s[i]);
+        }
+}
+END_TEST
+
 START_TEST(test_dns_options)
 {
         ck_assert_int_eq(nf_refused("dns", "{ \"name\": \"a..b\", \"type\": \"AX\", \"class\": "
@@ -246,6 +300,7 @@ int main(void)
         tcase_add_test(tc, test_dns_no_answer_times_out);
         tcase_add_test(tc, test_dns_stray_reply_ignored);
         tcase_add_test(tc, test_dns_refused);
+        tcase_add_test(tc, test_dns_concurrent);
         tcase_add_test(tc, test_dns_options);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);

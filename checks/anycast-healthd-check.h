@@ -17,6 +17,7 @@
  *  - Revisions of ABI 1 (what each appended, oldest first):
  *      1.0  everything up to now_usec
  *      1.1  struct ahc_host: check, report (event-driven results)
+ *      1.2  struct ahc_host: opt_intv, opt_strmap (option getters)
  *  - A plugin exports exactly one symbol, AHC_PLUGIN_SYMBOL, a
  *    const struct ahc_plugin marked AHC_EXPORT (plugins are best built with
  *    -fvisibility=hidden). Everything else in the plugin is static.
@@ -157,6 +158,15 @@ struct ahc_host {
          * msg may be NULL; only its first line is kept.
          */
         void (*report)(struct ahc_check *c, enum ahc_result result, const char *msg);
+
+        /* ---- ABI 1.2: option getters ---- */
+
+        /* A JSON array of integers; *out lives as long as the check. */
+        int (*opt_intv)(struct ahc_opts *o, const char *key, const long long **out, size_t *n);
+        /* A JSON object of strings: *out is name, value, name, value, ...
+         * NULL-terminated, in file order; *n counts the pairs. */
+        int (*opt_strmap)(struct ahc_opts *o, const char *key, const char *const **out,
+                          size_t *n);
 };
 
 /* Whether host offers field (an appended host function): use it only then. */

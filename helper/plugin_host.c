@@ -145,6 +145,8 @@ static const struct ahc_host loop_host = {
     .now_usec = plugin_loop_now_usec,
     .check = host_check,
     .report = host_report,
+    .opt_intv = opts_intv,
+    .opt_strmap = opts_strmap,
 };
 
 /* ---- results ---- */

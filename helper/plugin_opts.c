@@ -165,6 +165,62 @@ int opts_strv(struct ahc_opts *o, const char *key, const char *const **out, size
         return 0;
 }
 
+int opts_intv(struct ahc_opts *o, const char *key, const long long **out, size_t *n)
+{
+        json_t *v = lookup(o, key);
+        if (!v)
+                return -ENOENT;
+        if (!json_is_array(v))
+                return type_error(o, key, "an array of integers");
+        size_t len = json_array_size(v);
+        for (size_t i = 0; i < len; i++)
+                if (!json_is_integer(json_array_get(v, i)))
+                        return type_error(o, key, "an array of integers");
+        long long *iv = calloc(len + 1, sizeof(*iv));
+        if (!iv || own(o, iv) < 0) {
+                free(iv);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < len; i++)
+                iv[i] = json_integer_value(json_array_get(v, i));
+        *out = iv;
+        if (n)
+                *n = len;
+        return 0;
+}
+
+int opts_strmap(struct ahc_opts *o, const char *key, const char *const **out, size_t *n)
+{
+        json_t *v = lookup(o, key);
+        if (!v)
+                return -ENOENT;
+        if (!json_is_object(v))
+                return type_error(o, key, "an object of strings");
+        const char *k;
+        json_t *val;
+        json_object_foreach(v, k, val)
+        {
+                if (!json_is_string(val))
+                        return type_error(o, key, "an object of strings");
+        }
+        size_t len = json_object_size(v), i = 0;
+        const char **kv = calloc(2 * len + 1, sizeof(*kv));
+        if (!kv || own(o, kv) < 0) {
+                free(kv);
+                return -ENOMEM;
+        }
+        /* jansson keeps insertion order, which is the file's order */
+        json_object_foreach(v, k, val)
+        {
+                kv[i++] = k;
+                kv[i++] = json_string_value(val);
+        }
+        *out = kv;
+        if (n)
+                *n = len;
+        return 0;
+}
+
 int opts_duration(struct ahc_opts *o, const char *key, uint64_t *out_usec)
 {
         json_t *v = lookup(o, key);

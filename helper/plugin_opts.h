@@ -22,7 +22,7 @@ struct ahc_opts {
         opts_report_fn report;
         void *report_userdata;
         unsigned n_errors;
-        void **owned; /* arrays handed out by opt_strv, freed with the opts */
+        void **owned; /* arrays handed out by opt_strv etc., freed with the opts */
         size_t n_owned;
         struct ahc_check *check; /* what host->check() returns; set by the host */
 };
@@ -52,6 +52,8 @@ int opts_string(struct ahc_opts *o, const char *key, const char **out);
 int opts_int(struct ahc_opts *o, const char *key, long long *out);
 int opts_bool(struct ahc_opts *o, const char *key, bool *out);
 int opts_strv(struct ahc_opts *o, const char *key, const char *const **out, size_t *n);
+int opts_intv(struct ahc_opts *o, const char *key, const long long **out, size_t *n);
+int opts_strmap(struct ahc_opts *o, const char *key, const char *const **out, size_t *n);
 int opts_duration(struct ahc_opts *o, const char *key, uint64_t *out_usec);
 int opts_error(struct ahc_opts *o, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

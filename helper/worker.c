@@ -177,6 +177,8 @@ static const struct ahc_host worker_host = {
     .now_usec = w_now_usec,
     .check = w_check,
     .report = w_event,
+    .opt_intv = opts_intv,
+    .opt_strmap = opts_strmap,
 };
 
 static uint64_t statm_field(pid_t pid, int field)

@@ -130,9 +130,9 @@ static void rec_commit(struct backend *b)
 }
 
 static const struct backend_ops rec_ops = {
-        .name = "recorder",
-        .update = rec_update,
-        .commit = rec_commit,
+    .name = "recorder",
+    .update = rec_update,
+    .commit = rec_commit,
 };
 
 /* ---- fixture ------------------------------------------------------------ */
@@ -235,7 +235,7 @@ START_TEST(announce_after_rise_once)
         int s[] = {AHC_OK};
         set_script(s, 1);
         setup_config("");
-        run_until_probes(20); /* ten rounds: rise reached, and more */
+        run_until_probes(20);        /* ten rounds: rise reached, and more */
         ck_assert_uint_eq(rec.n, 3); /* a: v4 + v6, b: v4; each once */
         bool a4 = false, a6 = false, b4 = false;
         for (size_t i = 0; i < rec.n; i++) {
@@ -252,8 +252,8 @@ END_TEST
 START_TEST(down_start_is_stated_then_flaps_follow)
 {
         /* fall (2) failures, then rise (3) passes, then fall failures. */
-        int s[] = {AHC_CRITICAL, AHC_UNKNOWN, AHC_OK, AHC_OK, AHC_OK, AHC_CRITICAL, AHC_CRITICAL,
-                   AHC_CRITICAL};
+        int s[] = {AHC_CRITICAL, AHC_UNKNOWN,  AHC_OK,       AHC_OK,
+                   AHC_OK,       AHC_CRITICAL, AHC_CRITICAL, AHC_CRITICAL};
         set_script(s, 8);
         setup_config("");
         run_until_probes(30);

@@ -140,18 +140,14 @@ ms_until() {
 }
 
 # stop_action: what the shipped systemd unit runs (ExecStopPost=) when the
-# daemon is gone, also after a crash: withdraw everything it owns by
-# emptying its include files and reconfiguring BIRD. Done here by hand until
-# the unit's own stop command exists; then this function calls it.
+# daemon is gone, also after a crash: `anycast-healthd --withdraw-all --bird`
+# empties our include files and reconfigures BIRD. systemd sets
+# SERVICE_RESULT; after a crash it is not "success", so it acts.
 stop_action() {
-	local f
-	for f in "$INC/routes4.conf" "$INC/routes6.conf"; do
-		printf '# anycast-healthd: withdrawn by the stop action\n' >"$f.stop"
-		chmod 0644 "$f.stop"
-		mv -f "$f.stop" "$f"
-	done
-	lab_sidecar_birdc "$POP" configure | grep -q '^Reconfigured' ||
-		lab_die "stop action: BIRD did not reconfigure"
+	SERVICE_RESULT=signal ip netns exec "$(lab_ns "$POP")" \
+		"${AHD_BUILD:-$LAB_ROOT/build}/helper/anycast-healthd" --withdraw-all --bird \
+		--config "$CONF" >>"$LAB_DIR/stop-action.log" 2>&1 ||
+		lab_die "stop action failed: $(cat "$LAB_DIR/stop-action.log")"
 }
 
 write_config 20ms

@@ -152,7 +152,10 @@ static char *action_reply(const struct control_request *rq, int r)
                 return control_reply_ok(NULL);
         if (r == -ENOENT && rq->service)
                 return control_reply_error("unknown service \"%s\"", rq->service);
-        if (r == -EIO || r == -EACCES || r == -EROFS || r == -ENOSPC || r == -EPERM)
+        /* check writes no state file: its I/O errors are its own */
+        bool saves_state = rq->verb != VERB_CHECK;
+        if (saves_state &&
+            (r == -EIO || r == -EACCES || r == -EROFS || r == -ENOSPC || r == -EPERM))
                 return control_reply_error("%s applied, but the state file could not be written "
                                            "(%s): it will not survive a restart",
                                            control_verb_name(rq->verb), strerror(-r));

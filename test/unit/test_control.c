@@ -181,6 +181,10 @@ START_TEST(engine_errors_are_explained)
         fake_engine_fail_next(-EIO);
         expect("{\"verb\":\"check\",\"service\":\"dns\"}\n",
                "{\"ok\":false,\"error\":\"check failed: Input/output error\"}\n");
+        fake_engine_fail_next(-EIO);
+        expect("{\"verb\":\"disable\",\"service\":\"dns\",\"reason\":\"x\"}\n",
+               "{\"ok\":false,\"error\":\"disable applied, but the state file could not be "
+               "written (Input/output error): it will not survive a restart\"}\n");
 }
 END_TEST
 

@@ -24,7 +24,6 @@
 #include "ops.h"
 #include "plugin_host.h"
 #include "probe.h"
-#include "test_trigger.h"
 
 #define STOP_GRACE_USEC (5ULL * 1000000ULL)
 
@@ -316,7 +315,6 @@ static int run(const char *path, enum backend_kind force)
                 log_err("cannot schedule checks: %s", strerror(-r));
                 goto out;
         }
-        test_trigger_setup(dm.e, dm.en);
         struct control_hooks ctl_hooks = {.reload = control_reload, .userdata = &dm};
         if (ops_start(dm.e, dm.cfg, dm.en, dm.ops, dm.be, &ctl_hooks, &dm.ops_io) < 0)
                 goto out;

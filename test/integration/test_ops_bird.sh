@@ -7,15 +7,19 @@
 # at the upstream: degraded = path prepended 3 times with the route kept;
 # a reload with one service changed touches only its route (the others'
 # ages stay, no withdraw); a manual disable survives a SIGKILL and a fresh
-# start; a drain shows 65535:0 and the prepend before the withdraw.
+# start (and the new daemon's status still says disabled, with the reason);
+# a drain shows 65535:0 and the prepend before the withdraw. Manual actions
+# and status go through the control socket with anycast-healthctl.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${AHD_BUILD:-$SRC/build}
 DAEMON="$BUILD/helper/anycast-healthd"
-[[ -x $DAEMON ]] || { echo "build the daemon first" >&2; exit 1; }
+CTL="$BUILD/helper/anycast-healthctl"
+[[ -x $DAEMON && -x $CTL ]] || { echo "build the daemon first" >&2; exit 1; }
 NS_S=ahdo-side-$$
 NS_U=ahdo-up-$$
 T=$(mktemp -d /tmp/ahdo-bird.XXXXXX)
+SOCK=$T/control.sock
 DPID=
 
 cleanup() {
@@ -106,6 +110,7 @@ write_mail() {
 cat >"$T/etc/ahd.json" <<EOF
 { "pop": "side", "asn": 65002, "backend": "bird", "plugin_dir": "$BUILD/checks",
   "state_file": "$T/state.json", "allowed_prefixes": ["203.0.113.0/24", "2001:db8::/32"],
+  "control": { "socket": "$SOCK" },
   "bird": { "socket": "$T/side.ctl", "include_v4": "$T/inc/routes4.conf",
             "include_v6": "$T/inc/routes6.conf", "on_exit": "withdraw" } }
 EOF
@@ -120,19 +125,22 @@ write_mail 1
 "$DAEMON" --check-config --config "$T/etc/ahd.json" >/dev/null || fail "config rejected"
 
 start_daemon() {
-	AHD_TEST_TRIGGER="$T/trigger" "$DAEMON" --bird --config "$T/etc/ahd.json" \
+	"$DAEMON" --bird --config "$T/etc/ahd.json" \
 		>>"$T/daemon.log" 2>&1 </dev/null &
 	DPID=$!
 }
-trigger() {
-	local n
-	touch "$T/trigger.out"
-	n=$(wc -l <"$T/trigger.out")
-	printf '%s\n' "$@" >"$T/trigger"
-	kill -USR2 "$DPID"
-	wait_for '[[ ! -s $T/trigger ]]' 5 || fail "trigger not taken"
-	tail -n +"$((n + 1))" "$T/trigger.out"
+ctl() { "$CTL" --socket "$SOCK" "$@"; }
+# svc SERVICE EXPR: true when the Python expression EXPR holds for the
+# service's "status --json" object s (false while the daemon is not there).
+svc() {
+	local j
+	j=$(ctl --json status "$1" 2>/dev/null) || return 1
+	python3 -c 'import json, sys
+s = json.loads(sys.argv[1])["services"][0]
+sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$j" "$2"
 }
+# every prefix of SERVICE announced and confirmed by the speaker
+svc_confirmed() { svc "$1" 'all(p["announced"] and p["speaker"] == "confirmed" for p in s["prefixes"])'; }
 start_daemon
 wait_for 'has 203.0.113.53/32 && has 203.0.113.80/32 && has 203.0.113.25/32' 30 ||
 	fail "routes did not reach the upstream"
@@ -143,39 +151,72 @@ log "bird mode: dns, web and mail at the upstream"
 echo 1 >"$T/dns-rc"
 wait_for "route_all 203.0.113.53/32 | grep -q 'BGP.as_path: 65002 65002 65002 65002\$'" 10 ||
 	fail "degraded path not prepended"
+svc dns 's["state"] == "degraded" and [p["as"] for p in s["prefixes"]] == ["degraded"]' ||
+	fail "status does not show dns announced as degraded: $(ctl --json status dns)"
 echo 0 >"$T/dns-rc"
 wait_for "route_all 203.0.113.53/32 | grep -q 'BGP.as_path: 65002\$'" 10 || fail "not back to up"
 log "degraded: path 65002 x4, route kept; back to one 65002 when healthy"
 
 # 2. Reload, mail changed: only mail's route moves.
-sleep 1.2
+wait_for "svc_confirmed dns && svc_confirmed web && svc_confirmed mail" 5 ||
+	fail "routes not confirmed before the reload: $(ctl status)"
 a_dns=$(age 203.0.113.53/32) a_web=$(age 203.0.113.80/32)
+lines=$(wc -l <"$T/daemon.log")
 write_mail 2
 kill -HUP "$DPID"
 wait_for "route_all 203.0.113.25/32 | grep -q '(65002,2)'" 10 || fail "mail's change missing"
+wait_for "tail -n +$((lines + 1)) $T/daemon.log | grep -q 'reloaded: '" 5 || fail "no reload summary"
+wait_for "svc_confirmed dns && svc_confirmed web && svc_confirmed mail" 5 ||
+	fail "BIRD did not confirm the reload: $(ctl status)"
+# Everything the reload changed is configured; what follows checks that
+# nothing else arrives at the upstream, so give a stray update time to get there.
 sleep 1
 same_time "$(age 203.0.113.53/32)" "$a_dns" && same_time "$(age 203.0.113.80/32)" "$a_web" ||
 	fail "reload touched unchanged routes ($a_dns/$a_web)"
-grep -q "reloaded: 2 services unchanged, 1 changed" "$T/daemon.log" || fail "no reload summary"
+tail -n +"$((lines + 1))" "$T/daemon.log" | grep -q "reloaded: 2 services unchanged, 1 changed" ||
+	fail "no reload summary"
 log "reload: only mail's route changed (dns $a_dns, web $a_web unchanged)"
 
 # 3. Disable, SIGKILL, start again: web stays withdrawn.
-trigger "disable web maintenance" | grep -q "^OK disable web" || fail "disable failed"
+out=$(ctl disable web --reason maintenance) || fail "disable failed: $out"
+[[ $out == "web: disabled (maintenance)" ]] || fail "disable said: $out"
 wait_for '! has 203.0.113.80/32' 5 || fail "disable did not withdraw"
+svc web 's["state"] == "disabled" and s["disabled_reason"] == "maintenance"' ||
+	fail "status after disable: $(ctl status web)"
 kill -KILL "$DPID"
 wait "$DPID" 2>/dev/null || true
+lines=$(wc -l <"$T/daemon.log")
 start_daemon
-sleep 3
+# The new daemon answers on its socket (the old one's file was stale) and
+# web's checks pass many times over (rise 2): it would be announced by now.
+wait_for "svc web 's[\"health\"] == \"up\" and s[\"checks\"][0][\"results\"][\"ok\"] >= 6'" 15 ||
+	fail "web's checks did not run after the restart: $(ctl status web 2>&1)"
+wait_for "svc_confirmed dns && svc_confirmed mail" 10 ||
+	fail "healthy services not announced after the restart: $(ctl status)"
+wait_for 'has 203.0.113.53/32 && has 203.0.113.25/32' 5 || fail "healthy routes lost across the restart"
+svc web 's["state"] == "disabled" and s["disabled"] and s["disabled_reason"] == "maintenance"
+	and not any(p["announced"] for p in s["prefixes"])' ||
+	fail "status after the restart: $(ctl --json status web)"
+ctl status web | grep -Eq "^web +disabled .*maintenance" ||
+	fail "status table after the restart: $(ctl status web)"
+grep -q "203.0.113.80" "$T/inc/routes4.conf" && fail "web in BIRD's include after the restart"
+if tail -n +"$((lines + 1))" "$T/daemon.log" | grep -E "info: announce .*service=web"; then
+	fail "the restarted daemon announced the disabled web"
+fi
 has 203.0.113.80/32 && fail "disabled web came back after a restart"
-has 203.0.113.53/32 && has 203.0.113.25/32 || fail "healthy routes lost across the restart"
-trigger "enable web" | grep -q "^OK enable web" || fail "enable failed"
+out=$(ctl enable web) || fail "enable failed: $out"
 wait_for 'has 203.0.113.80/32' 5 || fail "enable did not bring web back"
-log "disable survived SIGKILL + restart; enable brought web back"
+wait_for "svc web 's[\"state\"] == \"up\" and not s[\"disabled\"]'" 5 ||
+	fail "status after enable: $(ctl status web)"
+log "disable survived SIGKILL + restart (status: disabled, maintenance); enable brought web back"
 
 # 4. Drain: 65535:0 + prepend first, then the withdraw.
 t0=$(date +%s%N)
-out=$(trigger "drain dns deploy" "status")
-grep -qE "^prefix dns 203.0.113.53/32 announce draining" <<<"$out" || fail "status: $out"
+out=$(ctl drain dns --reason deploy) || fail "drain failed: $out"
+svc dns 's["state"] == "draining" and s["drain_remaining_usec"] > 0
+	and [(p["prefix"], p["route"], p["as"]) for p in s["prefixes"]]
+	    == [("203.0.113.53/32", "announce", "draining")]' ||
+	fail "status: $(ctl --json status dns)"
 wait_for "route_all 203.0.113.53/32 | grep -q '(65535,0)'" 3 || fail "no 65535:0 at the upstream"
 has 203.0.113.53/32 || fail "withdrawn before the drain time"
 route_all 203.0.113.53/32 | grep -q 'BGP.as_path: 65002 65002 65002 65002$' ||
@@ -189,4 +230,5 @@ kill -TERM "$DPID"
 wait "$DPID" || true
 DPID=
 wait_for '! has 203.0.113.25/32' 10 || fail "SIGTERM did not withdraw"
+[[ ! -e $SOCK ]] || fail "control socket left behind after SIGTERM"
 echo "test_ops_bird: OK"

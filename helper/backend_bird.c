@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "backend_bird.h"
 #include "bird_render.h"
 #include "birdctl.h"
@@ -246,68 +247,8 @@ static int route_insert(struct backend *b, size_t i, const struct prefix *p)
 
 int bird_write_atomic(const char *path, const char *text)
 {
-        char *d = strdup(path), *base = strdup(path), *tmp = NULL;
-        int fd = -1, dfd = -1, r = 0;
-        if (!d || !base) {
-                r = -ENOMEM;
-                goto out;
-        }
-        const char *dir = dirname(d);
-        if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, basename(base)) < 0) {
-                tmp = NULL;
-                r = -ENOMEM;
-                goto out;
-        }
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0) {
-                r = -errno;
-                free(tmp);
-                tmp = NULL;
-                goto out;
-        }
         /* BIRD runs as its own user: it must be able to read the file. */
-        if (fchmod(fd, 0644) < 0) {
-                r = -errno;
-                goto out;
-        }
-        size_t len = strlen(text), off = 0;
-        while (off < len) {
-                ssize_t n = write(fd, text + off, len - off);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        r = -errno;
-                        goto out;
-                }
-                off += (size_t)n;
-        }
-        if (fsync(fd) < 0 || close(fd) < 0) {
-                fd = -1;
-                r = -errno;
-                goto out;
-        }
-        fd = -1;
-        if (rename(tmp, path) < 0) {
-                r = -errno;
-                goto out;
-        }
-        free(tmp);
-        tmp = NULL;
-        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0 || fsync(dfd) < 0)
-                r = -errno;
-out:
-        if (fd >= 0)
-                close(fd);
-        if (dfd >= 0)
-                close(dfd);
-        if (tmp) {
-                unlink(tmp);
-                free(tmp);
-        }
-        free(d);
-        free(base);
-        return r;
+        return atomic_write_file(path, text, 0644);
 }
 
 static int read_file(const char *path, char **out)

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "state_file.h"
 
 #define STATE_VERSION  1
@@ -294,72 +295,13 @@ oom:
 
 int manual_state_save(const char *path, const struct manual_state *st)
 {
-        char *text = manual_state_dump(st);
-        char *d = strdup(path), *base = strdup(path), *tmp = NULL;
-        int fd = -1, dfd = -1, r = 0;
-
-        if (!text || !d || !base) {
-                r = -ENOMEM;
-                goto out;
+        char *text = manual_state_dump(st), *line = NULL;
+        if (!text || asprintf(&line, "%s\n", text) < 0) {
+                free(text);
+                return -ENOMEM;
         }
-        const char *dir = dirname(d);
-        if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, basename(base)) < 0) {
-                tmp = NULL;
-                r = -ENOMEM;
-                goto out;
-        }
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0) {
-                r = -errno;
-                free(tmp);
-                tmp = NULL;
-                goto out;
-        }
-        if (fchmod(fd, 0644) < 0) {
-                r = -errno;
-                goto out;
-        }
-        size_t len = strlen(text), off = 0;
-        while (off < len) {
-                ssize_t n = write(fd, text + off, len - off);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        r = -errno;
-                        goto out;
-                }
-                off += (size_t)n;
-        }
-        if (write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
-                r = errno ? -errno : -EIO;
-                goto out;
-        }
-        if (close(fd) < 0) {
-                fd = -1;
-                r = -errno;
-                goto out;
-        }
-        fd = -1;
-        if (rename(tmp, path) < 0) {
-                r = -errno;
-                goto out;
-        }
-        free(tmp);
-        tmp = NULL;
-        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0 || fsync(dfd) < 0)
-                r = -errno;
-out:
-        if (fd >= 0)
-                close(fd);
-        if (dfd >= 0)
-                close(dfd);
-        if (tmp) {
-                unlink(tmp);
-                free(tmp);
-        }
-        free(d);
-        free(base);
+        int r = atomic_write_file(path, line, 0644);
+        free(line);
         free(text);
         return r;
 }

@@ -93,7 +93,7 @@ struct ahc_host {
 
         /* Logs one line, prefixed by the daemon with service and check. */
         void (*log)(const struct ahc_opts *ctx, int priority, const char *fmt, ...)
-                __attribute__((format(printf, 3, 4)));
+            __attribute__((format(printf, 3, 4)));
 
         /*
          * Options. Getters return 0 when the key is present and of the
@@ -105,20 +105,18 @@ struct ahc_host {
         int (*opt_int)(struct ahc_opts *o, const char *key, long long *out);
         int (*opt_bool)(struct ahc_opts *o, const char *key, bool *out);
         /* A JSON array of strings; *out is NULL-terminated. */
-        int (*opt_strv)(struct ahc_opts *o, const char *key, const char *const **out,
-                        size_t *n);
+        int (*opt_strv)(struct ahc_opts *o, const char *key, const char *const **out, size_t *n);
         /* A duration string with unit ("500ms", "2s") in microseconds. */
         int (*opt_duration)(struct ahc_opts *o, const char *key, uint64_t *out_usec);
         /* Reports a problem at the key's position (key NULL: the options
          * object itself). Always returns -EINVAL. */
         int (*opt_error)(struct ahc_opts *o, const char *key, const char *fmt, ...)
-                __attribute__((format(printf, 3, 4)));
+            __attribute__((format(printf, 3, 4)));
         /* Reports every key not in the NULL-terminated list; -EINVAL if any. */
         int (*opt_only)(struct ahc_opts *o, const char *const *known);
 
         /* Event loop services: only for AHC_PLUGIN_LOOP_SAFE plugins. */
-        int (*io_add)(int fd, uint32_t events, ahc_io_cb cb, void *userdata,
-                      struct ahc_io **out);
+        int (*io_add)(int fd, uint32_t events, ahc_io_cb cb, void *userdata, struct ahc_io **out);
         int (*io_set_events)(struct ahc_io *io, uint32_t events);
         void (*io_free)(struct ahc_io *io); /* does not close fd */
         int (*timer_add)(uint64_t usec_from_now, ahc_timer_cb cb, void *userdata,
@@ -165,13 +163,12 @@ struct ahc_host {
         int (*opt_intv)(struct ahc_opts *o, const char *key, const long long **out, size_t *n);
         /* A JSON object of strings: *out is name, value, name, value, ...
          * NULL-terminated, in file order; *n counts the pairs. */
-        int (*opt_strmap)(struct ahc_opts *o, const char *key, const char *const **out,
-                          size_t *n);
+        int (*opt_strmap)(struct ahc_opts *o, const char *key, const char *const **out, size_t *n);
 };
 
 /* Whether host offers field (an appended host function): use it only then. */
-#define AHC_HOST_HAS(host, field)                                                          \
-        ((host)->size >= offsetof(struct ahc_host, field) + sizeof((host)->field) &&      \
+#define AHC_HOST_HAS(host, field)                                                                  \
+        ((host)->size >= offsetof(struct ahc_host, field) + sizeof((host)->field) &&               \
          (host)->field != NULL)
 
 struct ahc_plugin {

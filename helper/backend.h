@@ -22,7 +22,7 @@ enum route_confirm {
 /* One prefix's desired state; pointers are valid for the call only. */
 struct route_update {
         const struct prefix *prefix;
-        enum route_action action; /* ROUTE_ANNOUNCE or ROUTE_WITHDRAW */
+        enum route_action action;  /* ROUTE_ANNOUNCE or ROUTE_WITHDRAW */
         const struct attrs *attrs; /* for ROUTE_ANNOUNCE */
         const char *service;
         const char *reason;

@@ -96,7 +96,7 @@ struct backend {
         struct withdrawn {
                 struct prefix prefix;
                 uint64_t gen;
-        } *wd;
+        } * wd;
         size_t n_wd;
         uint64_t configure_started; /* CLOCK_MONOTONIC µs of the configure in flight */
 };
@@ -552,8 +552,7 @@ static void on_configure_reply(struct birdctl *c, const struct birdctl_reply *r,
 {
         struct backend *b = userdata;
         if (!r->error)
-                duration_hist_add(&b->stats.configure_duration,
-                                  mono_usec() - b->configure_started);
+                duration_hist_add(&b->stats.configure_duration, mono_usec() - b->configure_started);
         log_debug("bird: configure answered %04d at %llu us%s", r->error ? 0 : r->code, mono_usec(),
                   r->error ? " (no reply)" : "");
         if (r->error) {

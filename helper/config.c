@@ -12,12 +12,12 @@
 #include "jsonpos.h"
 
 static const char *const daemon_keys[] = {
-    "pop", "backend", "services_dir", "plugin_dir", "allowed_prefixes",
-    "asn", "exabgp",  "bird",         "state_file", "hooks", "control", "metrics", NULL,
+    "pop",  "backend",    "services_dir", "plugin_dir", "allowed_prefixes", "asn", "exabgp",
+    "bird", "state_file", "hooks",        "control",    "metrics",          NULL,
 };
 static const char *const exabgp_keys[] = {"ack", "on_exit", NULL};
 static const char *const bird_keys[] = {"socket",  "include_v4", "include_v6",
-                                         "on_exit", "coalesce",   NULL};
+                                        "on_exit", "coalesce",   NULL};
 
 const char *backend_kind_name(enum backend_kind k)
 {

@@ -18,13 +18,13 @@ enum on_action { ON_WITHDRAW, ON_KEEP };
 
 /* BGP attributes a route is announced with. */
 struct attrs {
-        char *next_hop;                /* "self" or an address */
-        int64_t med;                   /* -1 when unset */
-        char **communities;            /* "65001:53" */
+        char *next_hop;     /* "self" or an address */
+        int64_t med;        /* -1 when unset */
+        char **communities; /* "65001:53" */
         size_t n_communities;
-        char **large_communities;      /* "65001:0:53" */
+        char **large_communities; /* "65001:0:53" */
         size_t n_large_communities;
-        unsigned prepend;              /* extra copies of the daemon's asn */
+        unsigned prepend; /* extra copies of the daemon's asn */
 };
 
 /* A command run on state transitions (hooks.c): argv, no shell. */
@@ -36,7 +36,7 @@ struct hooks_cfg {
 /* Route flap dampening (dampening.c); off unless the block is given. */
 struct dampening_cfg {
         bool enabled;
-        unsigned penalty;     /* added per up/down transition */
+        unsigned penalty; /* added per up/down transition */
         uint64_t half_life_usec;
         unsigned suppress;    /* withdrawn at or above this */
         unsigned reuse;       /* announced again below this */
@@ -49,27 +49,27 @@ struct drain_cfg {
 };
 
 struct check_cfg {
-        char *plugin;          /* plugin name, file plugin_dir/NAME.so */
-        json_t *options;       /* the "options" object (owned ref); {} if absent */
-        char *options_path;    /* jsonpos path of the options, "checks[1].options" */
+        char *plugin;       /* plugin name, file plugin_dir/NAME.so */
+        json_t *options;    /* the "options" object (owned ref); {} if absent */
+        char *options_path; /* jsonpos path of the options, "checks[1].options" */
         uint64_t interval_usec;
         uint64_t timeout_usec;
         unsigned rise, fall;
-        bool capacity;         /* failing makes the service degraded, not down */
-        int line, column;      /* where the check object starts */
+        bool capacity;    /* failing makes the service degraded, not down */
+        int line, column; /* where the check object starts */
 };
 
 struct service_cfg {
         char *name;
-        char *file;            /* the service file */
-        struct jsonpos *pos;   /* positions in file, for plugin option errors */
+        char *file;          /* the service file */
+        struct jsonpos *pos; /* positions in file, for plugin option errors */
         struct prefix *prefixes;
         size_t n_prefixes;
         struct check_cfg *checks;
         size_t n_checks;
         enum combine_mode combine;
-        unsigned combine_n;    /* COMBINE_AT_LEAST */
-        char *disable_file;    /* NULL: none */
+        unsigned combine_n; /* COMBINE_AT_LEAST */
+        char *disable_file; /* NULL: none */
         enum on_action on_disabled;
         struct attrs announce;
         struct attrs degraded; /* while degraded (config_ops.c documents the defaults) */
@@ -77,9 +77,9 @@ struct service_cfg {
         struct drain_cfg drain;
         struct dampening_cfg dampening;
         struct hooks_cfg hooks; /* on_change NULL: the daemon's hooks apply */
-        char *raw;             /* the service object as canonical JSON text (sorted keys,
-                                * compact): a reload compares it to tell changes. Text, not
-                                * the parsed tree: a tenth of the memory at 10,000 services */
+        char *raw;              /* the service object as canonical JSON text (sorted keys,
+                                 * compact): a reload compares it to tell changes. Text, not
+                                 * the parsed tree: a tenth of the memory at 10,000 services */
 };
 
 struct config {
@@ -90,7 +90,7 @@ struct config {
         char *plugin_dir;
         struct prefix *allowed;
         size_t n_allowed;
-        uint32_t asn;          /* 0: unset; required when a service prepends */
+        uint32_t asn; /* 0: unset; required when a service prepends */
         struct {
                 bool ack;
                 enum on_action on_exit;
@@ -104,11 +104,11 @@ struct config {
                  * configure; 0: the default (20 ms). Not a config key yet. */
                 uint64_t coalesce_usec;
         } bird;
-        char *state_file;      /* manual disables, drains, withdraw-all */
+        char *state_file;       /* manual disables, drains, withdraw-all */
         struct hooks_cfg hooks; /* for services without their own */
         struct {
-                char *socket; /* control socket path */
-                char *group;  /* may use the socket; NULL: root and the daemon's user only */
+                char *socket;    /* control socket path */
+                char *group;     /* may use the socket; NULL: root and the daemon's user only */
                 bool configured; /* the block is in the file: failing to serve it is fatal */
         } control;
         struct {

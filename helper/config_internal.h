@@ -87,8 +87,8 @@ void cfg_parse_attrs(struct cfile *f, const struct config *c, const struct daemo
  * (after "announce"): "degraded", "drain", "dampening", "hooks", and the
  * checks' "capacity" rules. */
 void config_ops_daemon(struct cfile *f, struct config *c);
-void config_ops_service(struct cfile *f, const struct config *c,
-                        const struct daemon_faults *faults, struct service_cfg *s);
+void config_ops_service(struct cfile *f, const struct config *c, const struct daemon_faults *faults,
+                        struct service_cfg *s);
 void config_ops_daemon_clear(struct config *c);
 void config_ops_service_clear(struct service_cfg *s);
 void attrs_free(struct attrs *a);

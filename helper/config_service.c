@@ -15,8 +15,8 @@
 #define PREPEND_MAX   10
 
 static const char *const service_keys[] = {
-    "name",     "prefixes", "checks",    "combine", "disable_file", "on_disabled",
-    "announce", "degraded", "drain",     "dampening", "hooks",      NULL,
+    "name",     "prefixes", "checks", "combine",   "disable_file", "on_disabled",
+    "announce", "degraded", "drain",  "dampening", "hooks",        NULL,
 };
 static const char *const check_keys[] = {
     "plugin", "interval", "timeout", "rise", "fall", "options", "capacity", NULL,
@@ -341,8 +341,7 @@ void cfg_parse_attrs(struct cfile *f, const struct config *c, const struct daemo
         }
         if (cfg_int(f, o, block, "med", 0, UINT32_MAX, &n) > 0)
                 a->med = n;
-        parse_communities(f, o, block, "communities", 2, 65535, &a->communities,
-                          &a->n_communities);
+        parse_communities(f, o, block, "communities", 2, 65535, &a->communities, &a->n_communities);
         parse_communities(f, o, block, "large_communities", 3, UINT32_MAX, &a->large_communities,
                           &a->n_large_communities);
         if (cfg_int(f, o, block, "prepend", 0, PREPEND_MAX, &n) > 0) {

@@ -154,8 +154,7 @@ static char *action_reply(const struct control_request *rq, int r)
                 return control_reply_error("unknown service \"%s\"", rq->service);
         bool persists = rq->verb == VERB_DISABLE || rq->verb == VERB_ENABLE ||
                         rq->verb == VERB_DRAIN || rq->verb == VERB_WITHDRAW_ALL;
-        if (persists &&
-            (r == -EIO || r == -EACCES || r == -EROFS || r == -ENOSPC || r == -EPERM))
+        if (persists && (r == -EIO || r == -EACCES || r == -EROFS || r == -ENOSPC || r == -EPERM))
                 return control_reply_error("%s applied, but the state file could not be written "
                                            "(%s): it will not survive a restart",
                                            control_verb_name(rq->verb), strerror(-r));

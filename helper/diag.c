@@ -22,10 +22,10 @@ void diag_add(struct diag *d, const char *file, int line, int column, const char
                 abort();
         va_end(ap);
         d->msgs[d->n++] = (struct diag_msg){
-                .file = strdup(file ? file : "-"),
-                .line = line,
-                .column = column,
-                .text = text,
+            .file = strdup(file ? file : "-"),
+            .line = line,
+            .column = column,
+            .text = text,
         };
 }
 

@@ -16,7 +16,7 @@ struct diag {
 };
 
 void diag_add(struct diag *d, const char *file, int line, int column, const char *fmt, ...)
-        __attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 /* Prints each message on its own line as file:line:column: text. */
 void diag_print(const struct diag *d, FILE *f);
 /* Finds a message containing needle (for tests); NULL if none. */

@@ -138,8 +138,7 @@ void service_update(struct service_rt *s, const char *reason)
         if (m && !manual_drain) {
                 why_disabled = m->reason;
         } else if (s->file_disabled) {
-                snprintf(file_reason, sizeof(file_reason), "disable file %s",
-                         s->cfg->disable_file);
+                snprintf(file_reason, sizeof(file_reason), "disable file %s", s->cfg->disable_file);
                 why_disabled = file_reason;
         }
         set_text(&s->disabled_reason, why_disabled);
@@ -265,8 +264,8 @@ static void check_fold(struct check_rt *c, int result, const char *msg, bool eve
         const char *msg_or_code = c->last_msg[0] ? c->last_msg : result_name(result);
         const char *what = cfg->capacity ? "capacity check" : "check";
         if (changed && event && h->state == CHECK_DOWN) {
-                snprintf(reason, sizeof(reason), "%s %s[%zu] failed (event): %s", what,
-                         cfg->plugin, c->index, msg_or_code);
+                snprintf(reason, sizeof(reason), "%s %s[%zu] failed (event): %s", what, cfg->plugin,
+                         c->index, msg_or_code);
         } else if (changed) {
                 unsigned need = h->state == CHECK_UP ? cfg->rise : cfg->fall;
                 snprintf(reason, sizeof(reason), "%s %s[%zu] %s after %u result%s: %s", what,

@@ -31,7 +31,7 @@ struct check_status {
         int last_result; /* AHC_*, -1 before the first */
         const char *last_message;
         uint64_t last_duration_usec;
-        uint64_t last_time_usec;      /* CLOCK_REALTIME of the last result, 0 before */
+        uint64_t last_time_usec;     /* CLOCK_REALTIME of the last result, 0 before */
         uint64_t results_by_code[4]; /* counts of AHC_OK..AHC_UNKNOWN since start/reload */
         uint64_t timeouts;
         struct duration_hist durations; /* every result's duration since start/reload */
@@ -39,12 +39,12 @@ struct check_status {
 
 struct service_status {
         const char *name;
-        enum svc_state state;   /* effective: disabled/draining override health */
-        enum svc_state health;  /* from checks alone */
-        uint64_t since_usec;    /* CLOCK_REALTIME of the last state change */
-        uint64_t transitions;   /* state changes since start/reload */
-        const char *reason;     /* why it is in this state */
-        bool disabled;          /* manually or by disable file */
+        enum svc_state state;  /* effective: disabled/draining override health */
+        enum svc_state health; /* from checks alone */
+        uint64_t since_usec;   /* CLOCK_REALTIME of the last state change */
+        uint64_t transitions;  /* state changes since start/reload */
+        const char *reason;    /* why it is in this state */
+        bool disabled;         /* manually or by disable file */
         const char *disabled_reason;
         uint64_t drain_remaining_usec; /* SVC_DRAINING: time until the withdraw */
         double dampening_penalty;      /* 0 when dampening is off */

@@ -25,7 +25,7 @@ struct check_rt {
         const struct check_cfg *cfg;
         struct check_runner *runner;
         struct timerq_item tick; /* next start, on the engine's shared scheduler */
-        uint64_t due; /* when the current/next probe is scheduled to start */
+        uint64_t due;            /* when the current/next probe is scheduled to start */
         uint64_t started;
         bool in_flight;
         uint64_t last_duration;

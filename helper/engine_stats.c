@@ -32,7 +32,7 @@ uint64_t engine_stats_quantile(const struct engine_stats *s, double q)
                 seen += s->buckets[b];
                 if (seen > rank)
                         return b == ENGINE_STATS_BUCKETS - 1 ? s->max_usec
-                                                              : (b + 1) * ENGINE_STATS_BUCKET_USEC;
+                                                             : (b + 1) * ENGINE_STATS_BUCKET_USEC;
         }
         return s->max_usec;
 }

@@ -38,7 +38,7 @@ void log_msg(int priority, const char *fmt, ...)
         if (log_journal) {
                 sd_journal_printv(priority, fmt, ap);
         } else {
-                static const char *const names[] = {"emerg", "alert", "crit",   "error",
+                static const char *const names[] = {"emerg",   "alert",  "crit", "error",
                                                     "warning", "notice", "info", "debug"};
                 char buf[4096];
                 vsnprintf(buf, sizeof(buf), fmt, ap);

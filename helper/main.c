@@ -134,14 +134,14 @@ static void begin_stop(struct daemon *dm, const char *why)
         dm->stopping = true;
         const struct config *cfg = engine_config(dm->en);
         enum on_action on_exit =
-                dm->ops == &backend_exabgp_ops ? cfg->exabgp.on_exit : cfg->bird.on_exit;
+            dm->ops == &backend_exabgp_ops ? cfg->exabgp.on_exit : cfg->bird.on_exit;
         bool withdraw = on_exit == ON_WITHDRAW;
         log_notice("%s: stopping, %s routes", why, withdraw ? "withdrawing" : "keeping");
         sd_notify(0, "STOPPING=1");
         /* Services with drain.on_shutdown drain first (bounded by their time). */
         uint64_t drain = withdraw ? engine_shutdown_drain(dm->en, drained, dm) : 0;
-        sd_event_add_time_relative(dm->e, &dm->stop_timer, CLOCK_MONOTONIC,
-                                   drain + STOP_GRACE_USEC, 0, exit_now, dm);
+        sd_event_add_time_relative(dm->e, &dm->stop_timer, CLOCK_MONOTONIC, drain + STOP_GRACE_USEC,
+                                   0, exit_now, dm);
         if (!withdraw)
                 dm->ops->stop(dm->be, false, stop_done, dm);
 }
@@ -178,11 +178,10 @@ static int control_reload(void *userdata, char **errors)
 static void log_lateness(struct engine *en, const char *when)
 {
         const struct engine_stats *st = engine_get_stats(en);
-        log_info("check start lateness %s over %llu starts: p50 %llu us, p99 %llu us, max %llu us",
-                 when, (unsigned long long)st->count,
-                 (unsigned long long)engine_stats_quantile(st, 0.50),
-                 (unsigned long long)engine_stats_quantile(st, 0.99),
-                 (unsigned long long)st->max_usec);
+        log_info(
+            "check start lateness %s over %llu starts: p50 %llu us, p99 %llu us, max %llu us", when,
+            (unsigned long long)st->count, (unsigned long long)engine_stats_quantile(st, 0.50),
+            (unsigned long long)engine_stats_quantile(st, 0.99), (unsigned long long)st->max_usec);
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -357,15 +356,15 @@ int main(int argc, char **argv)
                 OPT_PROBE
         };
         static const struct option opts[] = {
-                {"config", required_argument, NULL, OPT_CONFIG},
-                {"exabgp", no_argument, NULL, OPT_EXABGP},
-                {"bird", no_argument, NULL, OPT_BIRD},
-                {"check-config", no_argument, NULL, OPT_CHECK},
-                {"withdraw-all", no_argument, NULL, OPT_WITHDRAW},
-                {"version", no_argument, NULL, OPT_VERSION},
-                {"help", no_argument, NULL, OPT_HELP},
-                {"probe", required_argument, NULL, OPT_PROBE},
-                {0},
+            {"config", required_argument, NULL, OPT_CONFIG},
+            {"exabgp", no_argument, NULL, OPT_EXABGP},
+            {"bird", no_argument, NULL, OPT_BIRD},
+            {"check-config", no_argument, NULL, OPT_CHECK},
+            {"withdraw-all", no_argument, NULL, OPT_WITHDRAW},
+            {"version", no_argument, NULL, OPT_VERSION},
+            {"help", no_argument, NULL, OPT_HELP},
+            {"probe", required_argument, NULL, OPT_PROBE},
+            {0},
         };
         const char *path = AHD_DEFAULT_CONFIG;
         enum backend_kind force = BACKEND_NONE;

@@ -686,7 +686,7 @@ void check_runner_free(struct check_runner *r)
 static void on_timeout(struct timerq_item *it, uint64_t now)
 {
         struct check_runner *r =
-                (struct check_runner *)((char *)it - offsetof(struct check_runner, timeout));
+            (struct check_runner *)((char *)it - offsetof(struct check_runner, timeout));
         if (r->state != RUNNING)
                 return;
         char took[32];

@@ -72,7 +72,7 @@ static int diskfree_probe(void *instance, struct ahc_probe *probe)
         double total = (double)st.f_blocks * st.f_frsize;
         double avail = (double)st.f_bavail * st.f_frsize;
         double pct = total > 0 ? 100.0 * avail / total : 0;
-        enum ahc_result r = pct < d->critical ? AHC_CRITICAL
+        enum ahc_result r = pct < d->critical  ? AHC_CRITICAL
                             : pct < d->warning ? AHC_WARNING
                                                : AHC_OK;
         snprintf(msg, sizeof(msg), "%s: %.1f%% free (%.0f MiB)", d->path, pct,

@@ -65,6 +65,7 @@ LAB_BIRD_SOCK=
 LAB_NAMESPACES=()
 LAB_PIDS=()
 LAB_EXABGP_PIDS=()
+LAB_EXABGP_USER_ENV=()
 LAB_LAST_PID=
 declare -A LAB_EXABGP_PID=()
 LAB_CLEANED=0
@@ -115,6 +116,15 @@ lab_init() {
 	# ExaBGP drops to user exabgp before starting its process: the process
 	# must be able to reach its files.
 	chmod 0755 "$LAB_DIR"
+	# ...and its program and plugins live in this checkout. Where user
+	# exabgp cannot reach the checkout (cloned under a 0700 directory, as
+	# CI may do), ExaBGP keeps root for its process instead: the lab then
+	# still runs, without the privilege drop operators get.
+	LAB_EXABGP_USER_ENV=()
+	if ! runuser -u exabgp -- test -x "$LAB_ROOT/test/integration/fake-healthd.sh" 2>/dev/null; then
+		LAB_EXABGP_USER_ENV=(exabgp_daemon_user=root)
+		lab_log "note: user exabgp cannot reach $LAB_ROOT; ExaBGP runs its process as root"
+	fi
 	trap lab_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
@@ -308,7 +318,7 @@ lab_start_exabgp() {
 	# api.cli off: two ExaBGPs on one host must not share /run/exabgp pipes.
 	lab_spawn "$pop" "$pop/exabgp.log" env exabgp_api_cli=false \
 		exabgp_daemon_daemonize=false exabgp_log_destination=stdout \
-		"${LAB_EXABGP_ENV[@]}" exabgp "$dir/exabgp.conf"
+		"${LAB_EXABGP_USER_ENV[@]}" "${LAB_EXABGP_ENV[@]}" exabgp "$dir/exabgp.conf"
 	LAB_EXABGP_PIDS+=("$LAB_LAST_PID")
 	LAB_EXABGP_PID[$pop]=$LAB_LAST_PID
 }

@@ -11,12 +11,14 @@ NS_S=ahdb-side-$$
 NS_U=ahdb-up-$$
 T=$(mktemp -d /tmp/ahdb-attrs.XXXXXX)
 
+# shellcheck source=test/integration/netns.sh
+source "$(dirname "$0")/netns.sh"
 cleanup() {
+	set +e
 	for p in "$T"/*.pid; do
-		[[ -f $p ]] && kill "$(cat "$p")" 2>/dev/null || true
+		[[ -f $p ]] && kill "$(cat "$p")" 2>/dev/null
 	done
-	ip netns del "$NS_S" 2>/dev/null || true
-	ip netns del "$NS_U" 2>/dev/null || true
+	netns_purge "$NS_S" "$NS_U"
 	rm -rf "$T"
 }
 trap cleanup EXIT

@@ -22,8 +22,11 @@ T=$(mktemp -d /tmp/ahdo-bird.XXXXXX)
 SOCK=$T/control.sock
 DPID=
 
+# shellcheck source=test/integration/netns.sh
+source "$(dirname "$0")/netns.sh"
 cleanup() {
 	local rc=$?
+	set +e # a failing kill or wait must not cut the tear-down short
 	[[ -n $DPID ]] && kill -KILL "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
 	if ((rc != 0)); then
 		echo "--- daemon log" >&2
@@ -32,8 +35,7 @@ cleanup() {
 	for p in "$T"/*.pid; do
 		[[ -f $p ]] && kill "$(cat "$p")" 2>/dev/null || true
 	done
-	ip netns del "$NS_S" 2>/dev/null || true
-	ip netns del "$NS_U" 2>/dev/null || true
+	netns_purge "$NS_S" "$NS_U"
 	rm -rf "$T"
 }
 trap cleanup EXIT

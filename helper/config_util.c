@@ -39,18 +39,46 @@ void *xreallocarray(void *p, size_t n, size_t size)
         return r;
 }
 
+/* Lexical clean-up of an absolute path: "//" and "/./" collapse, "x/.."
+ * drops x (as filepath.Clean does; the paths are for logs and for opening,
+ * and "services.d/../../disabled/web" reads badly in a log line). */
+static void path_clean(char *path)
+{
+        char *out = path, *in = path;
+
+        while (*in) {
+                if (in[0] == '/' && out != path && (out[-1] == '/' || in[1] == '\0')) {
+                        in++;
+                        continue;
+                }
+                if (in[0] == '/' && in[1] == '.' && (in[2] == '/' || in[2] == '\0')) {
+                        in += 2;
+                        continue;
+                }
+                if (in[0] == '/' && in[1] == '.' && in[2] == '.' &&
+                    (in[3] == '/' || in[3] == '\0')) {
+                        while (out > path && *--out != '/')
+                                ;
+                        in += 3;
+                        continue;
+                }
+                *out++ = *in++;
+        }
+        if (out == path)
+                *out++ = '/';
+        *out = '\0';
+}
+
 char *cfg_abspath(const char *dir, const char *p)
 {
         char *r;
 
-        while (p[0] == '.' && p[1] == '/')
-                p += 2;
-        if (p[0] == '/')
-                return xstrdup(p);
-        if (strcmp(p, ".") == 0)
-                return xstrdup(dir);
-        if (asprintf(&r, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", p) < 0)
+        if (p[0] == '/') {
+                r = xstrdup(p);
+        } else if (asprintf(&r, "%s/%s", dir, p) < 0) {
                 abort();
+        }
+        path_clean(r);
         return r;
 }
 

@@ -11,6 +11,7 @@
 
 #include "ahd-build-config.h"
 #include "config.h"
+#include "config_internal.h"
 #include "jsonpos.h"
 
 static char *corpus_path(const char *rel)
@@ -239,7 +240,11 @@ START_TEST(test_good_config)
         ck_assert_int_ge(asprintf(&expect_path, "%s/svc", dir), 0);
         ck_assert_str_eq(c->services_dir, expect_path);
         free(expect_path);
-        ck_assert_int_ge(asprintf(&expect_path, "%s/../plugins", dir), 0);
+        /* "../plugins" relative to conf/, cleaned: no ".." left in it */
+        char *parent = strdup(dir);
+        *strrchr(parent, '/') = '\0';
+        ck_assert_int_ge(asprintf(&expect_path, "%s/plugins", parent), 0);
+        free(parent);
         ck_assert_str_eq(c->plugin_dir, expect_path);
         free(expect_path);
         ck_assert_uint_eq(c->n_allowed, 2);
@@ -620,6 +625,29 @@ START_TEST(test_parse_duration)
 }
 END_TEST
 
+/* Paths in the configuration are joined to the naming file's directory
+ * and cleaned lexically, so logs show where a file really is. */
+START_TEST(test_paths_are_cleaned)
+{
+        static const char *const cases[][3] = {
+            {"/a/b/services.d", "../../disabled/web", "/a/disabled/web"},
+            {"/a", "./x", "/a/x"},
+            {"/", "x", "/x"},
+            {"/a/b", ".", "/a/b"},
+            {"/a/b", "..", "/a"},
+            {"/a", "../../..", "/"},
+            {"/a//b/", "c/./d//e/", "/a/b/c/d/e"},
+            {"/x", "/abs/./p/../q", "/abs/q"},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char *r = cfg_abspath(cases[i][0], cases[i][1]);
+                ck_assert_msg(strcmp(r, cases[i][2]) == 0, "%s + %s -> %s, expected %s",
+                              cases[i][0], cases[i][1], r, cases[i][2]);
+                free(r);
+        }
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("config");
@@ -629,6 +657,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_every_corpus_dir_has_a_case);
         tcase_add_test(tc, test_many_problems_all_reported);
         tcase_add_test(tc, test_good_config);
+        tcase_add_test(tc, test_paths_are_cleaned);
         tcase_add_test(tc, test_defaults);
         tcase_add_test(tc, test_empty_services_dir_and_backends);
         tcase_add_test(tc, test_missing_daemon_file);

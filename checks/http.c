@@ -34,15 +34,24 @@
 
 #include "anycast-healthd-check.h"
 
-#define BODY_MAX    (64 * 1024)
-#define BACKSTOP_MS (120 * 1000L)
-#define EXPECT_MAX  16
-#define REQ_HDR_MAX 32
+#define BODY_MAX      (64 * 1024)
+#define BACKSTOP_MS   (120 * 1000L)
+#define EXPECT_MAX    16
+#define REQ_HDR_MAX   32
+#define EASY_IDLE_MAX 1024
 
 struct http {
         const struct ahc_host *host;
-        CURL *easy;
-        char *url; /* after sni rewriting */
+        CURL *easy;  /* only while a probe is in flight (see easy_build) */
+        bool shared; /* holds a reference on the shared multi handle */
+        /* The request, validated at create and applied to an easy handle
+         * at each probe (taken from a shared idle pool): an easy handle
+         * costs ~7 KiB, so one per check is 70 MiB at 10,000 checks. Strings point into the
+         * options, which live as long as the check. */
+        bool head, verify, keepalive;
+        const char *method_custom, *post_body, *tls_path[3];
+        char *local; /* CURLOPT_INTERFACE: "host!ADDR" or "if!NAME" */
+        char *url;   /* after sni rewriting */
         struct curl_slist *headers, *connect_to;
         bool has_regex;
         regex_t regex;
@@ -73,7 +82,14 @@ static struct {
         struct ahc_timer *timer;
         struct sock *socks;
         long users;
+        /* Idle easy handles, reused (curl_easy_reset) by the next probe: as
+         * many as were ever in flight at once, not one per check. */
+        CURL *idle[EASY_IDLE_MAX];
+        size_t n_idle;
 } g;
+
+static int easy_build(struct http *h);
+static void easy_drop(struct http *h);
 
 /* ---- results ---- */
 
@@ -109,6 +125,7 @@ static void finish(struct http *h, CURLcode code)
                 res = AHC_OK;
                 snprintf(msg, sizeof(msg), "HTTP %ld in %llu ms", status, ms);
         }
+        easy_drop(h); /* drain() already removed it from the multi handle */
         struct ahc_probe *p = h->probe;
         h->probe = NULL;
         free(h->body);
@@ -236,6 +253,8 @@ static void shared_put(void)
                 curl_multi_setopt(g.multi, CURLMOPT_MAXCONNECTS, g.users);
                 return;
         }
+        while (g.n_idle)
+                curl_easy_cleanup(g.idle[--g.n_idle]);
         curl_multi_cleanup(g.multi);
         g.multi = NULL;
         g.host->timer_free(g.timer);
@@ -276,8 +295,14 @@ static int http_probe(void *instance, struct ahc_probe *probe)
         h->probe = probe;
         h->started = h->host->now_usec();
         h->errbuf[0] = '\0';
+        int r = easy_build(h);
+        if (r < 0) {
+                h->probe = NULL;
+                return r;
+        }
         CURLMcode mc = curl_multi_add_handle(g.multi, h->easy);
         if (mc != CURLM_OK) {
+                easy_drop(h);
                 h->probe = NULL;
                 h->host->log(NULL, AHC_LOG_ERR, "http: cannot start a transfer: %s",
                              curl_multi_strerror(mc));
@@ -297,6 +322,7 @@ static void http_cancel(void *instance, struct ahc_probe *probe)
         if (h->probe != probe)
                 return;
         curl_multi_remove_handle(g.multi, h->easy);
+        easy_drop(h);
         h->probe = NULL;
         free(h->body);
         h->body = NULL;
@@ -308,10 +334,10 @@ static void http_destroy(void *instance)
         struct http *h = instance;
         if (h->probe)
                 http_cancel(h, h->probe);
-        if (h->easy) {
-                curl_easy_cleanup(h->easy);
+        easy_drop(h);
+        if (h->shared)
                 shared_put();
-        }
+        free(h->local);
         curl_slist_free_all(h->headers);
         curl_slist_free_all(h->connect_to);
         if (h->has_regex)
@@ -515,14 +541,10 @@ static void setup_request(struct opts_ctx *c, struct http *h)
         bool head = method && strcmp(method, "HEAD") == 0;
         if (body && (head || !method || strcmp(method, "GET") == 0))
                 err(c, "body", "needs a method that sends one, such as \"POST\"", NULL);
-        if (head)
-                curl_easy_setopt(h->easy, CURLOPT_NOBODY, 1L);
-        if (body) {
-                curl_easy_setopt(h->easy, CURLOPT_POSTFIELDS, body);
-                curl_easy_setopt(h->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-        }
+        h->head = head;
+        h->post_body = body;
         if (method && !head && strcmp(method, "GET") != 0 && !(body && strcmp(method, "POST") == 0))
-                curl_easy_setopt(h->easy, CURLOPT_CUSTOMREQUEST, method);
+                h->method_custom = method;
 
         const char *const *kv = NULL;
         size_t n = 0;
@@ -579,59 +601,50 @@ static void setup_tls_and_net(struct opts_ctx *c, struct http *h)
         if (c->r < 0)
                 return;
 
-        CURL *e = h->easy;
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
-        if (path[0])
-                curl_easy_setopt(e, CURLOPT_CAINFO, path[0]);
-        if (path[1])
-                curl_easy_setopt(e, CURLOPT_SSLCERT, path[1]);
-        if (path[2])
-                curl_easy_setopt(e, CURLOPT_SSLKEY, path[2]);
-        char *local = NULL;
-        if ((source && asprintf(&local, "host!%s", source) < 0) ||
-            (ifname && asprintf(&local, "if!%s", ifname) < 0)) {
+        h->verify = verify;
+        h->keepalive = keepalive;
+        for (size_t i = 0; i < 3; i++)
+                h->tls_path[i] = path[i];
+        if ((source && asprintf(&h->local, "host!%s", source) < 0) ||
+            (ifname && asprintf(&h->local, "if!%s", ifname) < 0)) {
+                h->local = NULL;
                 c->r = -ENOMEM;
-                return;
         }
-        if (local)
-                curl_easy_setopt(e, CURLOPT_INTERFACE, local); /* curl copies it */
-        free(local);
-        if (!keepalive) {
+}
+
+/* A fresh easy handle for one probe, from the validated request. */
+static int easy_build(struct http *h)
+{
+        CURL *e;
+        if (g.n_idle) {
+                e = g.idle[--g.n_idle];
+                curl_easy_reset(e);
+        } else if (!(e = curl_easy_init())) {
+                return -ENOMEM;
+        }
+        if (h->head)
+                curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+        if (h->post_body) {
+                curl_easy_setopt(e, CURLOPT_POSTFIELDS, h->post_body);
+                curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(h->post_body));
+        }
+        if (h->method_custom)
+                curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, h->method_custom);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, h->verify ? 1L : 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, h->verify ? 2L : 0L);
+        if (h->tls_path[0])
+                curl_easy_setopt(e, CURLOPT_CAINFO, h->tls_path[0]);
+        if (h->tls_path[1])
+                curl_easy_setopt(e, CURLOPT_SSLCERT, h->tls_path[1]);
+        if (h->tls_path[2])
+                curl_easy_setopt(e, CURLOPT_SSLKEY, h->tls_path[2]);
+        if (h->local)
+                curl_easy_setopt(e, CURLOPT_INTERFACE, h->local);
+        if (!h->keepalive) {
                 curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
                 curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
                 curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, sockopt_linger);
         }
-}
-
-static int http_create(const struct ahc_host *host, struct ahc_opts *opts, void **instance)
-{
-        static const char *const known[] = {
-            "url",        "method",  "body",       "expect_status", "body_contains",
-            "body_regex", "headers", "tls_verify", "ca_file",       "client_cert",
-            "client_key", "sni",     "resolve",    "source",        "interface",
-            "keepalive",  NULL};
-        struct opts_ctx c = {.host = host, .opts = opts, .r = host->opt_only(opts, known)};
-        struct http *h = calloc(1, sizeof(*h));
-        if (!h)
-                return -ENOMEM;
-        h->host = host;
-        int r = shared_get(host);
-        if (r < 0 || !(h->easy = curl_easy_init())) {
-                if (r >= 0)
-                        shared_put();
-                free(h);
-                return -ENOMEM;
-        }
-        setup_target(&c, h);
-        setup_checks(&c, h);
-        setup_request(&c, h);
-        setup_tls_and_net(&c, h);
-        if (c.r < 0) {
-                http_destroy(h);
-                return c.r;
-        }
-        CURL *e = h->easy;
         curl_easy_setopt(e, CURLOPT_URL, h->url);
         curl_easy_setopt(e, CURLOPT_PRIVATE, h);
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -647,6 +660,47 @@ static int http_create(const struct ahc_host *host, struct ahc_opts *opts, void 
                 curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->headers);
         if (h->connect_to)
                 curl_easy_setopt(e, CURLOPT_CONNECT_TO, h->connect_to);
+        h->easy = e;
+        return 0;
+}
+
+static void easy_drop(struct http *h)
+{
+        if (!h->easy)
+                return;
+        if (g.n_idle < EASY_IDLE_MAX)
+                g.idle[g.n_idle++] = h->easy;
+        else
+                curl_easy_cleanup(h->easy);
+        h->easy = NULL;
+}
+
+static int http_create(const struct ahc_host *host, struct ahc_opts *opts, void **instance)
+{
+        static const char *const known[] = {
+            "url",        "method",  "body",       "expect_status", "body_contains",
+            "body_regex", "headers", "tls_verify", "ca_file",       "client_cert",
+            "client_key", "sni",     "resolve",    "source",        "interface",
+            "keepalive",  NULL};
+        struct opts_ctx c = {.host = host, .opts = opts, .r = host->opt_only(opts, known)};
+        struct http *h = calloc(1, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        h->host = host;
+        int r = shared_get(host);
+        if (r < 0) {
+                free(h);
+                return r;
+        }
+        h->shared = true;
+        setup_target(&c, h);
+        setup_checks(&c, h);
+        setup_request(&c, h);
+        setup_tls_and_net(&c, h);
+        if (c.r < 0) {
+                http_destroy(h);
+                return c.r;
+        }
         *instance = h;
         return 0;
 }

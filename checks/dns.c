@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "anycast-healthd-check.h"
+#include "check_net.h"
 
 #define TCP_MAX (2 + 65535)
 #define BUCKETS 1024
@@ -83,26 +84,6 @@ struct dns {
         size_t buf_len, buf_off;
 };
 
-static int parse_addr(const char *s, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
-{
-        struct sockaddr_in *in = (struct sockaddr_in *)ss;
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-        memset(ss, 0, sizeof(*ss));
-        if (inet_pton(AF_INET, s, &in->sin_addr) == 1) {
-                in->sin_family = AF_INET;
-                in->sin_port = htons(port);
-                *len = sizeof(*in);
-                return 0;
-        }
-        if (inet_pton(AF_INET6, s, &in6->sin6_addr) == 1) {
-                in6->sin6_family = AF_INET6;
-                in6->sin6_port = htons(port);
-                *len = sizeof(*in6);
-                return 0;
-        }
-        return -EINVAL;
-}
-
 static void chan_forget(struct chan *c, struct dns *d)
 {
         for (struct dns **pp = &c->busy[d->id % BUCKETS]; *pp; pp = &(*pp)->hnext)
@@ -120,11 +101,8 @@ static void close_socket(struct dns *d)
         d->host->io_free(d->io);
         d->io = NULL;
         if (d->fd >= 0) {
-                if (d->tcp) {
-                        /* a reset, not a TIME_WAIT entry per probe */
-                        struct linger lg = {.l_onoff = 1, .l_linger = 0};
-                        setsockopt(d->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-                }
+                if (d->tcp)
+                        check_reset_on_close(d->fd);
                 close(d->fd);
         }
         d->fd = -1;
@@ -564,12 +542,12 @@ static int dns_create(const struct ahc_host *host, struct ahc_opts *opts, void *
                 r = host->opt_error(opts, NULL, "\"server\" is required");
         else if (sr < 0)
                 r = sr;
-        else if (parse_addr(server, (uint16_t)port, &d->dst, &d->dst_len) < 0)
+        else if (check_parse_addr(server, (uint16_t)port, &d->dst, &d->dst_len) < 0)
                 r = host->opt_error(opts, "server", "\"%s\" is not an IP address", server);
         else
                 snprintf(d->dst_text, sizeof(d->dst_text),
                          d->dst.ss_family == AF_INET6 ? "[%s]:%lld" : "%s:%lld", server, port);
-        if (source && parse_addr(source, 0, &d->src, &d->src_len) < 0)
+        if (source && check_parse_addr(source, 0, &d->src, &d->src_len) < 0)
                 r = host->opt_error(opts, "source", "\"%s\" is not an IP address", source);
         else if (source && d->dst_len && d->src.ss_family != d->dst.ss_family)
                 r = host->opt_error(opts, "source", "\"%s\" is not of the family of \"%s\"", source,

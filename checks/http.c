@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 
 #include "anycast-healthd-check.h"
+#include "check_net.h"
 
 #define BODY_MAX      (64 * 1024)
 #define BACKSTOP_MS   (120 * 1000L)
@@ -284,8 +285,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *userdata)
  * on this host per probe. */
 static int sockopt_linger(void *userdata, curl_socket_t fd, curlsocktype purpose)
 {
-        struct linger lg = {.l_onoff = 1, .l_linger = 0};
-        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        check_reset_on_close(fd);
         return CURL_SOCKOPT_OK;
 }
 

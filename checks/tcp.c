@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "anycast-healthd-check.h"
+#include "check_net.h"
 
 #define READ_MAX (16 * 1024)
 
@@ -38,37 +39,12 @@ struct tcp {
         char *buf; /* READ_MAX bytes while reading */
 };
 
-static int parse_addr(const char *s, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
-{
-        struct sockaddr_in *in = (struct sockaddr_in *)ss;
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-        memset(ss, 0, sizeof(*ss));
-        if (inet_pton(AF_INET, s, &in->sin_addr) == 1) {
-                in->sin_family = AF_INET;
-                in->sin_port = htons(port);
-                *len = sizeof(*in);
-                return 0;
-        }
-        if (inet_pton(AF_INET6, s, &in6->sin6_addr) == 1) {
-                in6->sin6_family = AF_INET6;
-                in6->sin6_port = htons(port);
-                *len = sizeof(*in6);
-                return 0;
-        }
-        return -EINVAL;
-}
-
 static void tcp_end(struct tcp *t)
 {
         t->host->io_free(t->io);
         t->io = NULL;
         if (t->fd >= 0) {
-                /* Close with a reset, as load balancers' checks do: a graceful
-                 * close would leave a TIME_WAIT entry per probe on this host,
-                 * and at thousands of checks a second those exhaust the
-                 * ephemeral ports. */
-                struct linger lg = {.l_onoff = 1, .l_linger = 0};
-                setsockopt(t->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+                check_reset_on_close(t->fd);
                 close(t->fd);
         }
         t->fd = -1;
@@ -285,7 +261,7 @@ static int tcp_create(const struct ahc_host *host, struct ahc_opts *opts, void *
                 r = host->opt_error(opts, NULL, "\"host\" is required");
         else if (hr < 0)
                 r = hr;
-        else if (parse_addr(addr, (uint16_t)port, &t->dst, &t->dst_len) < 0)
+        else if (check_parse_addr(addr, (uint16_t)port, &t->dst, &t->dst_len) < 0)
                 r = host->opt_error(opts, "host", "\"%s\" is not an IP address", addr);
         else
                 snprintf(t->dst_text, sizeof(t->dst_text),
@@ -295,7 +271,7 @@ static int tcp_create(const struct ahc_host *host, struct ahc_opts *opts, void *
         int sr = host->opt_string(opts, "source", &src);
         if (sr == -EINVAL)
                 r = sr;
-        else if (sr == 0 && parse_addr(src, 0, &t->src, &t->src_len) < 0)
+        else if (sr == 0 && check_parse_addr(src, 0, &t->src, &t->src_len) < 0)
                 r = host->opt_error(opts, "source", "\"%s\" is not an IP address", src);
         else if (sr == 0 && hr == 0 && t->dst_len && t->src.ss_family != t->dst.ss_family)
                 r = host->opt_error(opts, "source", "\"%s\" is not of the family of \"%s\"", src,

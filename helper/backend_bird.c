@@ -119,16 +119,6 @@ const struct bird_stats *backend_bird_stats(const struct backend *b)
 
 /* ---- desired routes ---- */
 
-static int prefix_cmp(const struct prefix *a, const struct prefix *b)
-{
-        if (a->family != b->family)
-                return a->family < b->family ? -1 : 1;
-        int c = memcmp(a->addr, b->addr, sizeof(a->addr));
-        if (c)
-                return c;
-        return a->len == b->len ? 0 : (a->len < b->len ? -1 : 1);
-}
-
 /* Index of p, or where it would go (with *found false). */
 static size_t route_find(const struct backend *b, const struct prefix *p, bool *found)
 {
@@ -147,57 +137,6 @@ static size_t route_find(const struct backend *b, const struct prefix *p, bool *
         }
         *found = false;
         return lo;
-}
-
-static void strv_free(char **v, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                free(v[i]);
-        free(v);
-}
-
-static void attrs_clear(struct attrs *a)
-{
-        free(a->next_hop);
-        strv_free(a->communities, a->n_communities);
-        strv_free(a->large_communities, a->n_large_communities);
-        *a = (struct attrs){.med = -1};
-}
-
-static int strv_dup(char **src, size_t n, char ***out)
-{
-        *out = NULL;
-        if (n == 0)
-                return 0;
-        char **v = calloc(n, sizeof(*v));
-        if (!v)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                v[i] = strdup(src[i]);
-                if (!v[i]) {
-                        strv_free(v, i);
-                        return -ENOMEM;
-                }
-        }
-        *out = v;
-        return 0;
-}
-
-static int attrs_copy(const struct attrs *src, struct attrs *dst)
-{
-        *dst = (struct attrs){.med = src->med, .prepend = src->prepend};
-        if (src->next_hop && !(dst->next_hop = strdup(src->next_hop)))
-                goto oom;
-        if (strv_dup(src->communities, src->n_communities, &dst->communities) < 0)
-                goto oom;
-        dst->n_communities = src->n_communities;
-        if (strv_dup(src->large_communities, src->n_large_communities, &dst->large_communities) < 0)
-                goto oom;
-        dst->n_large_communities = src->n_large_communities;
-        return 0;
-oom:
-        attrs_clear(dst);
-        return -ENOMEM;
 }
 
 static bool strv_equal(char **a, size_t na, char **b, size_t nb)
@@ -221,7 +160,7 @@ static bool attrs_equal(const struct attrs *a, const struct attrs *b)
 
 static void route_remove(struct backend *b, size_t i)
 {
-        attrs_clear(&b->routes[i].attrs);
+        attrs_free(&b->routes[i].attrs);
         free(b->routes[i].raw);
         memmove(&b->routes[i], &b->routes[i + 1], (b->n_routes - i - 1) * sizeof(b->routes[0]));
         b->n_routes--;
@@ -875,16 +814,16 @@ static void bird_update(struct backend *b, const struct route_update *u)
                 if (found && !b->routes[i].raw && attrs_equal(&b->routes[i].attrs, a))
                         return;
                 struct attrs copy;
-                if (attrs_copy(a, &copy) < 0) {
+                if (attrs_copy(&copy, a) < 0) {
                         log_err("bird: out of memory for %s", p);
                         return;
                 }
                 if (!found && route_insert(b, i, u->prefix) < 0) {
-                        attrs_clear(&copy);
+                        attrs_free(&copy);
                         log_err("bird: out of memory for %s", p);
                         return;
                 }
-                attrs_clear(&b->routes[i].attrs);
+                attrs_free(&b->routes[i].attrs);
                 free(b->routes[i].raw);
                 b->routes[i].raw = NULL;
                 b->routes[i].attrs = copy;

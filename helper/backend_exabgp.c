@@ -137,15 +137,6 @@ static void format_prefix(const struct prefix *p, char *buf, size_t size)
 
 /* ---- routes ---- */
 
-static int prefix_cmp(const struct prefix *a, const struct prefix *b)
-{
-        if (a->family != b->family)
-                return a->family < b->family ? -1 : 1;
-        if (a->len != b->len)
-                return a->len < b->len ? -1 : 1;
-        return memcmp(a->addr, b->addr, sizeof(a->addr));
-}
-
 /* Index of p in routes, or where it would go (*found false). */
 static size_t route_find(struct backend *b, const struct prefix *p, bool *found)
 {

@@ -252,13 +252,7 @@ void service_cfg_clear(struct service_cfg *s)
         }
         free(s->checks);
         free(s->disable_file);
-        free(s->announce.next_hop);
-        for (size_t i = 0; i < s->announce.n_communities; i++)
-                free(s->announce.communities[i]);
-        free(s->announce.communities);
-        for (size_t i = 0; i < s->announce.n_large_communities; i++)
-                free(s->announce.large_communities[i]);
-        free(s->announce.large_communities);
+        attrs_free(&s->announce);
         config_ops_service_clear(s);
         free(s->raw);
         *s = (struct service_cfg){0};

@@ -130,6 +130,10 @@ int config_load(const char *path, struct config **out, struct diag *d);
  * must work while a service file is broken (--withdraw-all). */
 int config_load_daemon(const char *path, struct config **out, struct diag *d);
 void config_free(struct config *c);
+/* Frees what a holds and resets it to no attributes (med -1). */
+void attrs_free(struct attrs *a);
+/* A deep copy into dst (which holds nothing yet); -ENOMEM leaves dst empty. */
+int attrs_copy(struct attrs *dst, const struct attrs *src);
 /* Frees the services' position indexes once every check's options were
  * validated (they only place errors; later problems are logged without a
  * position). Saves about a kilobyte per service. */

@@ -91,6 +91,4 @@ void config_ops_service(struct cfile *f, const struct config *c, const struct da
                         struct service_cfg *s);
 void config_ops_daemon_clear(struct config *c);
 void config_ops_service_clear(struct service_cfg *s);
-void attrs_free(struct attrs *a);
 /* Deep copy; never fails (aborts on no memory, as config loading does). */
-void attrs_copy_into(struct attrs *dst, const struct attrs *src);

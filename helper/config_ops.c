@@ -36,37 +36,11 @@ static const char *const drain_keys[] = {"time", "on_shutdown", NULL};
 static const char *const dampening_keys[] = {"penalty", "half_life",   "suppress",
                                              "reuse",   "max_penalty", NULL};
 
-void attrs_free(struct attrs *a)
+/* Loading aborts on allocation failure, as everywhere in config. */
+static void attrs_copy_or_die(struct attrs *dst, const struct attrs *src)
 {
-        free(a->next_hop);
-        for (size_t i = 0; i < a->n_communities; i++)
-                free(a->communities[i]);
-        free(a->communities);
-        for (size_t i = 0; i < a->n_large_communities; i++)
-                free(a->large_communities[i]);
-        free(a->large_communities);
-        *a = (struct attrs){.med = -1};
-}
-
-static char **strv_copy(char **v, size_t n)
-{
-        char **r = xcalloc(n + 1, sizeof(*r));
-        for (size_t i = 0; i < n; i++)
-                r[i] = xstrdup(v[i]);
-        return r;
-}
-
-void attrs_copy_into(struct attrs *dst, const struct attrs *src)
-{
-        *dst = (struct attrs){
-            .next_hop = src->next_hop ? xstrdup(src->next_hop) : NULL,
-            .med = src->med,
-            .communities = strv_copy(src->communities, src->n_communities),
-            .n_communities = src->n_communities,
-            .large_communities = strv_copy(src->large_communities, src->n_large_communities),
-            .n_large_communities = src->n_large_communities,
-            .prepend = src->prepend,
-        };
+        if (attrs_copy(dst, src) < 0)
+                abort();
 }
 
 static void hooks_free(struct hooks_cfg *h)
@@ -145,7 +119,7 @@ static void parse_degraded(struct cfile *f, const struct config *c,
         json_t *o;
         struct attrs *d = &s->degraded;
 
-        attrs_copy_into(d, &s->announce);
+        attrs_copy_or_die(d, &s->announce);
         if (c->asn) {
                 unsigned p = s->announce.prepend + DEGRADED_PREPEND;
                 d->prepend = p > PREPEND_MAX ? PREPEND_MAX : p;
@@ -154,7 +128,7 @@ static void parse_degraded(struct cfile *f, const struct config *c,
                 cfg_parse_attrs(f, c, faults, o, "degraded", d);
 
         /* draining: degraded + GRACEFUL_SHUTDOWN, once */
-        attrs_copy_into(&s->draining, d);
+        attrs_copy_or_die(&s->draining, d);
         for (size_t i = 0; i < d->n_communities; i++)
                 if (strcmp(d->communities[i], GRACEFUL_SHUTDOWN) == 0)
                         return;

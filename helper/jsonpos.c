@@ -208,6 +208,24 @@ static void scan_string(struct scan *sc, bool decode)
 
 static void scan_value(struct scan *sc, int depth);
 
+/* After one member or item: drops its path component, then true when a
+ * comma says another follows; consumes the closing bracket otherwise. */
+static bool next_member(struct scan *sc, size_t base, int close)
+{
+        sc->plen = base;
+        if (sc->path)
+                sc->path[base] = '\0';
+        skip_ws(sc);
+        int c = peek(sc);
+        if (c == ',') {
+                advance(sc);
+                return true;
+        }
+        if (c == close)
+                advance(sc);
+        return false;
+}
+
 static void scan_object(struct scan *sc, int depth)
 {
         size_t base = sc->plen;
@@ -231,18 +249,8 @@ static void scan_object(struct scan *sc, int depth)
                         advance(sc);
                 skip_ws(sc);
                 scan_value(sc, depth + 1);
-                sc->plen = base;
-                if (sc->path)
-                        sc->path[base] = '\0';
-                skip_ws(sc);
-                c = peek(sc);
-                if (c == ',') {
-                        advance(sc);
-                        continue;
-                }
-                if (c == '}')
-                        advance(sc);
-                return;
+                if (!next_member(sc, base, '}'))
+                        return;
         }
 }
 
@@ -265,18 +273,8 @@ static void scan_array(struct scan *sc, int depth)
                 path_append(sc, buf, (size_t)n);
                 record(sc, sc->line, sc->column);
                 scan_value(sc, depth + 1);
-                sc->plen = base;
-                if (sc->path)
-                        sc->path[base] = '\0';
-                skip_ws(sc);
-                c = peek(sc);
-                if (c == ',') {
-                        advance(sc);
-                        continue;
-                }
-                if (c == ']')
-                        advance(sc);
-                return;
+                if (!next_member(sc, base, ']'))
+                        return;
         }
 }
 

@@ -120,3 +120,13 @@ bool prefix_equal(const struct prefix *a, const struct prefix *b)
         return a->family == b->family && a->len == b->len &&
                memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
 }
+
+int prefix_cmp(const struct prefix *a, const struct prefix *b)
+{
+        if (a->family != b->family)
+                return a->family < b->family ? -1 : 1;
+        int c = memcmp(a->addr, b->addr, sizeof(a->addr));
+        if (c)
+                return c;
+        return a->len == b->len ? 0 : (a->len < b->len ? -1 : 1);
+}

@@ -20,3 +20,5 @@ void prefix_format(const struct prefix *p, char buf[PREFIX_STRLEN]);
 /* True when inner lies entirely within outer (same family). */
 bool prefix_contains(const struct prefix *outer, const struct prefix *inner);
 bool prefix_equal(const struct prefix *a, const struct prefix *b);
+/* A total order (family, address, length) for sorted tables and files. */
+int prefix_cmp(const struct prefix *a, const struct prefix *b);

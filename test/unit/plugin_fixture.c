@@ -74,14 +74,9 @@ void fx_teardown(void)
         ck_assert_int_eq(system(cmd), 0);
 }
 
-struct fx_svc *fx_svc1(const char *plugin, const char *options)
+struct fx_svc *fx_svc_new(const char *text)
 {
         struct fx_svc *s = calloc(1, sizeof(*s));
-        char text[2048];
-        snprintf(text, sizeof(text),
-                 "{\n  \"name\": \"svc\",\n  \"checks\": [\n    {\n      \"plugin\": \"%s\",\n"
-                 "      \"options\": %s\n    }\n  ]\n}\n",
-                 plugin, options);
         json_error_t err;
         s->text = strdup(text);
         s->root = json_loads(text, 0, &err);
@@ -89,22 +84,40 @@ struct fx_svc *fx_svc1(const char *plugin, const char *options)
         s->cfg.name = "svc";
         s->cfg.file = "svc.json";
         s->cfg.pos = jsonpos_index(text, strlen(text));
-        s->cfg.n_checks = 1;
-        s->cfg.checks = calloc(1, sizeof(*s->cfg.checks));
-        json_t *c = json_array_get(json_object_get(s->root, "checks"), 0);
-        struct check_cfg *cc = &s->cfg.checks[0];
-        cc->plugin = strdup(plugin);
-        cc->options = json_incref(json_object_get(c, "options"));
-        cc->options_path = strdup("checks[0].options");
-        ck_assert_int_eq(jsonpos_lookup(s->cfg.pos, "checks[0]", &cc->line, &cc->column), 0);
+        json_t *checks = json_object_get(s->root, "checks");
+        s->cfg.n_checks = json_array_size(checks);
+        s->cfg.checks = calloc(s->cfg.n_checks, sizeof(*s->cfg.checks));
+        for (size_t i = 0; i < s->cfg.n_checks; i++) {
+                json_t *c = json_array_get(checks, i);
+                struct check_cfg *cc = &s->cfg.checks[i];
+                cc->plugin = strdup(json_string_value(json_object_get(c, "plugin")));
+                json_t *o = json_object_get(c, "options");
+                cc->options = o ? json_incref(o) : json_object();
+                ck_assert_int_gt(asprintf(&cc->options_path, "checks[%zu].options", i), 0);
+                char path[64];
+                snprintf(path, sizeof(path), "checks[%zu]", i);
+                ck_assert_int_eq(jsonpos_lookup(s->cfg.pos, path, &cc->line, &cc->column), 0);
+        }
         return s;
+}
+
+struct fx_svc *fx_svc1(const char *plugin, const char *options)
+{
+        char text[2048];
+        snprintf(text, sizeof(text),
+                 "{\n  \"name\": \"svc\",\n  \"checks\": [\n    {\n      \"plugin\": \"%s\",\n"
+                 "      \"options\": %s\n    }\n  ]\n}\n",
+                 plugin, options);
+        return fx_svc_new(text);
 }
 
 void fx_svc_free(struct fx_svc *s)
 {
-        free(s->cfg.checks[0].plugin);
-        json_decref(s->cfg.checks[0].options);
-        free(s->cfg.checks[0].options_path);
+        for (size_t i = 0; i < s->cfg.n_checks; i++) {
+                free(s->cfg.checks[i].plugin);
+                json_decref(s->cfg.checks[i].options);
+                free(s->cfg.checks[i].options_path);
+        }
         free(s->cfg.checks);
         jsonpos_free(s->cfg.pos);
         json_decref(s->root);
@@ -167,5 +180,34 @@ struct fx_res fx_probe(struct check_runner *r, uint64_t timeout)
         fx_run_until(&res.n, 1, 30000000);
         fx_run_for(20000);
         ck_assert_int_eq(res.n, 1);
+        return res;
+}
+
+int fx_refused(const char *plugin, const char *options)
+{
+        struct fx_svc *s = fx_svc1(plugin, options);
+        struct check_runner *r = NULL;
+        int ret = check_runner_new(fx_host, &s->cfg, 0, &fx_diag, &r);
+        ck_assert_ptr_null(r);
+        fx_svc_free(s);
+        return ret;
+}
+
+const struct diag_msg *fx_expect_diag(const char *needle)
+{
+        const struct diag_msg *m = diag_find(&fx_diag, needle);
+        if (!m)
+                diag_print(&fx_diag, stderr);
+        ck_assert_msg(m, "no diag containing '%s'", needle);
+        return m;
+}
+
+struct fx_res fx_probe1(const char *plugin, const char *options, uint64_t timeout)
+{
+        struct fx_svc *s = fx_svc1(plugin, options);
+        struct check_runner *r = fx_runner(s);
+        struct fx_res res = fx_probe(r, timeout);
+        check_runner_free(r);
+        fx_svc_free(s);
         return res;
 }

@@ -22,6 +22,8 @@ struct fx_svc {
         json_t *root;
         char *text;
 };
+/* A service from a service file's text (name, file and checks only). */
+struct fx_svc *fx_svc_new(const char *text);
 /* One check service from a plugin name and its options' JSON. */
 struct fx_svc *fx_svc1(const char *plugin, const char *options);
 void fx_svc_free(struct fx_svc *s);
@@ -38,5 +40,11 @@ void fx_on_result(void *userdata, int result, const char *msg, uint64_t dur);
 void fx_on_report(void *userdata, int result, const char *msg);
 void fx_run_until(const int *n, int want, uint64_t max_usec);
 void fx_run_for(uint64_t usec);
-/* One probe, exactly one result. */
+/* One probe, exactly one result, never from within start. */
 struct fx_res fx_probe(struct check_runner *r, uint64_t timeout);
+/* Builds, probes once, frees. */
+struct fx_res fx_probe1(const char *plugin, const char *options, uint64_t timeout);
+/* check_runner_new's return for refused options; problems land in fx_diag. */
+int fx_refused(const char *plugin, const char *options);
+/* The diag entry containing needle; fails the test when there is none. */
+const struct diag_msg *fx_expect_diag(const char *needle);

@@ -70,21 +70,21 @@ static void nsd_down(void)
         nf_rmdir(ndir);
 }
 
-static struct nf_res dns_at(int port, const char *extra, uint64_t timeout)
+static struct fx_res dns_at(int port, const char *extra, uint64_t timeout)
 {
         char opts[600];
         snprintf(opts, sizeof(opts), "{ \"server\": \"127.0.0.1\", \"port\": %d%s }", port, extra);
-        return nf_probe1("dns", opts, timeout);
+        return fx_probe1("dns", opts, timeout);
 }
 
-static struct nf_res dns(const char *extra)
+static struct fx_res dns(const char *extra)
 {
         return dns_at(nport, extra, 5000000);
 }
 
 START_TEST(test_dns_answer)
 {
-        struct nf_res r = dns(", \"name\": \"www.svc.test\", \"expect_answer\": \"192.0.2.80\"");
+        struct fx_res r = dns(", \"name\": \"www.svc.test\", \"expect_answer\": \"192.0.2.80\"");
         ck_assert_int_eq(r.code, 0);
         ck_assert_has(r.msg, "NOERROR, answer 192.0.2.80 in ");
         ck_assert_ptr_null(strstr(r.msg, "tcp"));
@@ -110,7 +110,7 @@ END_TEST
 
 START_TEST(test_dns_nxdomain)
 {
-        struct nf_res r = dns(", \"name\": \"nope.svc.test\"");
+        struct fx_res r = dns(", \"name\": \"nope.svc.test\"");
         ck_assert_int_eq(r.code, 2);
         ck_assert_has(r.msg, "NXDOMAIN for nope.svc.test (expected NOERROR) in ");
 
@@ -130,7 +130,7 @@ END_TEST
 
 START_TEST(test_dns_truncated_tcp)
 {
-        struct nf_res r = dns(", \"name\": \"big.svc.test\", \"type\": \"TXT\"");
+        struct fx_res r = dns(", \"name\": \"big.svc.test\", \"type\": \"TXT\"");
         ck_assert_int_eq(r.code, 0);
         ck_assert_has(r.msg, "NOERROR, 2 answers in ");
         ck_assert_has(r.msg, " ms over tcp");
@@ -163,7 +163,7 @@ static int udp_socket(int *port)
 START_TEST(test_dns_no_answer_times_out)
 {
         int port, fd = udp_socket(&port); /* bound, never read */
-        struct nf_res r = dns_at(port, ", \"name\": \"www.svc.test\"", 300000);
+        struct fx_res r = dns_at(port, ", \"name\": \"www.svc.test\"", 300000);
         ck_assert_int_eq(r.code, 2);
         ck_assert_str_eq(r.msg, "timed out after 300ms");
         close(fd);
@@ -191,8 +191,8 @@ START_TEST(test_dns_stray_reply_ignored)
 {
         int port, fd = udp_socket(&port);
         sd_event_source *src;
-        ck_assert_int_ge(sd_event_add_io(nf_event(), &src, fd, EPOLLIN, on_stray, NULL), 0);
-        struct nf_res r = dns_at(port, ", \"name\": \"www.svc.test\"", 400000);
+        ck_assert_int_ge(sd_event_add_io(fx_loop, &src, fd, EPOLLIN, on_stray, NULL), 0);
+        struct fx_res r = dns_at(port, ", \"name\": \"www.svc.test\"", 400000);
         ck_assert_int_ge(stray_replies, 1);
         ck_assert_int_eq(r.code, 2);
         ck_assert_str_eq(r.msg, "timed out after 400ms");
@@ -204,7 +204,7 @@ END_TEST
 START_TEST(test_dns_refused)
 {
         int port = nf_free_port();
-        struct nf_res r = dns_at(port, ", \"name\": \"www.svc.test\"", 2000000);
+        struct fx_res r = dns_at(port, ", \"name\": \"www.svc.test\"", 2000000);
         ck_assert_int_eq(r.code, 2);
         ck_assert_has(r.msg, "Connection refused");
 }
@@ -228,7 +228,7 @@ static void on_many(void *userdata, int result, const char *msg, uint64_t dur)
 START_TEST(test_dns_concurrent)
 {
         enum { N = 90 };
-        struct nf_svc *s[N];
+        struct fx_svc *s[N];
         struct check_runner *r[N];
         struct many res[N] = {0};
         for (int i = 0; i < N; i++) {
@@ -241,16 +241,16 @@ START_TEST(test_dns_concurrent)
                                                "\"expect_answer\": \"2001:db8::80\"";
                 snprintf(opts, sizeof(opts), "{ \"server\": \"127.0.0.1\", \"port\": %d, %s }",
                          nport, q);
-                s[i] = nf_svc1("dns", opts);
-                r[i] = nf_runner(s[i]);
+                s[i] = fx_svc1("dns", opts);
+                r[i] = fx_runner(s[i]);
         }
         for (int round = 0; round < 3; round++) {
                 for (int i = 0; i < N; i++)
                         ck_assert_int_eq(check_runner_start(r[i], 5000000, on_many, &res[i]), 0);
-                uint64_t end = nf_now_usec() + 20000000;
+                uint64_t end = fx_now() + 20000000;
                 for (int i = 0; i < N; i++)
-                        while (res[i].n < round + 1 && nf_now_usec() < end)
-                                nf_run_for(10000);
+                        while (res[i].n < round + 1 && fx_now() < end)
+                                fx_run_for(10000);
                 for (int i = 0; i < N; i++) {
                         ck_assert_int_eq(res[i].n, round + 1);
                         ck_assert_msg(res[i].code == 0, "%d: %s", i, res[i].msg);
@@ -259,31 +259,31 @@ START_TEST(test_dns_concurrent)
         }
         for (int i = 0; i < N; i++) {
                 check_runner_free(r[i]);
-                nf_svc_free(s[i]);
+                fx_svc_free(s[i]);
         }
 }
 END_TEST
 
 START_TEST(test_dns_options)
 {
-        ck_assert_int_eq(nf_refused("dns", "{ \"name\": \"a..b\", \"type\": \"AX\", \"class\": "
+        ck_assert_int_eq(fx_refused("dns", "{ \"name\": \"a..b\", \"type\": \"AX\", \"class\": "
                                            "\"QQ\", \"expect_rcode\": \"FINE\", \"port\": 0, "
                                            "\"retries\": 1 }"),
                          -EINVAL);
-        nf_expect_diag("plugin \"dns\": options: \"server\" is required");
-        nf_expect_diag("option \"name\": \"a..b\" is not a domain name");
-        nf_expect_diag("option \"type\": \"AX\" is not a record type");
-        nf_expect_diag("option \"class\": \"QQ\" is not a class");
-        nf_expect_diag("option \"expect_rcode\": \"FINE\" is not an rcode");
-        nf_expect_diag("option \"port\": must be between 1 and 65535, not 0");
-        nf_expect_diag("option \"retries\": unknown option");
-        ck_assert_int_eq(nf_refused("dns", "{ \"name\": \"x.test\", \"server\": \"::1\", "
+        fx_expect_diag("plugin \"dns\": options: \"server\" is required");
+        fx_expect_diag("option \"name\": \"a..b\" is not a domain name");
+        fx_expect_diag("option \"type\": \"AX\" is not a record type");
+        fx_expect_diag("option \"class\": \"QQ\" is not a class");
+        fx_expect_diag("option \"expect_rcode\": \"FINE\" is not an rcode");
+        fx_expect_diag("option \"port\": must be between 1 and 65535, not 0");
+        fx_expect_diag("option \"retries\": unknown option");
+        ck_assert_int_eq(fx_refused("dns", "{ \"name\": \"x.test\", \"server\": \"::1\", "
                                            "\"source\": \"127.0.0.1\" }"),
                          -EINVAL);
-        nf_expect_diag("option \"source\": \"127.0.0.1\" is not of the family of \"::1\"");
-        ck_assert_int_eq(nf_refused("dns", "{ \"name\": \"x.test\", \"server\": \"ns1\" }"),
+        fx_expect_diag("option \"source\": \"127.0.0.1\" is not of the family of \"::1\"");
+        ck_assert_int_eq(fx_refused("dns", "{ \"name\": \"x.test\", \"server\": \"ns1\" }"),
                          -EINVAL);
-        nf_expect_diag("option \"server\": \"ns1\" is not an IP address");
+        fx_expect_diag("option \"server\": \"ns1\" is not an IP address");
 }
 END_TEST
 
@@ -292,7 +292,7 @@ int main(void)
         Suite *s = suite_create("check_dns");
         TCase *tc = tcase_create("dns");
         tcase_add_unchecked_fixture(tc, nsd_up, nsd_down);
-        tcase_add_checked_fixture(tc, nf_setup, nf_teardown);
+        tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_dns_answer);
         tcase_add_test(tc, test_dns_nxdomain);

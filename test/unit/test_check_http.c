@@ -98,16 +98,16 @@ static void nginx_down(void)
 }
 
 /* http://127.0.0.1:port + path, with more options */
-static struct nf_res get(const char *path, const char *extra)
+static struct fx_res get(const char *path, const char *extra)
 {
         char opts[1000];
         snprintf(opts, sizeof(opts), "{ \"url\": \"http://127.0.0.1:%d%s\"%s }", port, path, extra);
-        return nf_probe1("http", opts, 5000000);
+        return fx_probe1("http", opts, 5000000);
 }
 
 START_TEST(test_http_status_and_body)
 {
-        struct nf_res r = get("/", "");
+        struct fx_res r = get("/", "");
         ck_assert_int_eq(r.code, 0);
         ck_assert_has(r.msg, "HTTP 200 in ");
 
@@ -136,7 +136,7 @@ END_TEST
 
 START_TEST(test_http_method_and_headers)
 {
-        struct nf_res r = get("/method", ", \"method\": \"HEAD\"");
+        struct fx_res r = get("/method", ", \"method\": \"HEAD\"");
         ck_assert_int_eq(r.code, 0);
         r = get("/method", ", \"body_contains\": \"method=GET\"");
         ck_assert_int_eq(r.code, 0);
@@ -158,11 +158,11 @@ START_TEST(test_http_method_and_headers)
 }
 END_TEST
 
-static struct nf_res tls(int p, const char *url_host, const char *extra)
+static struct fx_res tls(int p, const char *url_host, const char *extra)
 {
         char opts[1200];
         snprintf(opts, sizeof(opts), "{ \"url\": \"https://%s:%d/\"%s }", url_host, p, extra);
-        return nf_probe1("http", opts, 5000000);
+        return fx_probe1("http", opts, 5000000);
 }
 
 START_TEST(test_https_verify)
@@ -173,7 +173,7 @@ START_TEST(test_https_verify)
                  ", \"resolve\": \"svc.test:%d:127.0.0.1\", \"ca_file\": \"%s/ca.pem\", "
                  "\"body_contains\": \"secure sni=svc.test\"",
                  tls_port, dir);
-        struct nf_res r = tls(tls_port, "svc.test", o);
+        struct fx_res r = tls(tls_port, "svc.test", o);
         ck_assert_msg(r.code == 0, "%s", r.msg);
         ck_assert_has(r.msg, "HTTP 200 in ");
 
@@ -207,7 +207,7 @@ START_TEST(test_https_sni)
                  ", \"sni\": \"svc.test\", \"ca_file\": \"%s/ca.pem\", "
                  "\"body_contains\": \"secure sni=svc.test\"",
                  dir);
-        struct nf_res r = tls(tls_port, "127.0.0.1", o);
+        struct fx_res r = tls(tls_port, "127.0.0.1", o);
         ck_assert_msg(r.code == 0, "%s", r.msg);
 
         /* without sni the certificate does not match 127.0.0.1 */
@@ -230,7 +230,7 @@ START_TEST(test_https_client_cert)
 {
         char o[800];
         snprintf(o, sizeof(o), ", \"sni\": \"svc.test\", \"ca_file\": \"%s/ca.pem\"", dir);
-        struct nf_res r = tls(mtls_port, "127.0.0.1", o);
+        struct fx_res r = tls(mtls_port, "127.0.0.1", o);
         ck_assert_int_eq(r.code, 2);
         ck_assert_has(r.msg, "HTTP 400 (expected 200)");
 
@@ -249,19 +249,19 @@ START_TEST(test_http_timeout_and_refused)
         int bport, fd = nf_blackhole(&bport);
         char opts[200];
         snprintf(opts, sizeof(opts), "{ \"url\": \"http://127.0.0.1:%d/\" }", bport);
-        struct nf_svc *s = nf_svc1("http", opts);
-        struct check_runner *r = nf_runner(s);
+        struct fx_svc *s = fx_svc1("http", opts);
+        struct check_runner *r = fx_runner(s);
         for (int i = 0; i < 2; i++) { /* cancel leaves the instance reusable */
-                struct nf_res res = nf_probe(r, 300000);
+                struct fx_res res = fx_probe(r, 300000);
                 ck_assert_int_eq(res.code, 2);
                 ck_assert_str_eq(res.msg, "timed out after 300ms");
         }
         check_runner_free(r);
-        nf_svc_free(s);
+        fx_svc_free(s);
         close(fd);
 
         snprintf(opts, sizeof(opts), "{ \"url\": \"http://127.0.0.1:%d/\" }", nf_free_port());
-        struct nf_res res = nf_probe1("http", opts, 2000000);
+        struct fx_res res = fx_probe1("http", opts, 2000000);
         ck_assert_int_eq(res.code, 2);
         ck_assert_has(res.msg, "Failed to connect to 127.0.0.1");
 }
@@ -295,12 +295,12 @@ START_TEST(test_http_keepalive_and_source)
                  "{ \"url\": \"http://127.0.0.1:%d/whoami\", \"source\": \"127.0.0.2\", "
                  "\"body_contains\": \"from 127.0.0.2\" }",
                  port);
-        struct nf_svc *s = nf_svc1("http", opts);
-        struct check_runner *r = nf_runner(s);
+        struct fx_svc *s = fx_svc1("http", opts);
+        struct check_runner *r = fx_runner(s);
         for (int i = 0; i < 3; i++)
-                ck_assert_int_eq(nf_probe(r, 2000000).code, 0);
+                ck_assert_int_eq(fx_probe(r, 2000000).code, 0);
         check_runner_free(r);
-        nf_svc_free(s);
+        fx_svc_free(s);
         int c[3];
         last_connections("/whoami", c, 3);
         ck_assert_int_eq(c[0], c[1]); /* one connection, reused */
@@ -308,12 +308,12 @@ START_TEST(test_http_keepalive_and_source)
 
         snprintf(opts, sizeof(opts),
                  "{ \"url\": \"http://127.0.0.1:%d/whoami\", \"keepalive\": false }", port);
-        s = nf_svc1("http", opts);
-        r = nf_runner(s);
+        s = fx_svc1("http", opts);
+        r = fx_runner(s);
         for (int i = 0; i < 3; i++)
-                ck_assert_int_eq(nf_probe(r, 2000000).code, 0);
+                ck_assert_int_eq(fx_probe(r, 2000000).code, 0);
         check_runner_free(r);
-        nf_svc_free(s);
+        fx_svc_free(s);
         last_connections("/whoami", c, 3);
         ck_assert_int_ne(c[0], c[1]);
         ck_assert_int_ne(c[1], c[2]);
@@ -337,7 +337,7 @@ static void on_many(void *userdata, int result, const char *msg, uint64_t dur)
 START_TEST(test_http_concurrent)
 {
         enum { N = 60 };
-        struct nf_svc *s[N];
+        struct fx_svc *s[N];
         struct check_runner *r[N];
         struct many res[N] = {0};
         for (int i = 0; i < N; i++) {
@@ -346,16 +346,16 @@ START_TEST(test_http_concurrent)
                 snprintf(opts, sizeof(opts),
                          "{ \"url\": \"http://127.0.0.1:%d%s\", \"expect_status\": [%d] }", port,
                          i % 2 ? "/down" : "/", i % 2 ? 503 : 200);
-                s[i] = nf_svc1("http", opts);
-                r[i] = nf_runner(s[i]);
+                s[i] = fx_svc1("http", opts);
+                r[i] = fx_runner(s[i]);
         }
         for (int round = 0; round < 3; round++) {
                 for (int i = 0; i < N; i++)
                         ck_assert_int_eq(check_runner_start(r[i], 5000000, on_many, &res[i]), 0);
-                uint64_t end = nf_now_usec() + 20000000;
+                uint64_t end = fx_now() + 20000000;
                 for (int i = 0; i < N; i++)
-                        while (res[i].n < round + 1 && nf_now_usec() < end)
-                                nf_run_for(10000);
+                        while (res[i].n < round + 1 && fx_now() < end)
+                                fx_run_for(10000);
                 for (int i = 0; i < N; i++) {
                         ck_assert_int_eq(res[i].n, round + 1);
                         ck_assert_msg(res[i].code == 0, "%d: %s", i, res[i].msg);
@@ -364,42 +364,42 @@ START_TEST(test_http_concurrent)
         }
         for (int i = 0; i < N; i++) {
                 check_runner_free(r[i]);
-                nf_svc_free(s[i]);
+                fx_svc_free(s[i]);
         }
 }
 END_TEST
 
 START_TEST(test_http_options)
 {
-        ck_assert_int_eq(nf_refused("http", "{ \"expect_status\": [\"200\"], \"headers\": "
+        ck_assert_int_eq(fx_refused("http", "{ \"expect_status\": [\"200\"], \"headers\": "
                                             "[\"Host: x\"], \"tls_verfy\": false }"),
                          -EINVAL);
-        nf_expect_diag("plugin \"http\": options: \"url\" is required");
-        nf_expect_diag("option \"expect_status\": expected an array of integers");
-        nf_expect_diag("option \"headers\": expected an object of strings");
-        nf_expect_diag("option \"tls_verfy\": unknown option");
+        fx_expect_diag("plugin \"http\": options: \"url\" is required");
+        fx_expect_diag("option \"expect_status\": expected an array of integers");
+        fx_expect_diag("option \"headers\": expected an object of strings");
+        fx_expect_diag("option \"tls_verfy\": unknown option");
 
-        ck_assert_int_eq(nf_refused("http",
+        ck_assert_int_eq(fx_refused("http",
                                     "{ \"url\": \"ftp://x/\", \"expect_status\": [700], "
                                     "\"body_regex\": \"(\", \"resolve\": \"x:80\", "
                                     "\"client_key\": \"/k\", \"headers\": { \"Bad:Name\": \"v\" }, "
                                     "\"method\": \"get\", \"source\": \"127.0.0.1\", "
                                     "\"interface\": \"lo\" }"),
                          -EINVAL);
-        nf_expect_diag("option \"url\": \"ftp://x/\" is neither http nor https");
-        nf_expect_diag("option \"expect_status\": 700 is not an HTTP status code");
-        nf_expect_diag("option \"body_regex\": \"(\" is not a regular expression");
-        nf_expect_diag("option \"resolve\": \"x:80\" is not HOST:PORT:ADDRESS");
-        nf_expect_diag("option \"client_key\": needs \"client_cert\"");
-        nf_expect_diag("option \"headers\": \"Bad:Name\" is not a header name");
-        nf_expect_diag("option \"method\": \"get\" is not an HTTP method");
-        nf_expect_diag("option \"interface\": and \"source\" exclude each other");
+        fx_expect_diag("option \"url\": \"ftp://x/\" is neither http nor https");
+        fx_expect_diag("option \"expect_status\": 700 is not an HTTP status code");
+        fx_expect_diag("option \"body_regex\": \"(\" is not a regular expression");
+        fx_expect_diag("option \"resolve\": \"x:80\" is not HOST:PORT:ADDRESS");
+        fx_expect_diag("option \"client_key\": needs \"client_cert\"");
+        fx_expect_diag("option \"headers\": \"Bad:Name\" is not a header name");
+        fx_expect_diag("option \"method\": \"get\" is not an HTTP method");
+        fx_expect_diag("option \"interface\": and \"source\" exclude each other");
 
-        ck_assert_int_eq(nf_refused("http", "{ \"url\": \"http://x/\", \"body\": \"a\", "
+        ck_assert_int_eq(fx_refused("http", "{ \"url\": \"http://x/\", \"body\": \"a\", "
                                             "\"body_contains\": \"a\", \"body_regex\": \"a\" }"),
                          -EINVAL);
-        nf_expect_diag("option \"body\": needs a method that sends one");
-        nf_expect_diag("option \"body_regex\": and \"body_contains\" exclude each other");
+        fx_expect_diag("option \"body\": needs a method that sends one");
+        fx_expect_diag("option \"body_regex\": and \"body_contains\" exclude each other");
 }
 END_TEST
 
@@ -408,7 +408,7 @@ int main(void)
         Suite *s = suite_create("check_http");
         TCase *tc = tcase_create("http");
         tcase_add_unchecked_fixture(tc, nginx_up, nginx_down);
-        tcase_add_checked_fixture(tc, nf_setup, nf_teardown);
+        tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_http_status_and_body);
         tcase_add_test(tc, test_http_method_and_headers);

@@ -42,16 +42,16 @@ static void banner_down(void)
         nf_rmdir(bdir);
 }
 
-static struct nf_res tcp(const char *extra, uint64_t timeout)
+static struct fx_res tcp(const char *extra, uint64_t timeout)
 {
         char opts[400];
         snprintf(opts, sizeof(opts), "{ \"host\": \"127.0.0.1\", \"port\": %d%s }", bport, extra);
-        return nf_probe1("tcp", opts, timeout);
+        return fx_probe1("tcp", opts, timeout);
 }
 
 START_TEST(test_tcp_banner)
 {
-        struct nf_res r = tcp(", \"expect\": \"220 \"", 5000000);
+        struct fx_res r = tcp(", \"expect\": \"220 \"", 5000000);
         ck_assert_int_eq(r.code, 0);
         ck_assert_has(r.msg, "got \"220 \" in ");
 
@@ -85,28 +85,28 @@ START_TEST(test_tcp_expect_timeout)
                  "{ \"host\": \"127.0.0.1\", \"port\": %d, \"send\": \"PING\\r\\n\", "
                  "\"expect\": \"+PONG\" }",
                  port);
-        struct nf_svc *s = nf_svc1("tcp", opts);
-        struct check_runner *r = nf_runner(s);
-        struct nf_res res = nf_probe(r, 300000);
+        struct fx_svc *s = fx_svc1("tcp", opts);
+        struct check_runner *r = fx_runner(s);
+        struct fx_res res = fx_probe(r, 300000);
         ck_assert_int_eq(res.code, 2);
         ck_assert_str_eq(res.msg, "timed out after 300ms");
         /* the instance is clean again: the next probe runs the same way */
-        res = nf_probe(r, 300000);
+        res = fx_probe(r, 300000);
         ck_assert_str_eq(res.msg, "timed out after 300ms");
         check_runner_free(r);
-        nf_svc_free(s);
+        fx_svc_free(s);
         close(fd);
 }
 END_TEST
 
 START_TEST(test_tcp_options)
 {
-        ck_assert_int_eq(nf_refused("tcp",
+        ck_assert_int_eq(fx_refused("tcp",
                                     "{ \"host\": \"127.0.0.1\", \"port\": 1, \"send\": \"\", "
                                     "\"expect\": 5 }"),
                          -EINVAL);
-        nf_expect_diag("option \"send\": must not be empty");
-        nf_expect_diag("option \"expect\": expected a string");
+        fx_expect_diag("option \"send\": must not be empty");
+        fx_expect_diag("option \"expect\": expected a string");
 }
 END_TEST
 
@@ -116,28 +116,28 @@ static char fdir[200];
 
 static void file_up(void)
 {
-        nf_setup();
+        fx_setup();
         nf_tmpdir(fdir, sizeof(fdir), "file");
 }
 
 static void file_down(void)
 {
         nf_rmdir(fdir);
-        nf_teardown();
+        fx_teardown();
 }
 
-static struct nf_res file(const char *name, const char *extra)
+static struct fx_res file(const char *name, const char *extra)
 {
         char opts[600];
         snprintf(opts, sizeof(opts), "{ \"path\": \"%s/%s\"%s }", fdir, name, extra);
-        return nf_probe1("file", opts, 1000000);
+        return fx_probe1("file", opts, 1000000);
 }
 
 START_TEST(test_file_exists)
 {
         char path[300];
         snprintf(path, sizeof(path), "%s/ready", fdir);
-        struct nf_res r = file("ready", "");
+        struct fx_res r = file("ready", "");
         ck_assert_int_eq(r.code, 2);
         ck_assert_has(r.msg, "/ready does not exist");
         r = file("ready", ", \"exists\": false");
@@ -158,7 +158,7 @@ START_TEST(test_file_contains)
         char path[300];
         snprintf(path, sizeof(path), "%s/state", fdir);
         nf_write(path, "mode=serving\nversion=3\n");
-        struct nf_res r = file("state", ", \"contains\": \"mode=serving\"");
+        struct fx_res r = file("state", ", \"contains\": \"mode=serving\"");
         ck_assert_int_eq(r.code, 0);
         ck_assert_has(r.msg, "contains \"mode=serving\"");
         r = file("state", ", \"contains\": \"mode=drain\"");
@@ -189,16 +189,16 @@ END_TEST
 
 START_TEST(test_file_options)
 {
-        ck_assert_int_eq(nf_refused("file", "{ \"exists\": 1, \"mode\": 2 }"), -EINVAL);
-        nf_expect_diag("plugin \"file\": options: \"path\" is required");
-        nf_expect_diag("option \"exists\": expected true or false");
-        nf_expect_diag("option \"mode\": unknown option");
-        ck_assert_int_eq(nf_refused("file", "{ \"path\": \"rel/x\" }"), -EINVAL);
-        nf_expect_diag("option \"path\": must be an absolute path, not \"rel/x\"");
+        ck_assert_int_eq(fx_refused("file", "{ \"exists\": 1, \"mode\": 2 }"), -EINVAL);
+        fx_expect_diag("plugin \"file\": options: \"path\" is required");
+        fx_expect_diag("option \"exists\": expected true or false");
+        fx_expect_diag("option \"mode\": unknown option");
+        ck_assert_int_eq(fx_refused("file", "{ \"path\": \"rel/x\" }"), -EINVAL);
+        fx_expect_diag("option \"path\": must be an absolute path, not \"rel/x\"");
         ck_assert_int_eq(
-            nf_refused("file", "{ \"path\": \"/x\", \"exists\": false, \"contains\": \"a\" }"),
+            fx_refused("file", "{ \"path\": \"/x\", \"exists\": false, \"contains\": \"a\" }"),
             -EINVAL);
-        nf_expect_diag("option \"contains\": makes no sense with \"exists\": false");
+        fx_expect_diag("option \"contains\": makes no sense with \"exists\": false");
 }
 END_TEST
 
@@ -207,7 +207,7 @@ int main(void)
         Suite *s = suite_create("check_local");
         TCase *tc = tcase_create("tcp");
         tcase_add_unchecked_fixture(tc, banner_up, banner_down);
-        tcase_add_checked_fixture(tc, nf_setup, nf_teardown);
+        tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_tcp_banner);
         tcase_add_test(tc, test_tcp_expect_timeout);

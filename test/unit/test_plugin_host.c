@@ -22,218 +22,18 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "plugin_fixture.h"
 #include "jsonpos.h"
 #include "plugin_host.h"
 #include "worker.h"
-
-/* ---- fixture ---- */
-
-static char plugdir[256];
-static sd_event *loop;
-static struct plugin_host *host;
-static struct diag diag;
-
-static void copy_file(const char *from, const char *to)
-{
-        int in = open(from, O_RDONLY | O_CLOEXEC);
-        ck_assert_msg(in >= 0, "open %s: %s", from, strerror(errno));
-        int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-        ck_assert_int_ge(out, 0);
-        char buf[65536];
-        ssize_t n;
-        while ((n = read(in, buf, sizeof(buf))) > 0)
-                ck_assert_int_eq(write(out, buf, n), n);
-        close(in);
-        close(out);
-}
-
-static void copy_plugins(const char *sub)
-{
-        char dir[512];
-        snprintf(dir, sizeof(dir), "%s/%s", getenv("AHD_BUILD_DIR"), sub);
-        DIR *d = opendir(dir);
-        ck_assert_msg(d, "no %s", dir);
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                size_t l = strlen(de->d_name);
-                if (l < 4 || strcmp(de->d_name + l - 3, ".so") != 0)
-                        continue;
-                char from[1024], to[1024];
-                snprintf(from, sizeof(from), "%s/%s", dir, de->d_name);
-                snprintf(to, sizeof(to), "%s/%s", plugdir, de->d_name);
-                copy_file(from, to);
-        }
-        closedir(d);
-}
-
-static void setup(void)
-{
-        ck_assert_ptr_nonnull(getenv("AHD_BUILD_DIR"));
-        snprintf(plugdir, sizeof(plugdir), "/tmp/ahd-plugins-XXXXXX");
-        ck_assert_ptr_nonnull(mkdtemp(plugdir));
-        copy_plugins("checks");
-        copy_plugins("checks/testing");
-        ck_assert_int_ge(sd_event_new(&loop), 0);
-        ck_assert_int_eq(plugin_host_new(loop, plugdir, &host), 0);
-        diag = (struct diag){0};
-}
-
-static void teardown(void)
-{
-        plugin_host_free(host);
-        sd_event_unref(loop);
-        diag_free(&diag);
-        char cmd[300];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", plugdir);
-        ck_assert_int_eq(system(cmd), 0);
-}
-
-/* A service from a service file's text (only name, file and checks). */
-struct svc {
-        struct service_cfg cfg;
-        json_t *root;
-        char *text;
-};
-
-static struct svc *svc_new(const char *text)
-{
-        struct svc *s = calloc(1, sizeof(*s));
-        json_error_t err;
-        s->text = strdup(text);
-        s->root = json_loads(text, 0, &err);
-        ck_assert_msg(s->root, "bad test json: %s", err.text);
-        s->cfg.name = "svc";
-        s->cfg.file = "svc.json";
-        s->cfg.pos = jsonpos_index(text, strlen(text));
-        json_t *checks = json_object_get(s->root, "checks");
-        s->cfg.n_checks = json_array_size(checks);
-        s->cfg.checks = calloc(s->cfg.n_checks, sizeof(*s->cfg.checks));
-        for (size_t i = 0; i < s->cfg.n_checks; i++) {
-                json_t *c = json_array_get(checks, i);
-                struct check_cfg *cc = &s->cfg.checks[i];
-                cc->plugin = strdup(json_string_value(json_object_get(c, "plugin")));
-                json_t *o = json_object_get(c, "options");
-                cc->options = o ? json_incref(o) : json_object();
-                ck_assert_int_gt(asprintf(&cc->options_path, "checks[%zu].options", i), 0);
-                char path[64];
-                snprintf(path, sizeof(path), "checks[%zu]", i);
-                ck_assert_int_eq(jsonpos_lookup(s->cfg.pos, path, &cc->line, &cc->column), 0);
-        }
-        return s;
-}
-
-static void svc_free(struct svc *s)
-{
-        for (size_t i = 0; i < s->cfg.n_checks; i++) {
-                free(s->cfg.checks[i].plugin);
-                json_decref(s->cfg.checks[i].options);
-                free(s->cfg.checks[i].options_path);
-        }
-        free(s->cfg.checks);
-        jsonpos_free(s->cfg.pos);
-        json_decref(s->root);
-        free(s->text);
-        free(s);
-}
-
-/* One check service from a plugin name and its options' JSON. */
-static struct svc *svc1(const char *plugin, const char *options)
-{
-        char text[2048];
-        snprintf(text, sizeof(text),
-                 "{\n  \"name\": \"svc\",\n  \"checks\": [\n    {\n      \"plugin\": \"%s\",\n"
-                 "      \"options\": %s\n    }\n  ]\n}\n",
-                 plugin, options);
-        return svc_new(text);
-}
-
-static struct check_runner *runner(struct svc *s)
-{
-        struct check_runner *r = NULL;
-        int ret = check_runner_new(host, &s->cfg, 0, &diag, &r);
-        if (ret < 0)
-                diag_print(&diag, stderr);
-        ck_assert_int_eq(ret, 0);
-        return r;
-}
-
-struct res {
-        int n, code;
-        char msg[300];
-        uint64_t dur;
-        uint64_t at;
-};
-
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static void on_result(void *userdata, int result, const char *msg, uint64_t dur)
-{
-        struct res *r = userdata;
-        r->n++;
-        r->code = result;
-        snprintf(r->msg, sizeof(r->msg), "%s", msg);
-        r->dur = dur;
-        r->at = now_usec();
-}
-
-/* Turns the loop until *n reaches want (generous deadline). */
-static void run_until(const int *n, int want, uint64_t max_usec)
-{
-        uint64_t end = now_usec() + max_usec;
-        while (*n < want && now_usec() < end)
-                ck_assert_int_ge(sd_event_run(loop, 50000), 0);
-        ck_assert_int_ge(*n, want);
-}
-
-static void run_for(uint64_t usec)
-{
-        uint64_t end = now_usec() + usec;
-        while (now_usec() < end)
-                ck_assert_int_ge(sd_event_run(loop, 20000), 0);
-}
-
-static struct res probe(struct check_runner *r, uint64_t timeout)
-{
-        struct res res = {0};
-        ck_assert_int_eq(check_runner_start(r, timeout, on_result, &res), 0);
-        ck_assert_int_eq(res.n, 0); /* never from within start */
-        run_until(&res.n, 1, 30000000);
-        run_for(20000);
-        ck_assert_int_eq(res.n, 1); /* exactly one */
-        return res;
-}
-
-static const struct diag_msg *expect_diag(const char *needle)
-{
-        const struct diag_msg *m = diag_find(&diag, needle);
-        if (!m)
-                diag_print(&diag, stderr);
-        ck_assert_msg(m, "no diag containing '%s'", needle);
-        return m;
-}
-
-static int refused(const char *plugin)
-{
-        struct svc *s = svc1(plugin, "{}");
-        struct check_runner *r = NULL;
-        int ret = check_runner_new(host, &s->cfg, 0, &diag, &r);
-        ck_assert_ptr_null(r);
-        svc_free(s);
-        return ret;
-}
 
 /* ---- loader ---- */
 
 START_TEST(test_load_wrong_abi)
 {
-        ck_assert_int_lt(refused("badabi"), 0);
+        ck_assert_int_lt(fx_refused("badabi", "{}"), 0);
         const struct diag_msg *m =
-            expect_diag("plugin \"badabi\": ABI version 7, this daemon speaks 1");
+            fx_expect_diag("plugin \"badabi\": ABI version 7, this daemon speaks 1");
         ck_assert_str_eq(m->file, "svc.json");
         ck_assert_int_eq(m->line, 5); /* the "plugin" key */
         ck_assert_int_eq(m->column, 7);
@@ -242,15 +42,15 @@ END_TEST
 
 START_TEST(test_load_missing_symbol)
 {
-        ck_assert_int_lt(refused("nosym"), 0);
-        expect_diag("exports no anycast_healthd_check_plugin");
+        ck_assert_int_lt(fx_refused("nosym", "{}"), 0);
+        fx_expect_diag("exports no anycast_healthd_check_plugin");
 }
 END_TEST
 
 START_TEST(test_load_misnamed)
 {
-        ck_assert_int_lt(refused("misnamed"), 0);
-        expect_diag("plugin \"misnamed\": descriptor names itself \"other\"");
+        ck_assert_int_lt(fx_refused("misnamed", "{}"), 0);
+        fx_expect_diag("plugin \"misnamed\": descriptor names itself \"other\"");
 }
 END_TEST
 
@@ -258,46 +58,46 @@ START_TEST(test_load_symlink_escape)
 {
         char target[512], link[512];
         snprintf(target, sizeof(target), "%s/checks/testing/result.so", getenv("AHD_BUILD_DIR"));
-        snprintf(link, sizeof(link), "%s/evil.so", plugdir);
+        snprintf(link, sizeof(link), "%s/evil.so", fx_plugdir);
         ck_assert_int_eq(symlink(target, link), 0);
-        ck_assert_int_lt(refused("evil"), 0);
-        expect_diag("plugin \"evil\": ");
-        expect_diag("lies outside");
+        ck_assert_int_lt(fx_refused("evil", "{}"), 0);
+        fx_expect_diag("plugin \"evil\": ");
+        fx_expect_diag("lies outside");
 }
 END_TEST
 
 START_TEST(test_load_name_with_slash)
 {
-        ck_assert_int_lt(refused("../checks/exec"), 0);
-        expect_diag("plugin name \"../checks/exec\" is not valid");
-        ck_assert_int_lt(refused(""), 0);
-        ck_assert_int_eq(diag.n, 2);
+        ck_assert_int_lt(fx_refused("../checks/exec", "{}"), 0);
+        fx_expect_diag("plugin name \"../checks/exec\" is not valid");
+        ck_assert_int_lt(fx_refused("", "{}"), 0);
+        ck_assert_int_eq(fx_diag.n, 2);
 }
 END_TEST
 
 START_TEST(test_load_unknown)
 {
-        ck_assert_int_lt(refused("nope"), 0);
+        ck_assert_int_lt(fx_refused("nope", "{}"), 0);
         char want[512];
-        snprintf(want, sizeof(want), "unknown plugin \"nope\" (no nope.so in %s)", plugdir);
-        expect_diag(want);
+        snprintf(want, sizeof(want), "unknown plugin \"nope\" (no nope.so in %s)", fx_plugdir);
+        fx_expect_diag(want);
 }
 END_TEST
 
 START_TEST(test_load_once)
 {
-        struct svc *s = svc1("async", "{}");
-        struct check_runner *a = runner(s), *b = runner(s);
-        ck_assert_int_eq(diag.n, 0);
+        struct fx_svc *s = fx_svc1("async", "{}");
+        struct check_runner *a = fx_runner(s), *b = fx_runner(s);
+        ck_assert_int_eq(fx_diag.n, 0);
         /* a second copy under the same name changes nothing: loaded once */
         char path[512];
-        snprintf(path, sizeof(path), "%s/async.so", plugdir);
+        snprintf(path, sizeof(path), "%s/async.so", fx_plugdir);
         ck_assert_int_eq(unlink(path), 0);
-        struct check_runner *c = runner(s);
+        struct check_runner *c = fx_runner(s);
         check_runner_free(a);
         check_runner_free(b);
         check_runner_free(c);
-        svc_free(s);
+        fx_svc_free(s);
 }
 END_TEST
 
@@ -317,49 +117,49 @@ START_TEST(test_opts_positions)
                            "    { \"plugin\": \"exec\", \"options\": {} }\n"
                            "  ]\n"
                            "}\n";
-        struct svc *s = svc_new(text);
+        struct fx_svc *s = fx_svc_new(text);
         struct check_runner *r = NULL;
-        ck_assert_int_eq(check_runner_new(host, &s->cfg, 0, &diag, &r), -EINVAL);
+        ck_assert_int_eq(check_runner_new(fx_host, &s->cfg, 0, &fx_diag, &r), -EINVAL);
         const struct diag_msg *m =
-            expect_diag("plugin \"tcp\": option \"port\": expected an integer");
+            fx_expect_diag("plugin \"tcp\": option \"port\": expected an integer");
         ck_assert_int_eq(m->line, 7);
         ck_assert_int_eq(m->column, 9);
-        m = expect_diag("plugin \"tcp\": option \"hots\": unknown option");
+        m = fx_expect_diag("plugin \"tcp\": option \"hots\": unknown option");
         ck_assert_int_eq(m->line, 8);
-        ck_assert_int_eq(diag.n, 2);
+        ck_assert_int_eq(fx_diag.n, 2);
 
-        ck_assert_int_eq(check_runner_new(host, &s->cfg, 1, &diag, &r), -EINVAL);
-        m = expect_diag("plugin \"exec\": options: \"command\" is required");
+        ck_assert_int_eq(check_runner_new(fx_host, &s->cfg, 1, &fx_diag, &r), -EINVAL);
+        m = fx_expect_diag("plugin \"exec\": options: \"command\" is required");
         ck_assert_int_eq(m->line, 10);
         ck_assert_int_eq(m->column, 25);
-        svc_free(s);
+        fx_svc_free(s);
 }
 END_TEST
 
 START_TEST(test_opts_tcp_values)
 {
-        struct svc *s =
-            svc1("tcp", "{ \"host\": \"localhost\", \"port\": 70000, \"source\": \"::1\" }");
+        struct fx_svc *s =
+            fx_svc1("tcp", "{ \"host\": \"localhost\", \"port\": 70000, \"source\": \"::1\" }");
         struct check_runner *r = NULL;
-        ck_assert_int_eq(check_runner_new(host, &s->cfg, 0, &diag, &r), -EINVAL);
-        expect_diag("option \"port\": must be between 1 and 65535, not 70000");
-        expect_diag("option \"host\": \"localhost\" is not an IP address");
-        svc_free(s);
+        ck_assert_int_eq(check_runner_new(fx_host, &s->cfg, 0, &fx_diag, &r), -EINVAL);
+        fx_expect_diag("option \"port\": must be between 1 and 65535, not 70000");
+        fx_expect_diag("option \"host\": \"localhost\" is not an IP address");
+        fx_svc_free(s);
 }
 END_TEST
 
 /* A worker plugin's problems come back through its handshake, positioned. */
 START_TEST(test_opts_worker_positions)
 {
-        struct svc *s = svc1("result", "{ \"message\": \"x\",\n \"code\": 9 }");
+        struct fx_svc *s = fx_svc1("result", "{ \"message\": \"x\",\n \"code\": 9 }");
         struct check_runner *r = NULL;
-        ck_assert_int_eq(check_runner_new(host, &s->cfg, 0, &diag, &r), -EINVAL);
+        ck_assert_int_eq(check_runner_new(fx_host, &s->cfg, 0, &fx_diag, &r), -EINVAL);
         const struct diag_msg *m =
-            expect_diag("plugin \"result\": option \"code\": must be 0, 1, 2 or 3");
+            fx_expect_diag("plugin \"result\": option \"code\": must be 0, 1, 2 or 3");
         ck_assert_int_eq(m->line, 7);
         ck_assert_int_eq(m->column, 2);
-        ck_assert_int_eq(diag.n, 1);
-        svc_free(s);
+        ck_assert_int_eq(fx_diag.n, 1);
+        fx_svc_free(s);
 }
 END_TEST
 
@@ -367,19 +167,19 @@ END_TEST
 START_TEST(test_opts_validate_only)
 {
         struct plugin_host *v;
-        ck_assert_int_eq(plugin_host_new(NULL, plugdir, &v), 0);
-        struct svc *good = svc1("result", "{ \"code\": 1 }");
-        struct svc *bad = svc1("result", "{ \"cod\": 1 }");
+        ck_assert_int_eq(plugin_host_new(NULL, fx_plugdir, &v), 0);
+        struct fx_svc *good = fx_svc1("result", "{ \"code\": 1 }");
+        struct fx_svc *bad = fx_svc1("result", "{ \"cod\": 1 }");
         struct check_runner *r = NULL;
-        ck_assert_int_eq(check_runner_new(v, &good->cfg, 0, &diag, &r), 0);
+        ck_assert_int_eq(check_runner_new(v, &good->cfg, 0, &fx_diag, &r), 0);
         ck_assert_int_eq(check_runner_worker_pid(r), -1);
-        ck_assert_int_eq(check_runner_start(r, 1000000, on_result, NULL), -ENOTCONN);
+        ck_assert_int_eq(check_runner_start(r, 1000000, fx_on_result, NULL), -ENOTCONN);
         check_runner_free(r);
-        ck_assert_int_eq(check_runner_new(v, &bad->cfg, 0, &diag, &r), -EINVAL);
-        expect_diag("option \"cod\": unknown option");
+        ck_assert_int_eq(check_runner_new(v, &bad->cfg, 0, &fx_diag, &r), -EINVAL);
+        fx_expect_diag("option \"cod\": unknown option");
         plugin_host_free(v);
-        svc_free(good);
-        svc_free(bad);
+        fx_svc_free(good);
+        fx_svc_free(bad);
 }
 END_TEST
 
@@ -387,58 +187,59 @@ END_TEST
 
 START_TEST(test_sync_done_deferred)
 {
-        struct svc *s = svc1("async", "{ \"sync\": true, \"code\": 1, \"message\": \"a\\nb\" }");
-        struct check_runner *r = runner(s);
-        struct res res = probe(r, 1000000);
+        struct fx_svc *s =
+            fx_svc1("async", "{ \"sync\": true, \"code\": 1, \"message\": \"a\\nb\" }");
+        struct check_runner *r = fx_runner(s);
+        struct fx_res res = fx_probe(r, 1000000);
         ck_assert_int_eq(res.code, 1);
         ck_assert_str_eq(res.msg, "a");
         check_runner_free(r);
-        svc_free(s);
+        fx_svc_free(s);
 }
 END_TEST
 
 START_TEST(test_busy)
 {
-        struct svc *s = svc1("async", "{ \"delay_ms\": 50 }");
-        struct check_runner *r = runner(s);
-        struct res res = {0};
-        ck_assert_int_eq(check_runner_start(r, 5000000, on_result, &res), 0);
-        ck_assert_int_eq(check_runner_start(r, 5000000, on_result, &res), -EBUSY);
-        run_until(&res.n, 1, 10000000);
+        struct fx_svc *s = fx_svc1("async", "{ \"delay_ms\": 50 }");
+        struct check_runner *r = fx_runner(s);
+        struct fx_res res = {0};
+        ck_assert_int_eq(check_runner_start(r, 5000000, fx_on_result, &res), 0);
+        ck_assert_int_eq(check_runner_start(r, 5000000, fx_on_result, &res), -EBUSY);
+        fx_run_until(&res.n, 1, 10000000);
         ck_assert_int_eq(res.code, 0);
         check_runner_free(r);
-        svc_free(s);
+        fx_svc_free(s);
 }
 END_TEST
 
 START_TEST(test_loop_safe_timeout_and_late_done)
 {
-        struct svc *s = svc1("async", "{ \"delay_ms\": 400, \"late\": true, \"code\": 0 }");
-        struct check_runner *r = runner(s);
-        struct res res = {0};
-        ck_assert_int_eq(check_runner_start(r, 100000, on_result, &res), 0);
-        run_until(&res.n, 1, 10000000);
+        struct fx_svc *s = fx_svc1("async", "{ \"delay_ms\": 400, \"late\": true, \"code\": 0 }");
+        struct check_runner *r = fx_runner(s);
+        struct fx_res res = {0};
+        ck_assert_int_eq(check_runner_start(r, 100000, fx_on_result, &res), 0);
+        fx_run_until(&res.n, 1, 10000000);
         ck_assert_int_eq(res.code, 2);
         ck_assert_str_eq(res.msg, "timed out after 100ms");
-        run_for(700000); /* the plugin answers late: ignored */
+        fx_run_for(700000); /* the plugin answers late: ignored */
         ck_assert_int_eq(res.n, 1);
-        struct res again = probe(r, 2000000);
+        struct fx_res again = fx_probe(r, 2000000);
         ck_assert_int_eq(again.code, 0);
         check_runner_free(r);
-        svc_free(s);
+        fx_svc_free(s);
 }
 END_TEST
 
 START_TEST(test_free_in_flight)
 {
-        struct svc *s = svc1("async", "{ \"delay_ms\": 100 }");
-        struct check_runner *r = runner(s);
-        struct res res = {0};
-        ck_assert_int_eq(check_runner_start(r, 5000000, on_result, &res), 0);
+        struct fx_svc *s = fx_svc1("async", "{ \"delay_ms\": 100 }");
+        struct check_runner *r = fx_runner(s);
+        struct fx_res res = {0};
+        ck_assert_int_eq(check_runner_start(r, 5000000, fx_on_result, &res), 0);
         check_runner_free(r);
-        run_for(300000);
+        fx_run_for(300000);
         ck_assert_int_eq(res.n, 0);
-        svc_free(s);
+        fx_svc_free(s);
 }
 END_TEST
 
@@ -452,37 +253,38 @@ START_TEST(test_exec_codes)
                          "{ \"command\": [\"/bin/sh\", \"-c\", \"echo first %d; echo second; "
                          "exit %d\"] }",
                          code, code);
-                struct svc *s = svc1("exec", opts);
-                struct check_runner *r = runner(s);
-                struct res res = probe(r, 5000000);
+                struct fx_svc *s = fx_svc1("exec", opts);
+                struct check_runner *r = fx_runner(s);
+                struct fx_res res = fx_probe(r, 5000000);
                 char want[64];
                 snprintf(want, sizeof(want), code == 4 ? "exit code 4: first %d" : "first %d",
                          code);
                 ck_assert_int_eq(res.code, code <= 3 ? code : 3);
                 ck_assert_str_eq(res.msg, want);
                 check_runner_free(r);
-                svc_free(s);
+                fx_svc_free(s);
         }
 }
 END_TEST
 
 START_TEST(test_exec_signal_and_missing)
 {
-        struct svc *s = svc1("exec", "{ \"command\": [\"/bin/sh\", \"-c\", \"kill -9 $$\"] }");
-        struct check_runner *r = runner(s);
-        struct res res = probe(r, 5000000);
+        struct fx_svc *s =
+            fx_svc1("exec", "{ \"command\": [\"/bin/sh\", \"-c\", \"kill -9 $$\"] }");
+        struct check_runner *r = fx_runner(s);
+        struct fx_res res = fx_probe(r, 5000000);
         ck_assert_int_eq(res.code, 2);
         ck_assert_str_eq(res.msg, "killed by signal 9");
         check_runner_free(r);
-        svc_free(s);
+        fx_svc_free(s);
 
-        s = svc1("exec", "{ \"command\": [\"/nonexistent/check\"] }");
-        r = runner(s);
-        res = probe(r, 5000000);
+        s = fx_svc1("exec", "{ \"command\": [\"/nonexistent/check\"] }");
+        r = fx_runner(s);
+        res = fx_probe(r, 5000000);
         ck_assert_int_eq(res.code, 3);
         ck_assert_str_eq(res.msg, "cannot run /nonexistent/check: No such file or directory");
         check_runner_free(r);
-        svc_free(s);
+        fx_svc_free(s);
 }
 END_TEST
 
@@ -516,13 +318,13 @@ static int count_procs(pid_t pgid, pid_t ppid)
 START_TEST(test_exec_timeout_kills_group)
 {
         char pidfile[300], opts[600];
-        snprintf(pidfile, sizeof(pidfile), "%s/pgid", plugdir);
+        snprintf(pidfile, sizeof(pidfile), "%s/pgid", fx_plugdir);
         snprintf(opts, sizeof(opts),
                  "{ \"command\": [\"/bin/sh\", \"-c\", \"echo $$ > %s; sleep 100 & sleep 100\"] }",
                  pidfile);
-        struct svc *s = svc1("exec", opts);
-        struct check_runner *r = runner(s);
-        struct res res = probe(r, 300000);
+        struct fx_svc *s = fx_svc1("exec", opts);
+        struct check_runner *r = fx_runner(s);
+        struct fx_res res = fx_probe(r, 300000);
         ck_assert_int_eq(res.code, 2);
         ck_assert_str_eq(res.msg, "timed out after 300ms");
         FILE *f = fopen(pidfile, "re");
@@ -532,13 +334,13 @@ START_TEST(test_exec_timeout_kills_group)
         fclose(f);
         ck_assert_int_gt(pgid, 1);
         /* the shell and both sleeps go; the shell is reaped (no zombie child) */
-        uint64_t end = now_usec() + 10000000;
-        while ((count_procs(pgid, 0) > 0 || count_procs(0, getpid()) > 0) && now_usec() < end)
-                run_for(50000);
+        uint64_t end = fx_now() + 10000000;
+        while ((count_procs(pgid, 0) > 0 || count_procs(0, getpid()) > 0) && fx_now() < end)
+                fx_run_for(50000);
         ck_assert_int_eq(count_procs(pgid, 0), 0);
         ck_assert_int_eq(count_procs(0, getpid()), 0);
         check_runner_free(r);
-        svc_free(s);
+        fx_svc_free(s);
 }
 END_TEST
 
@@ -562,22 +364,22 @@ START_TEST(test_tcp_ok_and_refused)
         int port, lfd = listener("127.0.0.1", &port);
         char opts[200];
         snprintf(opts, sizeof(opts), "{ \"host\": \"127.0.0.1\", \"port\": %d }", port);
-        struct svc *s = svc1("tcp", opts);
-        struct check_runner *r = runner(s);
-        struct res res = probe(r, 2000000);
+        struct fx_svc *s = fx_svc1("tcp", opts);
+        struct check_runner *r = fx_runner(s);
+        struct fx_res res = fx_probe(r, 2000000);
         ck_assert_int_eq(res.code, 0);
         ck_assert_msg(strncmp(res.msg, "connected in ", 13) == 0, "%s", res.msg);
         check_runner_free(r);
-        svc_free(s);
+        fx_svc_free(s);
 
         close(lfd); /* now nothing listens there */
-        s = svc1("tcp", opts);
-        r = runner(s);
-        res = probe(r, 2000000);
+        s = fx_svc1("tcp", opts);
+        r = fx_runner(s);
+        res = fx_probe(r, 2000000);
         ck_assert_int_eq(res.code, 2);
         ck_assert_msg(strstr(res.msg, "Connection refused"), "%s", res.msg);
         check_runner_free(r);
-        svc_free(s);
+        fx_svc_free(s);
 }
 END_TEST
 
@@ -587,9 +389,9 @@ START_TEST(test_tcp_source)
         char opts[200];
         snprintf(opts, sizeof(opts),
                  "{ \"host\": \"127.0.0.1\", \"port\": %d, \"source\": \"127.0.0.2\" }", port);
-        struct svc *s = svc1("tcp", opts);
-        struct check_runner *r = runner(s);
-        struct res res = probe(r, 2000000);
+        struct fx_svc *s = fx_svc1("tcp", opts);
+        struct check_runner *r = fx_runner(s);
+        struct fx_res res = fx_probe(r, 2000000);
         ck_assert_int_eq(res.code, 0);
         struct sockaddr_in peer;
         socklen_t len = sizeof(peer);
@@ -601,7 +403,7 @@ START_TEST(test_tcp_source)
         close(c);
         close(lfd);
         check_runner_free(r);
-        svc_free(s);
+        fx_svc_free(s);
 }
 END_TEST
 
@@ -609,12 +411,12 @@ END_TEST
 
 START_TEST(test_worker_result)
 {
-        struct svc *s = svc1("result", "{ \"code\": 1, \"message\": \"slow disk\\nmore\" }");
-        struct check_runner *r = runner(s);
+        struct fx_svc *s = fx_svc1("result", "{ \"code\": 1, \"message\": \"slow disk\\nmore\" }");
+        struct check_runner *r = fx_runner(s);
         pid_t pid = check_runner_worker_pid(r);
         ck_assert_int_gt(pid, 0);
         for (int i = 0; i < 3; i++) {
-                struct res res = probe(r, 5000000);
+                struct fx_res res = fx_probe(r, 5000000);
                 ck_assert_int_eq(res.code, 1);
                 ck_assert_str_eq(res.msg, "slow disk");
         }
@@ -629,66 +431,66 @@ START_TEST(test_worker_result)
         check_runner_free(r);
         ck_assert_int_eq(kill(pid, 0), -1); /* killed and reaped */
         ck_assert_int_eq(errno, ESRCH);
-        svc_free(s);
+        fx_svc_free(s);
 }
 END_TEST
 
 START_TEST(test_worker_crash)
 {
         char trigger[300], opts[400];
-        snprintf(trigger, sizeof(trigger), "%s/crash-now", plugdir);
+        snprintf(trigger, sizeof(trigger), "%s/crash-now", fx_plugdir);
         snprintf(opts, sizeof(opts), "{ \"trigger\": \"%s\" }", trigger);
-        struct svc *s = svc1("crash", opts);
-        struct check_runner *r = runner(s);
+        struct fx_svc *s = fx_svc1("crash", opts);
+        struct check_runner *r = fx_runner(s);
         pid_t first = check_runner_worker_pid(r);
         fclose(fopen(trigger, "we"));
-        struct res res = probe(r, 5000000);
+        struct fx_res res = fx_probe(r, 5000000);
         ck_assert_int_eq(res.code, 3);
         ck_assert_str_eq(res.msg, "plugin crashed (signal 11)");
         ck_assert_int_eq(check_runner_worker_pid(r), -1);
-        res = probe(r, 5000000);
+        res = fx_probe(r, 5000000);
         ck_assert_int_eq(res.code, 0);
         ck_assert_str_eq(res.msg, "did not crash");
         ck_assert_int_ne(check_runner_worker_pid(r), first);
         ck_assert_int_gt(check_runner_worker_pid(r), 0);
         check_runner_free(r);
-        svc_free(s);
+        fx_svc_free(s);
 }
 END_TEST
 
 START_TEST(test_worker_hang)
 {
         char trigger[300], opts[400];
-        snprintf(trigger, sizeof(trigger), "%s/hang-now", plugdir);
+        snprintf(trigger, sizeof(trigger), "%s/hang-now", fx_plugdir);
         snprintf(opts, sizeof(opts), "{ \"trigger\": \"%s\" }", trigger);
-        struct svc *s = svc1("hang", opts);
-        struct check_runner *r = runner(s);
+        struct fx_svc *s = fx_svc1("hang", opts);
+        struct check_runner *r = fx_runner(s);
         pid_t first = check_runner_worker_pid(r);
         fclose(fopen(trigger, "we"));
-        struct res res = probe(r, 300000);
+        struct fx_res res = fx_probe(r, 300000);
         ck_assert_int_eq(res.code, 2);
         ck_assert_str_eq(res.msg, "timed out after 300ms");
-        run_for(200000);
+        fx_run_for(200000);
         ck_assert_int_eq(kill(first, 0), -1); /* killed and reaped */
-        res = probe(r, 5000000);
+        res = fx_probe(r, 5000000);
         ck_assert_int_eq(res.code, 0);
         ck_assert_str_eq(res.msg, "did not hang");
         ck_assert_int_ne(check_runner_worker_pid(r), first);
         check_runner_free(r);
-        svc_free(s);
+        fx_svc_free(s);
 }
 END_TEST
 
 START_TEST(test_worker_leak_bounded)
 {
         const uint64_t limit = 64ULL << 20;
-        plugin_host_set_worker_memory_limit(host, limit);
-        struct svc *s = svc1("leak", "{ \"mb\": 16 }");
-        struct check_runner *r = runner(s);
+        plugin_host_set_worker_memory_limit(fx_host, limit);
+        struct fx_svc *s = fx_svc1("leak", "{ \"mb\": 16 }");
+        struct check_runner *r = fx_runner(s);
         uint64_t base = worker_rss(getpid());
         int failed = 0, ok_after_failure = 0;
         for (int i = 0; i < 12; i++) {
-                struct res res = probe(r, 10000000);
+                struct fx_res res = fx_probe(r, 10000000);
                 pid_t pid = check_runner_worker_pid(r);
                 if (pid > 0) {
                         uint64_t rss = worker_rss(pid);
@@ -703,43 +505,43 @@ START_TEST(test_worker_leak_bounded)
                 } else if (failed) {
                         ok_after_failure++;
                 }
-                run_for(250000); /* past any restart backoff */
+                fx_run_for(250000); /* past any restart backoff */
         }
         ck_assert_int_ge(failed, 1);
         ck_assert_int_ge(ok_after_failure, 1);
         check_runner_free(r);
-        svc_free(s);
+        fx_svc_free(s);
 }
 END_TEST
 
 /* While one worker hangs, a loop-safe check and another worker report on time. */
 START_TEST(test_worker_hang_delays_nobody)
 {
-        struct svc *hs = svc1("hang", "{}");
-        struct svc *as = svc1("async", "{ \"delay_ms\": 50, \"message\": \"fine\" }");
-        struct svc *ws = svc1("result", "{ \"code\": 0, \"message\": \"worker fine\" }");
-        struct check_runner *hr = runner(hs), *ar = runner(as), *wr = runner(ws);
-        struct res hres = {0}, ares = {0}, wres = {0};
-        uint64_t t0 = now_usec();
-        ck_assert_int_eq(check_runner_start(hr, 8000000, on_result, &hres), 0);
-        ck_assert_int_eq(check_runner_start(ar, 8000000, on_result, &ares), 0);
-        ck_assert_int_eq(check_runner_start(wr, 8000000, on_result, &wres), 0);
-        run_until(&ares.n, 1, 10000000);
-        run_until(&wres.n, 1, 10000000);
+        struct fx_svc *hs = fx_svc1("hang", "{}");
+        struct fx_svc *as = fx_svc1("async", "{ \"delay_ms\": 50, \"message\": \"fine\" }");
+        struct fx_svc *ws = fx_svc1("result", "{ \"code\": 0, \"message\": \"worker fine\" }");
+        struct check_runner *hr = fx_runner(hs), *ar = fx_runner(as), *wr = fx_runner(ws);
+        struct fx_res hres = {0}, ares = {0}, wres = {0};
+        uint64_t t0 = fx_now();
+        ck_assert_int_eq(check_runner_start(hr, 8000000, fx_on_result, &hres), 0);
+        ck_assert_int_eq(check_runner_start(ar, 8000000, fx_on_result, &ares), 0);
+        ck_assert_int_eq(check_runner_start(wr, 8000000, fx_on_result, &wres), 0);
+        fx_run_until(&ares.n, 1, 10000000);
+        fx_run_until(&wres.n, 1, 10000000);
         ck_assert_int_eq(hres.n, 0); /* still hanging */
         ck_assert_str_eq(ares.msg, "fine");
         ck_assert_str_eq(wres.msg, "worker fine");
         ck_assert_uint_lt(ares.at - t0, 4000000); /* far before the hang's timeout */
         ck_assert_uint_lt(wres.at - t0, 4000000);
-        run_until(&hres.n, 1, 20000000);
+        fx_run_until(&hres.n, 1, 20000000);
         ck_assert_int_eq(hres.code, 2);
         ck_assert_str_eq(hres.msg, "timed out after 8s");
         check_runner_free(hr);
         check_runner_free(ar);
         check_runner_free(wr);
-        svc_free(hs);
-        svc_free(as);
-        svc_free(ws);
+        fx_svc_free(hs);
+        fx_svc_free(as);
+        fx_svc_free(ws);
 }
 END_TEST
 
@@ -750,7 +552,7 @@ END_TEST
  * printed), and the bad workers must have failed (and been restarted). */
 struct looper {
         struct check_runner *r;
-        struct res res;
+        struct fx_res res;
         uint64_t period, due, timeout;
         int started, failures;
         uint64_t max_late, max_gap, last_at;
@@ -761,7 +563,7 @@ static void looper_tick(struct looper *l, uint64_t now)
         if (l->started > l->res.n || now < l->due)
                 return;
         l->max_late = now - l->due > l->max_late ? now - l->due : l->max_late;
-        ck_assert_int_eq(check_runner_start(l->r, l->timeout, on_result, &l->res), 0);
+        ck_assert_int_eq(check_runner_start(l->r, l->timeout, fx_on_result, &l->res), 0);
         l->started++;
         l->due += l->period;
         if (l->due <= now)
@@ -780,24 +582,24 @@ static void looper_result(struct looper *l, int before)
 
 START_TEST(test_isolation_keeps_timing)
 {
-        plugin_host_set_worker_memory_limit(host, 64ULL << 20);
-        struct svc *svcs[4] = {svc1("async", "{ \"delay_ms\": 2, \"message\": \"fine\" }"),
-                               svc1("crash", "{}"), svc1("hang", "{}"),
-                               svc1("leak", "{ \"mb\": 24 }")};
+        plugin_host_set_worker_memory_limit(fx_host, 64ULL << 20);
+        struct fx_svc *svcs[4] = {fx_svc1("async", "{ \"delay_ms\": 2, \"message\": \"fine\" }"),
+                                  fx_svc1("crash", "{}"), fx_svc1("hang", "{}"),
+                                  fx_svc1("leak", "{ \"mb\": 24 }")};
         struct looper l[4];
-        uint64_t t0 = now_usec();
+        uint64_t t0 = fx_now();
         for (int i = 0; i < 4; i++)
-                l[i] = (struct looper){.r = runner(svcs[i]),
+                l[i] = (struct looper){.r = fx_runner(svcs[i]),
                                        .period = i ? 100000 : 50000,
                                        .due = t0,
                                        .timeout = i ? 80000 : 1000000};
-        while (now_usec() < t0 + 3000000) {
+        while (fx_now() < t0 + 3000000) {
                 int before[4];
                 for (int i = 0; i < 4; i++) {
-                        looper_tick(&l[i], now_usec());
+                        looper_tick(&l[i], fx_now());
                         before[i] = l[i].res.n;
                 }
-                ck_assert_int_ge(sd_event_run(loop, 2000), 0);
+                ck_assert_int_ge(sd_event_run(fx_loop, 2000), 0);
                 for (int i = 0; i < 4; i++)
                         looper_result(&l[i], before[i]);
         }
@@ -814,7 +616,7 @@ START_TEST(test_isolation_keeps_timing)
         ck_assert_int_ge(l[3].failures, 1); /* grew past its limit */
         for (int i = 0; i < 4; i++) {
                 check_runner_free(l[i].r);
-                svc_free(svcs[i]);
+                fx_svc_free(svcs[i]);
         }
 }
 END_TEST
@@ -845,7 +647,7 @@ int main(void)
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 TCase *tc = tcase_create(cases[i].name);
-                tcase_add_checked_fixture(tc, setup, teardown);
+                tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
                 tcase_set_timeout(tc, 60);
                 for (size_t j = 0; j < 8 && cases[i].tests[j]; j++)
                         _tcase_add_test(tc, cases[i].tests[j], 0, 0, 0, 1);

@@ -131,18 +131,8 @@ start_daemon() {
 		>>"$T/daemon.log" 2>&1 </dev/null &
 	DPID=$!
 }
-ctl() { "$CTL" --socket "$SOCK" "$@"; }
-# svc SERVICE EXPR: true when the Python expression EXPR holds for the
-# service's "status --json" object s (false while the daemon is not there).
-svc() {
-	local j
-	j=$(ctl --json status "$1" 2>/dev/null) || return 1
-	python3 -c 'import json, sys
-s = json.loads(sys.argv[1])["services"][0]
-sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$j" "$2"
-}
-# every prefix of SERVICE announced and confirmed by the speaker
-svc_confirmed() { svc "$1" 'all(p["announced"] and p["speaker"] == "confirmed" for p in s["prefixes"])'; }
+# shellcheck source=test/integration/healthctl.sh
+source "$(dirname "$0")/healthctl.sh"
 start_daemon
 wait_for 'has 203.0.113.53/32 && has 203.0.113.80/32 && has 203.0.113.25/32' 30 ||
 	fail "routes did not reach the upstream"

@@ -98,18 +98,8 @@ daemon_pid() {
 	pgrep -P "$(lab_exabgp_pid pop1)" -f "anycast-healthd --exabgp" | head -1
 }
 via1() { upstream_has "$1" "${LAB_POP_V4[pop1]}"; }
-ctl() { "$CTL" --socket "$SOCK" "$@"; }
-# svc SERVICE EXPR: true when the Python expression EXPR holds for the
-# service's "status --json" object s (false while the daemon is not there).
-svc() {
-	local j
-	j=$(ctl --json status "$1" 2>/dev/null) || return 1
-	python3 -c 'import json, sys
-s = json.loads(sys.argv[1])["services"][0]
-sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$j" "$2"
-}
-# every prefix of SERVICE announced and confirmed by the speaker
-svc_confirmed() { svc "$1" 'all(p["announced"] and p["speaker"] == "confirmed" for p in s["prefixes"])'; }
+# shellcheck source=test/integration/healthctl.sh
+source "$(dirname "$0")/healthctl.sh"
 # shellcheck source=test/integration/bird_time.sh
 source "$(dirname "$0")/bird_time.sh"
 route_age() { # PREFIX: the upstream's "since" of pop1's route

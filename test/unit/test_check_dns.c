@@ -213,24 +213,13 @@ END_TEST
 /* Many checks in flight at once on the shared channel to one server, with
  * different questions and expectations: each answer reaches its own check,
  * and a check cancelled by its timeout leaves the channel usable. */
-struct many {
-        int n, code;
-        char msg[300];
-};
-static void on_many(void *userdata, int result, const char *msg, uint64_t dur)
-{
-        struct many *m = userdata;
-        m->n++;
-        m->code = result;
-        snprintf(m->msg, sizeof(m->msg), "%s", msg);
-}
 
 START_TEST(test_dns_concurrent)
 {
         enum { N = 90 };
         struct fx_svc *s[N];
         struct check_runner *r[N];
-        struct many res[N] = {0};
+        struct fx_res res[N] = {0};
         for (int i = 0; i < N; i++) {
                 char opts[300];
                 const char *q = i % 3 == 0   ? "\"name\": \"www.svc.test\", \"expect_answer\": "
@@ -246,7 +235,8 @@ START_TEST(test_dns_concurrent)
         }
         for (int round = 0; round < 3; round++) {
                 for (int i = 0; i < N; i++)
-                        ck_assert_int_eq(check_runner_start(r[i], 5000000, on_many, &res[i]), 0);
+                        ck_assert_int_eq(check_runner_start(r[i], 5000000, fx_on_result, &res[i]),
+                                         0);
                 uint64_t end = fx_now() + 20000000;
                 for (int i = 0; i < N; i++)
                         while (res[i].n < round + 1 && fx_now() < end)

@@ -322,24 +322,13 @@ END_TEST
 
 /* Many checks in flight at once on the one shared multi handle: each
  * result reaches its own check. */
-struct many {
-        int n, code;
-        char msg[300];
-};
-static void on_many(void *userdata, int result, const char *msg, uint64_t dur)
-{
-        struct many *m = userdata;
-        m->n++;
-        m->code = result;
-        snprintf(m->msg, sizeof(m->msg), "%s", msg);
-}
 
 START_TEST(test_http_concurrent)
 {
         enum { N = 60 };
         struct fx_svc *s[N];
         struct check_runner *r[N];
-        struct many res[N] = {0};
+        struct fx_res res[N] = {0};
         for (int i = 0; i < N; i++) {
                 char opts[300];
                 /* even: / must be 200; odd: /down must be 503 */
@@ -351,7 +340,8 @@ START_TEST(test_http_concurrent)
         }
         for (int round = 0; round < 3; round++) {
                 for (int i = 0; i < N; i++)
-                        ck_assert_int_eq(check_runner_start(r[i], 5000000, on_many, &res[i]), 0);
+                        ck_assert_int_eq(check_runner_start(r[i], 5000000, fx_on_result, &res[i]),
+                                         0);
                 uint64_t end = fx_now() + 20000000;
                 for (int i = 0; i < N; i++)
                         while (res[i].n < round + 1 && fx_now() < end)

@@ -42,6 +42,7 @@
 #include "backend_bird.h"
 #include "bird_render.h"
 #include "birdctl.h"
+#include "event_priority.h"
 #include "log.h"
 
 #define COALESCE_DEFAULT_USEC  (20 * 1000ULL)
@@ -79,8 +80,8 @@ struct backend {
         bool dirty;          /* routes changed since the files were rendered */
         bool need_configure; /* the files differ from what BIRD confirmed */
         bool recheck;        /* BIRD said "in progress"/"queued": configure again later */
-        sd_event_source *coalesce_timer;
-        uint64_t last_send_usec; /* when the last configure went out; 0: none yet */
+        sd_event_source *coalesce_timer; /* the next apply: a timer, or a defer when due now */
+        uint64_t last_send_usec;         /* when the last configure went out; 0: none yet */
         sd_event_source *retry_timer;
         uint64_t backoff_usec;
         enum link_state link;
@@ -455,6 +456,8 @@ static void retry_later(struct backend *b)
         if (sd_event_add_time(b->event, &b->retry_timer, CLOCK_MONOTONIC, now + b->backoff_usec, 0,
                               on_retry, b) < 0)
                 log_err("bird: cannot arm the retry timer");
+        else
+                sd_event_source_set_priority(b->retry_timer, EV_PRIO_SPEAKER);
 }
 
 static int on_coalesce(sd_event_source *s, uint64_t usec, void *userdata)
@@ -465,6 +468,11 @@ static int on_coalesce(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
+static int on_coalesce_now(sd_event_source *s, void *userdata)
+{
+        return on_coalesce(s, 0, userdata);
+}
+
 static void schedule(struct backend *b)
 {
         if (b->coalesce_timer || birdctl_busy(b->ctl))
@@ -472,7 +480,7 @@ static void schedule(struct backend *b)
         uint64_t now = 0;
         sd_event_now(b->event, CLOCK_MONOTONIC, &now);
         /* Leading edge: after a quiet window the change goes out in the
-         * next loop iteration, with everything this iteration produced, so
+         * next loop iteration, with everything this dispatch produced, so
          * a lone change does not wait. Within a window of the last
          * configure it waits for the window to end: a burst costs one
          * configure per window. Accuracy 1 ms: sd-event's default (0 = 250
@@ -480,8 +488,18 @@ static void schedule(struct backend *b)
         uint64_t at = b->last_send_usec + b->coalesce_usec;
         if (!b->last_send_usec || at < now)
                 at = now;
-        if (sd_event_add_time(b->event, &b->coalesce_timer, CLOCK_MONOTONIC, at,
-                              COALESCE_ACCURACY_USEC, on_coalesce, b) < 0) {
+        int r;
+        if (at == now)
+                /* A defer, not a timer due now: a timer is only seen once
+                 * the loop has polled again, behind everything pending. */
+                r = sd_event_add_defer(b->event, &b->coalesce_timer, on_coalesce_now, b);
+        else
+                r = sd_event_add_time(b->event, &b->coalesce_timer, CLOCK_MONOTONIC, at,
+                                      COALESCE_ACCURACY_USEC, on_coalesce, b);
+        if (r >= 0)
+                r = sd_event_source_set_priority(b->coalesce_timer, EV_PRIO_ROUTE);
+        if (r < 0) {
+                b->coalesce_timer = sd_event_source_disable_unref(b->coalesce_timer);
                 log_err("bird: cannot arm the coalescing timer; applying now");
                 apply(b);
         }
@@ -494,6 +512,12 @@ static void on_configure_reply(struct birdctl *c, const struct birdctl_reply *r,
                 duration_hist_add(&b->stats.configure_duration, mono_usec() - b->configure_started);
         log_debug("bird: configure answered %04d at %llu us%s", r->error ? 0 : r->code, mono_usec(),
                   r->error ? " (no reply)" : "");
+        /* One line per answer, with its time: what a change cost BIRD
+         * (test/bench/overload reads it). */
+        if (!r->error)
+                log_info("bird: answer to configure %" PRIu64 ": %04d in %.1f ms",
+                         b->stats.configures, r->code,
+                         (double)(mono_usec() - b->configure_started) / 1000.0);
         if (r->error) {
                 link_down(b, r->error);
                 retry_later(b);

@@ -13,6 +13,9 @@
  * that the engine did not ask for (ExaBGP puts every withdraw on the wire). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,9 +23,11 @@
 #include <sys/socket.h>
 
 #include "backend_exabgp.h"
+#include "event_priority.h"
 #include "exabgp_proto.h"
 #include "exabgp_render.h"
 #include "log.h"
+#include "loop_watchdog.h"
 
 #define BACKOFF_INITIAL_USEC (1ULL * 1000 * 1000)
 #define BACKOFF_MAX_USEC     (30ULL * 1000 * 1000)
@@ -31,6 +36,7 @@
 #define MAX_PENDING_ACKS   65536
 #define READS_PER_DISPATCH 16
 #define GARBAGE_WARNINGS   5
+#define NEIGHBORS_MAX      1024
 /* How long a stop waits for ExaBGP to answer the commands already written. */
 #define STOP_WAIT_USEC (2ULL * 1000 * 1000)
 
@@ -74,6 +80,7 @@ struct backend {
 
         char *obuf; /* bytes [ooff, olen) still to write */
         size_t olen, ooff, ocap;
+        bool mid_line; /* the pipe has taken part of a line, not yet its end */
         uint64_t queued_total, written_total;
 
         /* sent[head, n): awaiting write or ack; sent[head, wcur) are written */
@@ -83,8 +90,9 @@ struct backend {
         struct route **routes; /* sorted by prefix */
         size_t n_routes, cap_routes;
 
-        struct neighbor *nbrs;
-        size_t n_nbrs;
+        struct neighbor *nbrs; /* sorted by peer */
+        size_t n_nbrs, cap_nbrs;
+        bool warned_nbrs;
 
         uint64_t backoff_initial, backoff_max;
         bool gone, stopping;
@@ -96,6 +104,13 @@ struct backend {
         unsigned garbage;
         bool warned_acks, warned_unexpected_ack;
         struct exabgp_stats stats;
+
+        /* The watchdog's thread reads routes and the output stream when it
+         * fires: everything that changes them holds the lock (taken at the
+         * backend's entry points; recursive, as they call each other). */
+        pthread_mutex_t lock;
+        struct loop_watchdog *watchdog;
+        uint64_t watchdog_usec;
 };
 
 const struct exabgp_stats *backend_exabgp_stats(const struct backend *b)
@@ -206,6 +221,7 @@ static void route_free(struct route *r)
 /* ---- output ---- */
 
 static void speaker_gone(struct backend *b, const char *why);
+static void read_input(struct backend *b, int fd);
 
 static void sent_compact(struct backend *b)
 {
@@ -359,6 +375,7 @@ static void flush(struct backend *b)
                 }
                 b->ooff += (size_t)n;
                 b->written_total += (uint64_t)n;
+                b->mid_line = b->obuf[b->ooff - 1] != '\n';
         }
         mark_written(b);
         if (b->ooff == b->olen)
@@ -371,7 +388,10 @@ static void flush(struct backend *b)
 
 static int on_out(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
-        flush(userdata);
+        struct backend *b = userdata;
+        pthread_mutex_lock(&b->lock);
+        flush(b);
+        pthread_mutex_unlock(&b->lock);
         return 0;
 }
 
@@ -382,12 +402,14 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
         struct route *r = userdata;
         struct backend *b = r->b;
 
+        pthread_mutex_lock(&b->lock);
         r->retry = sd_event_source_disable_unref(r->retry);
-        if (b->gone || b->stopping)
-                return 0;
-        log_debug("exabgp: retrying '%s' (attempt %u)", r->cmd, r->failures + 1);
-        if (enqueue(b, r) == 0)
-                flush(b);
+        if (!b->gone && !b->stopping) {
+                log_debug("exabgp: retrying '%s' (attempt %u)", r->cmd, r->failures + 1);
+                if (enqueue(b, r) == 0)
+                        flush(b);
+        }
+        pthread_mutex_unlock(&b->lock);
         return 0;
 }
 
@@ -401,6 +423,7 @@ static void schedule_retry(struct backend *b, struct route *r)
                 log_err("exabgp: cannot schedule a retry of '%s': %s", r->cmd, strerror(-ret));
                 return;
         }
+        sd_event_source_set_priority(r->retry, EV_PRIO_SPEAKER);
         r->backoff_usec =
             r->backoff_usec * 2 > b->backoff_max ? b->backoff_max : r->backoff_usec * 2;
 }
@@ -457,21 +480,51 @@ static void on_ack(struct backend *b, bool ok)
         maybe_stop_done(b);
 }
 
+/* The neighbor table only de-duplicates state logs, but its keys come from
+ * ExaBGP's events: sorted for a binary search, and bounded, so a stream of
+ * made-up peers can neither grow it nor slow each event down. */
+static struct neighbor *neighbor_get(struct backend *b, const char *peer)
+{
+        size_t lo = 0, hi = b->n_nbrs;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(b->nbrs[mid].peer, peer);
+                if (c == 0)
+                        return &b->nbrs[mid];
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        if (b->n_nbrs >= NEIGHBORS_MAX) {
+                if (!b->warned_nbrs)
+                        log_warning("exabgp: more than %d neighbors; not tracking the state of "
+                                    "more",
+                                    NEIGHBORS_MAX);
+                b->warned_nbrs = true;
+                return NULL;
+        }
+        if (b->n_nbrs == b->cap_nbrs) {
+                size_t cap = b->cap_nbrs ? b->cap_nbrs * 2 : 8;
+                struct neighbor *n = realloc(b->nbrs, cap * sizeof(*n));
+                if (!n)
+                        return NULL;
+                b->nbrs = n;
+                b->cap_nbrs = cap;
+        }
+        memmove(b->nbrs + lo + 1, b->nbrs + lo, (b->n_nbrs - lo) * sizeof(*b->nbrs));
+        b->stats.neighbors = ++b->n_nbrs;
+        struct neighbor *nb = &b->nbrs[lo];
+        *nb = (struct neighbor){.state = EXABGP_PEER_UNKNOWN};
+        snprintf(nb->peer, sizeof(nb->peer), "%s", peer);
+        return nb;
+}
+
 static void on_state(struct backend *b, const struct exabgp_msg *m)
 {
-        struct neighbor *nb = NULL;
-        for (size_t i = 0; i < b->n_nbrs; i++)
-                if (strcmp(b->nbrs[i].peer, m->peer) == 0)
-                        nb = &b->nbrs[i];
-        if (!nb) {
-                struct neighbor *n = realloc(b->nbrs, (b->n_nbrs + 1) * sizeof(*n));
-                if (!n)
-                        return;
-                b->nbrs = n;
-                nb = &b->nbrs[b->n_nbrs++];
-                *nb = (struct neighbor){.state = EXABGP_PEER_UNKNOWN};
-                snprintf(nb->peer, sizeof(nb->peer), "%s", m->peer);
-        }
+        struct neighbor *nb = neighbor_get(b, m->peer);
+        if (!nb)
+                return;
         if (nb->state == m->state)
                 return;
         nb->state = m->state;
@@ -529,21 +582,28 @@ static void on_line(void *userdata, char *line, size_t len)
 static int on_in(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
         struct backend *b = userdata;
+        pthread_mutex_lock(&b->lock);
+        read_input(b, fd);
+        pthread_mutex_unlock(&b->lock);
+        return 0; /* more may be waiting: the loop calls us again */
+}
 
+static void read_input(struct backend *b, int fd)
+{
         for (int i = 0; i < READS_PER_DISPATCH && !b->gone; i++) {
                 ssize_t n = read(fd, b->rbuf, sizeof(b->rbuf));
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
                         if (errno == EAGAIN)
-                                return 0;
+                                return;
                         log_err("exabgp: reading from ExaBGP failed: %m");
                         speaker_gone(b, "reading from ExaBGP failed");
-                        return 0;
+                        return;
                 }
                 if (n == 0) {
                         speaker_gone(b, "ExaBGP closed our stdin");
-                        return 0;
+                        return;
                 }
                 int dropped = exabgp_lines_feed(&b->lines, b->rbuf, (size_t)n, on_line, b);
                 if (dropped < 0)
@@ -552,7 +612,6 @@ static int on_in(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                         log_warning("exabgp: dropped %d line(s) longer than %d bytes", dropped,
                                     EXABGP_LINE_MAX);
         }
-        return 0; /* more may be waiting: the loop calls us again */
 }
 
 static void speaker_gone(struct backend *b, const char *why)
@@ -586,6 +645,7 @@ static void exabgp_free(struct backend *b)
 {
         if (!b)
                 return;
+        loop_watchdog_free(b->watchdog);
         sd_event_source_disable_unref(b->in_src);
         sd_event_source_disable_unref(b->out_src);
         sd_event_source_disable_unref(b->stop_timer);
@@ -599,8 +659,143 @@ static void exabgp_free(struct backend *b)
         free(b->obuf);
         free(b->pop);
         exabgp_lines_free(&b->lines);
+        pthread_mutex_destroy(&b->lock);
         sd_event_unref(b->e);
         free(b);
+}
+
+/* ---- the watchdog: a wedged loop fails closed ---- */
+
+/* Writes all of [p, p + n) to the non-blocking fd by the deadline. */
+static int write_all_by(int fd, const char *p, size_t n, uint64_t deadline)
+{
+        while (n > 0) {
+                ssize_t w = write(fd, p, n);
+                if (w > 0) {
+                        p += w;
+                        n -= (size_t)w;
+                        continue;
+                }
+                if (w < 0 && errno != EAGAIN && errno != EINTR)
+                        return -errno;
+                struct timespec ts;
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                uint64_t now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+                poll(&pfd, 1, (int)((deadline - now) / 1000) + 1);
+        }
+        return 0;
+}
+
+static uint64_t mono_now(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* ExaBGP sends acks to the process name: answers still owed when we end
+ * would reach the daemon it respawns and shift its FIFO. Read (bounded) until
+ * `owed` acks have come. */
+static void drain_acks(struct backend *b, size_t owed, uint64_t deadline)
+{
+        char line[16];
+        size_t len = 0;
+        bool skip = false;
+        /* the loop may hold the start of a line already */
+        if (b->lines.len < sizeof(line) && !b->lines.discarding) {
+                memcpy(line, b->lines.buf, b->lines.len);
+                len = b->lines.len;
+        } else {
+                skip = true;
+        }
+        char buf[4096];
+        while (owed > 0) {
+                uint64_t now = mono_now();
+                if (now >= deadline)
+                        return;
+                struct pollfd pfd = {.fd = b->in_fd, .events = POLLIN};
+                if (poll(&pfd, 1, (int)((deadline - now) / 1000) + 1) <= 0)
+                        continue;
+                ssize_t n = read(b->in_fd, buf, sizeof(buf));
+                if (n == 0)
+                        return;
+                for (ssize_t i = 0; i < n && owed > 0; i++) {
+                        if (buf[i] != '\n') {
+                                if (len < sizeof(line) - 1)
+                                        line[len++] = buf[i];
+                                else
+                                        skip = true;
+                                continue;
+                        }
+                        if (len && line[len - 1] == '\r')
+                                len--;
+                        line[len] = '\0';
+                        if (!skip && (strcmp(line, "done") == 0 || strcmp(line, "error") == 0))
+                                owed--;
+                        len = 0;
+                        skip = false;
+                }
+        }
+}
+
+/* Runs on the watchdog's thread with the loop wedged: withdraws every route
+ * ExaBGP may hold for us and ends the process, so that ExaBGP starts a fresh
+ * daemon (it restarts a dead helper, never a hung one). The output lock
+ * keeps our lines whole: a line the pipe took only part of is completed
+ * first. Writing more withdraws than needed is harmless; fewer is not. */
+static void watchdog_fired(void *userdata)
+{
+        struct backend *b = userdata;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        if (pthread_mutex_timedlock(&b->lock, &ts) != 0) {
+                log_crit("exabgp: the event loop has not turned for %llu ms and holds the output; "
+                         "exiting without withdrawing",
+                         (unsigned long long)(b->watchdog_usec / 1000));
+                _exit(EXIT_FAILURE);
+        }
+        size_t n = 0;
+        for (size_t i = 0; i < b->n_routes; i++)
+                n += b->routes[i]->desired == ROUTE_ANNOUNCE ||
+                     b->routes[i]->sync == EXABGP_SYNC_QUEUED;
+        log_crit("exabgp: the event loop has not turned for %llu ms: withdrawing %zu route%s and "
+                 "exiting, so that ExaBGP starts a fresh daemon (exabgp.watchdog)",
+                 (unsigned long long)(b->watchdog_usec / 1000), n, n == 1 ? "" : "s");
+        if (b->gone)
+                _exit(EXIT_FAILURE);
+        uint64_t deadline = mono_now() + STOP_WAIT_USEC;
+        int r = 0;
+        size_t owed = b->ack ? b->sent_n - b->sent_head : 0;
+        if (b->mid_line && b->ooff < b->olen) {
+                const char *nl = memchr(b->obuf + b->ooff, '\n', b->olen - b->ooff);
+                size_t rest = nl ? (size_t)(nl - (b->obuf + b->ooff)) + 1 : b->olen - b->ooff;
+                r = write_all_by(b->out_fd, b->obuf + b->ooff, rest, deadline);
+                if (r == 0 && !nl)
+                        r = write_all_by(b->out_fd, "\n", 1, deadline);
+        }
+        for (size_t i = 0; r == 0 && i < b->n_routes; i++) {
+                struct route *rt = b->routes[i];
+                if (rt->desired != ROUTE_ANNOUNCE && rt->sync != EXABGP_SYNC_QUEUED)
+                        continue;
+                struct route_update u = {.prefix = &rt->prefix, .action = ROUTE_WITHDRAW};
+                char *cmd = NULL;
+                if (exabgp_render(&u, b->asn, &cmd) < 0)
+                        continue;
+                size_t len = strlen(cmd);
+                cmd[len] = '\n'; /* over the NUL: written by length */
+                r = write_all_by(b->out_fd, cmd, len + 1, deadline);
+                free(cmd);
+                owed += b->ack;
+        }
+        if (r < 0)
+                log_crit("exabgp: writing the withdraws failed: %s", strerror(-r));
+        else if (owed)
+                drain_acks(b, owed, deadline);
+        _exit(EXIT_FAILURE);
 }
 
 int backend_exabgp_create_fds(sd_event *e, const struct config *cfg,
@@ -613,9 +808,15 @@ int backend_exabgp_create_fds(sd_event *e, const struct config *cfg,
         struct backend *b = calloc(1, sizeof(*b));
         if (!b)
                 return -ENOMEM;
+        pthread_mutexattr_t ma;
+        pthread_mutexattr_init(&ma);
+        pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+        pthread_mutex_init(&b->lock, &ma);
+        pthread_mutexattr_destroy(&ma);
         b->e = sd_event_ref(e);
         if (hooks)
                 b->hooks = *hooks;
+        b->watchdog_usec = cfg->exabgp.watchdog_usec;
         /* the config may be replaced on reload: keep what we need */
         b->pop = strdup(cfg->pop ? cfg->pop : "");
         b->asn = cfg->asn;
@@ -646,9 +847,23 @@ int backend_exabgp_create_fds(sd_event *e, const struct config *cfg,
         }
         sd_event_source_set_description(b->in_src, "exabgp-in");
         sd_event_source_set_description(b->out_src, "exabgp-out");
+        /* event_priority.h: our commands leave first; ExaBGP's output is
+         * drained next, or ExaBGP blocks writing to us and freezes. */
+        r = sd_event_source_set_priority(b->out_src, EV_PRIO_ROUTE);
+        if (r >= 0)
+                r = sd_event_source_set_priority(b->in_src, EV_PRIO_SPEAKER);
+        if (r < 0)
+                goto fail;
         r = sd_event_source_set_enabled(b->out_src, SD_EVENT_OFF);
         if (r < 0)
                 goto fail;
+        if (b->watchdog_usec) {
+                r = loop_watchdog_new(e, b->watchdog_usec, watchdog_fired, b, &b->watchdog);
+                if (r < 0) {
+                        log_err("exabgp: cannot start the watchdog: %s", strerror(-r));
+                        goto fail;
+                }
+        }
         *out = b;
         return 0;
 fail:
@@ -686,7 +901,16 @@ static void log_change(struct backend *b, const struct route *r, const char *ser
         log_debug("exabgp: > %s", r->cmd);
 }
 
+static void update_locked(struct backend *b, const struct route_update *u);
+
 static void exabgp_update(struct backend *b, const struct route_update *u)
+{
+        pthread_mutex_lock(&b->lock);
+        update_locked(b, u);
+        pthread_mutex_unlock(&b->lock);
+}
+
+static void update_locked(struct backend *b, const struct route_update *u)
 {
         char pfx[64];
         char *cmd = NULL;
@@ -735,10 +959,21 @@ static void exabgp_update(struct backend *b, const struct route_update *u)
 
 static void exabgp_commit(struct backend *b)
 {
+        pthread_mutex_lock(&b->lock);
         flush(b);
+        pthread_mutex_unlock(&b->lock);
 }
 
+static void stop_locked(struct backend *b, bool withdraw, void (*done)(void *), void *userdata);
+
 static void exabgp_stop(struct backend *b, bool withdraw, void (*done)(void *), void *userdata)
+{
+        pthread_mutex_lock(&b->lock);
+        stop_locked(b, withdraw, done, userdata);
+        pthread_mutex_unlock(&b->lock);
+}
+
+static void stop_locked(struct backend *b, bool withdraw, void (*done)(void *), void *userdata)
 {
         b->stopping = true;
         b->stop_done = done;

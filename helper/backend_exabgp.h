@@ -45,5 +45,6 @@ struct exabgp_stats {
         uint64_t commands;   /* API commands written to ExaBGP in full */
         uint64_t acks_done;  /* "done" answers */
         uint64_t acks_error; /* "error" answers: ExaBGP refused a command */
+        uint64_t neighbors;  /* peers whose state we track (bounded) */
 };
 const struct exabgp_stats *backend_exabgp_stats(const struct backend *b);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "birdctl.h"
+#include "event_priority.h"
 #include "log.h"
 
 #define REPLY_MAX 8192
@@ -257,7 +258,10 @@ static int conn_open(struct birdctl *c)
                 return r;
         }
         int r = sd_event_add_io(c->event, &c->io, fd, EPOLLIN | EPOLLRDHUP, on_io, c);
+        if (r >= 0)
+                r = sd_event_source_set_priority(c->io, EV_PRIO_SPEAKER);
         if (r < 0) {
+                c->io = sd_event_source_disable_unref(c->io);
                 close(fd);
                 return r;
         }
@@ -288,6 +292,7 @@ int birdctl_command(struct birdctl *c, const char *cmd, uint64_t timeout_usec, b
                               on_timeout, c);
         if (r < 0)
                 return r;
+        sd_event_source_set_priority(c->timer, EV_PRIO_SPEAKER);
         memcpy(c->out, cmd, len);
         c->out[len] = '\n';
         c->out_len = len + 1;
@@ -298,6 +303,13 @@ int birdctl_command(struct birdctl *c, const char *cmd, uint64_t timeout_usec, b
         c->userdata = userdata;
         if (c->state == ST_IDLE)
                 c->state = ST_REPLY;
+        /* Write at once on a ready connection: waiting for EPOLLOUT would
+         * put the command behind every event already pending on the loop. */
+        if (c->state == ST_REPLY) {
+                ssize_t n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n > 0)
+                        c->out_off = (size_t)n;
+        }
         r = update_events(c);
         if (r < 0) {
                 c->pending = false;

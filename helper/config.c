@@ -15,7 +15,7 @@ static const char *const daemon_keys[] = {
     "pop",  "backend",    "services_dir", "plugin_dir", "allowed_prefixes", "asn", "exabgp",
     "bird", "state_file", "hooks",        "control",    "metrics",          NULL,
 };
-static const char *const exabgp_keys[] = {"ack", "on_exit", NULL};
+static const char *const exabgp_keys[] = {"ack", "on_exit", "watchdog", NULL};
 static const char *const bird_keys[] = {"socket",  "include_v4", "include_v6",
                                         "on_exit", "coalesce",   NULL};
 
@@ -79,6 +79,23 @@ static void parse_exabgp(struct cfile *f, struct config *c)
         cfg_only_keys(f, o, "exabgp", "\"exabgp\"", exabgp_keys);
         cfg_bool(f, o, "exabgp", "ack", &c->exabgp.ack);
         cfg_on_action(f, o, "exabgp", "on_exit", &c->exabgp.on_exit);
+        /* "0" turns the watchdog off; a duration must leave room for a
+         * loop that is only slow: below a second it would end healthy
+         * daemons on a loaded machine. */
+        json_t *w = json_object_get(o, "watchdog");
+        if (json_is_string(w) && strcmp(json_string_value(w), "0") == 0) {
+                c->exabgp.watchdog_usec = 0;
+                return;
+        }
+        const char *text;
+        uint64_t usec;
+        if (cfg_duration(f, o, "exabgp", "watchdog", &usec, &text) > 0) {
+                if (usec < 1000000 || usec > 3600000000ULL)
+                        cfg_err(f, "exabgp.watchdog",
+                                "\"watchdog\" (%s) must be \"0\" (off) or between 1s and 1h", text);
+                else
+                        c->exabgp.watchdog_usec = usec;
+        }
 }
 
 static void parse_bird(struct cfile *f, struct config *c)
@@ -209,6 +226,7 @@ static int load(const char *path, bool services, struct config **out, struct dia
         c->plugin_dir = xstrdup(AHD_PLUGIN_DIR);
         c->exabgp.ack = true;
         c->exabgp.on_exit = ON_WITHDRAW;
+        c->exabgp.watchdog_usec = 10000000;
         c->bird.socket = xstrdup("/run/bird/bird.ctl");
         c->bird.include_v4 = xstrdup("/var/lib/anycast-healthd/bird/routes4.conf");
         c->bird.include_v6 = xstrdup("/var/lib/anycast-healthd/bird/routes6.conf");

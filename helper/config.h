@@ -94,6 +94,7 @@ struct config {
         struct {
                 bool ack;
                 enum on_action on_exit;
+                uint64_t watchdog_usec; /* 0: off */
         } exabgp;
         struct {
                 char *socket;

@@ -20,6 +20,7 @@
 
 #include "anycast-healthd-check.h"
 #include "engine_internal.h"
+#include "event_priority.h"
 #include "log.h"
 #include "timerq.h"
 
@@ -115,7 +116,8 @@ static void service_apply(struct service_rt *s, const struct svc_plan *plan, con
         if (!sent)
                 return;
         en->dirty = true;
-        /* Commit once after everything this loop iteration produced. */
+        /* The commit runs in the next iteration, before anything else
+         * pending (EV_PRIO_ROUTE). */
         sd_event_source_set_enabled(en->commit, SD_EVENT_ONESHOT);
 }
 
@@ -587,6 +589,8 @@ int engine_new(sd_event *e, const struct config *cfg, struct plugin_host *plugin
         en->be = backend;
         engine_stats_init(&en->stats);
         int r = timerq_new(e, TIMER_ACCURACY, &en->sched);
+        if (r >= 0)
+                r = timerq_set_priority(en->sched, EV_PRIO_CHECK_START);
         if (r < 0) {
                 engine_free(en);
                 return r;
@@ -633,8 +637,10 @@ int engine_new(sd_event *e, const struct config *cfg, struct plugin_host *plugin
                 engine_free(en);
                 return r;
         }
-        /* Run after every result of this iteration has been folded in. */
-        sd_event_source_set_priority(en->commit, SD_EVENT_PRIORITY_IDLE);
+        /* Ahead of everything else pending (event_priority.h): a decided
+         * change must not wait behind check I/O. Results folded in one
+         * dispatch still leave together. */
+        sd_event_source_set_priority(en->commit, EV_PRIO_ROUTE);
         sd_event_source_set_enabled(en->commit, SD_EVENT_OFF);
         *out = en;
         return 0;

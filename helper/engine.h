@@ -1,5 +1,7 @@
 /* engine.h: turns configuration into scheduled checks on the loop, feeds
- * results through the state machine and hands route changes to a backend. */
+ * results through the state machine and hands route changes to a backend.
+ * Decided changes reach the backend ahead of all other work on the loop:
+ * the loop's priority order is written down in event_priority.h. */
 #pragma once
 #include <systemd/sd-event.h>
 

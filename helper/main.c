@@ -20,6 +20,7 @@
 #include "diag.h"
 #include "engine.h"
 #include "engine_ctl.h"
+#include "event_priority.h"
 #include "log.h"
 #include "ops.h"
 #include "plugin_host.h"
@@ -275,10 +276,21 @@ static int run(const char *path, enum backend_kind force)
                 log_err("cannot create event loop: %s", strerror(-r));
                 goto out;
         }
-        sd_event_add_signal(dm.e, NULL, SIGTERM, on_signal, &dm);
-        sd_event_add_signal(dm.e, NULL, SIGINT, on_signal, &dm);
-        sd_event_add_signal(dm.e, NULL, SIGHUP, on_signal, &dm);
-        sd_event_add_signal(dm.e, NULL, SIGUSR1, on_signal, &dm);
+        /* A stop withdraws: it goes ahead of check work (event_priority.h). */
+        static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+        for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+                sd_event_source *src = NULL;
+                r = sd_event_add_signal(dm.e, &src, sigs[i], on_signal, &dm);
+                if (r >= 0)
+                        r = sd_event_source_set_priority(src, EV_PRIO_SPEAKER);
+                if (r >= 0)
+                        r = sd_event_source_set_floating(src, true);
+                sd_event_source_unref(src);
+                if (r < 0) {
+                        log_err("cannot watch signal %d: %s", sigs[i], strerror(-r));
+                        goto out;
+                }
+        }
 
         r = plugin_host_new(dm.e, dm.cfg->plugin_dir, &dm.plugins);
         if (r < 0) {

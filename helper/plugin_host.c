@@ -23,6 +23,7 @@
 #include "jsonpos.h"
 #include "log.h"
 #include "plugin_host.h"
+#include "event_priority.h"
 #include "timerq.h"
 #include "plugin_load.h"
 #include "plugin_loop.h"
@@ -473,7 +474,7 @@ int plugin_host_new(sd_event *e, const char *plugin_dir, struct plugin_host **ou
                  * already waiting in a socket is read before its probe's
                  * deadline is judged, instead of counting as a timeout. */
                 if (r >= 0)
-                        r = timerq_set_priority(h->sched, SD_EVENT_PRIORITY_NORMAL + 10);
+                        r = timerq_set_priority(h->sched, EV_PRIO_CHECK_START);
                 if (r < 0) {
                         plugin_host_free(h);
                         return r;

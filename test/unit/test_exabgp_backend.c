@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "backend_exabgp.h"
 
@@ -572,6 +573,94 @@ START_TEST(flood_of_events_is_consumed)
 }
 END_TEST
 
+/* Events naming ever new peers (ExaBGP's JSON is input like any other)
+ * neither grow the table without bound nor take the backend down. */
+START_TEST(neighbor_table_is_bounded)
+{
+        char ev[512];
+        for (int i = 0; i < 3000; i++) {
+                snprintf(ev, sizeof(ev),
+                         "{ \"type\": \"state\", \"neighbor\": { \"address\": { \"peer\": "
+                         "\"2001:db8::%x\" }, \"state\": \"%s\" } }\n",
+                         i % 2000 + 1, i < 2000 ? "up" : "down");
+                tell(ev);
+                if (i % 50 == 0)
+                        run_for(1000);
+        }
+        run_for(50 * 1000);
+        const struct exabgp_stats *st = backend_exabgp_stats(F.b);
+        ck_assert_uint_eq(st->neighbors, 1024);
+        ck_assert_int_eq(F.gone, 0);
+}
+END_TEST
+
+/* The watchdog (exabgp.watchdog): with the loop wedged, every route ExaBGP
+ * may hold is withdrawn on whole lines, even when the pipe had taken only
+ * part of a line, and the process ends. Runs in a child: it must _exit. */
+START_TEST(watchdog_withdraws_everything_when_the_loop_wedges)
+{
+        ck_assert_int_ge(fcntl(F.from_us[1], F_SETPIPE_SZ, 4096), 4096);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                /* sd-event refuses a loop made before fork(): a new one,
+                 * and a new backend on it (the parent's is left alone) */
+                if (sd_event_new(&F.e) < 0)
+                        _exit(2);
+                F.cfg.exabgp.watchdog_usec = 1000 * 1000;
+                struct backend_hooks hooks = {.speaker_gone = on_gone, .userdata = &F};
+                if (backend_exabgp_create_fds(F.e, &F.cfg, &hooks, F.to_us[0], F.from_us[1], &F.b) <
+                    0)
+                        _exit(3);
+                /* 400 routes, more than the small pipe takes; one withdrawn */
+                char addr[64];
+                for (int i = 1; i <= 400; i++) {
+                        snprintf(addr, sizeof(addr), "2001:db8:%x::", i);
+                        announce(addr, 48);
+                }
+                withdraw("2001:db8:7::", 48);
+                backend_exabgp_ops.commit(F.b);
+                for (int i = 0; i < 20; i++)
+                        sd_event_run(F.e, 10 * 1000);
+                pause(); /* wedged: the loop never turns again */
+                _exit(4);
+        }
+        close(F.from_us[1]);
+        F.from_us[1] = -1;
+        ck_assert_int_eq(fcntl(F.from_us[0], F_SETFL, 0), 0);
+        usleep(300 * 1000); /* the pipe fills: a line is cut */
+        char buf[65536];
+        ssize_t n;
+        while ((n = read(F.from_us[0], buf, sizeof(buf))) > 0) {
+                F.out = realloc(F.out, F.out_len + (size_t)n + 1);
+                memcpy(F.out + F.out_len, buf, (size_t)n);
+                F.out_len += (size_t)n;
+                F.out[F.out_len] = '\0';
+        }
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFEXITED(status));
+        ck_assert_int_eq(WEXITSTATUS(status), EXIT_FAILURE);
+        ck_assert(F.out_len > 0 && F.out[F.out_len - 1] == '\n');
+        size_t lines = n_lines(), withdraws = 0;
+        char last[401] = {0};
+        for (size_t i = 0; i < lines; i++) {
+                const char *l = line(i);
+                unsigned x;
+                bool ann = strncmp(l, "announce route 2001:db8:", 24) == 0;
+                bool wd = strncmp(l, "withdraw route 2001:db8:", 24) == 0;
+                ck_assert_msg(ann || wd, "line %zu is not a whole command: \"%s\"", i, l);
+                ck_assert_int_eq(sscanf(l + 24, "%x::/48", &x), 1);
+                ck_assert(x >= 1 && x <= 400);
+                last[x] = ann ? 'a' : 'w';
+                withdraws += wd;
+        }
+        for (int i = 1; i <= 400; i++)
+                ck_assert_msg(last[i] == 'w', "2001:db8:%x::/48 left announced", i);
+        ck_assert_uint_ge(withdraws, 400);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("exabgp_backend");
@@ -588,12 +677,14 @@ int main(void)
         tcase_add_test(tc, shutdown_notification_is_speaker_gone);
         tcase_add_test(tc, closed_stdout_is_speaker_gone);
         tcase_add_test(tc, flood_of_events_is_consumed);
+        tcase_add_test(tc, neighbor_table_is_bounded);
         suite_add_tcase(s, tc);
         tc = tcase_create("noack");
         tcase_add_checked_fixture(tc, setup_noack, teardown);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, unread_stdout_does_not_block);
         tcase_add_test(tc, acks_off_nothing_matched);
+        tcase_add_test(tc, watchdog_withdraws_everything_when_the_loop_wedges);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

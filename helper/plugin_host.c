@@ -147,6 +147,7 @@ static const struct ahc_host loop_host = {
     .report = host_report,
     .opt_intv = opts_intv,
     .opt_strmap = opts_strmap,
+    .opt_warning = opts_warning,
 };
 
 /* ---- results ---- */

@@ -25,6 +25,7 @@
 #include "plugin_fixture.h"
 #include "jsonpos.h"
 #include "plugin_host.h"
+#include "plugin_load.h"
 #include "worker.h"
 
 /* ---- loader ---- */
@@ -98,6 +99,107 @@ START_TEST(test_load_once)
         check_runner_free(b);
         check_runner_free(c);
         fx_svc_free(s);
+}
+END_TEST
+
+/* plugin_load straight from a registry on dir, so a test can point it at
+ * directories of its own; the reason lands in err. */
+static int load_from(const char *dir, const char *name, char *err, size_t errsz)
+{
+        struct plugin_registry reg;
+        ck_assert_int_eq(plugin_registry_init(&reg, dir), 0);
+        const struct ahc_plugin *p = NULL;
+        err[0] = '\0';
+        int r = plugin_load(&reg, name, &p, err, errsz);
+        ck_assert(r < 0 || p != NULL);
+        plugin_registry_done(&reg);
+        return r;
+}
+
+START_TEST(test_load_dir_writable_by_others)
+{
+        char err[1024], want[1024];
+        ck_assert_int_eq(chmod(fx_plugdir, 0777), 0);
+        ck_assert_int_eq(load_from(fx_plugdir, "result", err, sizeof(err)), -EPERM);
+        snprintf(want, sizeof(want),
+                 "plugin directory %s (owner uid 0, mode 0777) is writable by group and others, "
+                 "who could run code in the daemon; chmod go-w %s",
+                 fx_plugdir, fx_plugdir);
+        ck_assert_str_eq(err, want);
+        /* sticky is no excuse for plugin_dir itself: anyone may add a file */
+        ck_assert_int_eq(chmod(fx_plugdir, 01777), 0);
+        ck_assert_int_eq(load_from(fx_plugdir, "result", err, sizeof(err)), -EPERM);
+        ck_assert_ptr_nonnull(strstr(err, "mode 1777) is writable by group and others"));
+        ck_assert_int_eq(chmod(fx_plugdir, 0775), 0);
+        ck_assert_int_eq(load_from(fx_plugdir, "result", err, sizeof(err)), -EPERM);
+        ck_assert_ptr_nonnull(strstr(err, "mode 0775) is writable by group,"));
+        /* and it reaches the service's diag at the "plugin" key */
+        ck_assert_int_lt(fx_refused("result", "{}"), 0);
+        const struct diag_msg *m = fx_expect_diag("plugin directory");
+        ck_assert_int_eq(m->line, 5);
+        ck_assert_int_eq(chmod(fx_plugdir, 0755), 0);
+        ck_assert_int_eq(load_from(fx_plugdir, "result", err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(test_load_parent_writable_by_others)
+{
+        char ww[300], dir[320], cmd[1400], err[1024];
+        snprintf(ww, sizeof(ww), "%s/ww", fx_plugdir);
+        snprintf(dir, sizeof(dir), "%s/plugins", ww);
+        snprintf(cmd, sizeof(cmd), "mkdir -m 0755 %s %s && cp -p %s/result.so %s/", ww, dir,
+                 fx_plugdir, dir);
+        ck_assert_int_eq(system(cmd), 0);
+        ck_assert_int_eq(load_from(dir, "result", err, sizeof(err)), 0);
+        /* a world-writable parent lets anyone rename plugins/ away and put
+         * their own in its place; a sticky one (like /tmp, where fx_plugdir
+         * lives) does not, since root owns plugins/ */
+        ck_assert_int_eq(chmod(ww, 0757), 0);
+        ck_assert_int_eq(load_from(dir, "result", err, sizeof(err)), -EPERM);
+        char want[1024];
+        snprintf(want, sizeof(want), "directory above plugin_dir %s (owner uid 0, mode 0757)", ww);
+        ck_assert_ptr_nonnull(strstr(err, want));
+        ck_assert_int_eq(chmod(ww, 01777), 0);
+        ck_assert_int_eq(load_from(dir, "result", err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(test_load_file_group_writable)
+{
+        char path[300], err[1024], want[1024];
+        snprintf(path, sizeof(path), "%s/tcp.so", fx_plugdir);
+        ck_assert_int_eq(chmod(path, 0775), 0);
+        ck_assert_int_eq(load_from(fx_plugdir, "tcp", err, sizeof(err)), -EPERM);
+        snprintf(want, sizeof(want),
+                 "plugin \"tcp\": file %s (owner uid 0, mode 0775) is writable by group, who "
+                 "could run code in the daemon; chmod go-w %s",
+                 path, path);
+        ck_assert_str_eq(err, want);
+        ck_assert_int_eq(chmod(path, 0644), 0);
+        ck_assert_int_eq(load_from(fx_plugdir, "tcp", err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(test_load_file_foreign_owner)
+{
+        ck_assert_int_eq(geteuid(), 0); /* chown needs root, as CI runs the tests */
+        char path[300], err[1024], want[1024];
+        snprintf(path, sizeof(path), "%s/async.so", fx_plugdir);
+        ck_assert_int_eq(chown(path, 65534, 65534), 0);
+        ck_assert_int_eq(load_from(fx_plugdir, "async", err, sizeof(err)), -EPERM);
+        snprintf(want, sizeof(want),
+                 "plugin \"async\": file %s (owner uid 65534, mode 0755) is owned by neither root "
+                 "nor the daemon's uid 0, so its owner could run code in the daemon; chown root %s",
+                 path, path);
+        ck_assert_str_eq(err, want);
+        /* nor a file that is no file */
+        char fifo[300];
+        snprintf(fifo, sizeof(fifo), "%s/fifo.so", fx_plugdir);
+        ck_assert_int_eq(mkfifo(fifo, 0644), 0);
+        ck_assert_int_eq(load_from(fx_plugdir, "fifo", err, sizeof(err)), -EPERM);
+        ck_assert_ptr_nonnull(strstr(err, "is not a regular file"));
+        ck_assert_int_eq(chown(path, 0, 0), 0);
+        ck_assert_int_eq(load_from(fx_plugdir, "async", err, sizeof(err)), 0);
 }
 END_TEST
 
@@ -737,6 +839,9 @@ int main(void)
              {test_load_wrong_abi, test_load_missing_symbol, test_load_misnamed,
               test_load_symlink_escape, test_load_name_with_slash, test_load_unknown,
               test_load_once}},
+            {"loader_perms",
+             {test_load_dir_writable_by_others, test_load_parent_writable_by_others,
+              test_load_file_group_writable, test_load_file_foreign_owner}},
             {"options",
              {test_opts_positions, test_opts_tcp_values, test_opts_worker_positions,
               test_opts_validate_only}},

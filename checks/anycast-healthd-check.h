@@ -18,6 +18,7 @@
  *      1.0  everything up to now_usec
  *      1.1  struct ahc_host: check, report (event-driven results)
  *      1.2  struct ahc_host: opt_intv, opt_strmap (option getters)
+ *      1.3  struct ahc_host: opt_warning (a hint that refuses nothing)
  *  - A plugin exports exactly one symbol, AHC_PLUGIN_SYMBOL, a
  *    const struct ahc_plugin marked AHC_EXPORT (plugins are best built with
  *    -fvisibility=hidden). Everything else in the plugin is static.
@@ -164,6 +165,15 @@ struct ahc_host {
         /* A JSON object of strings: *out is name, value, name, value, ...
          * NULL-terminated, in file order; *n counts the pairs. */
         int (*opt_strmap)(struct ahc_opts *o, const char *key, const char *const **out, size_t *n);
+
+        /* ---- ABI 1.3: hints ---- */
+
+        /* Reports a hint at the key's position, like opt_error, except that
+         * it refuses nothing: the check is built, --check-config prints it
+         * as a warning and still exits 0. Use it for options that are valid
+         * but probably not what was meant. Returns 0. */
+        int (*opt_warning)(struct ahc_opts *o, const char *key, const char *fmt, ...)
+            __attribute__((format(printf, 3, 4)));
 };
 
 /* Whether host offers field (an appended host function): use it only then. */

@@ -1,6 +1,14 @@
-/* exec.c: runs a command (argv, no shell) as a monitoring-plugins check:
- * exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN, anything else UNKNOWN, a
- * signal CRITICAL; the first line of its stdout is the message.
+/* exec.c: runs a command (argv, no shell); the first line of its stdout is
+ * the message. By default ("convention": "unix") exit 0 is OK and anything
+ * else, a signal too, is CRITICAL: a plain script that exits 1 on failure
+ * must withdraw, not keep the route as "degraded". Nagios plugins opt into
+ * their codes with "convention": "nagios" (0 OK, 1 WARNING, 2 CRITICAL,
+ * 3 UNKNOWN, anything else UNKNOWN, a signal CRITICAL).
+ *
+ * command[0] is checked when the config is loaded (absolute, a regular
+ * executable file) so that a typo fails --check-config and a reload keeps
+ * the old config, instead of surfacing as UNKNOWN results later. No PATH
+ * lookup: what runs must not depend on the daemon's environment.
  *
  * The command runs in its own process group with stdin on /dev/null and
  * nothing of the daemon but stderr, so a timeout can end all of it: SIGTERM
@@ -14,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,10 +46,16 @@ struct job {
         char buf[OUT_MAX];
 };
 
+enum convention {
+        CONV_UNIX,
+        CONV_NAGIOS,
+};
+
 struct exec {
         const struct ahc_host *host;
         struct ahc_opts *opts;
         const char *const *argv;
+        enum convention conv;
         struct job *jobs; /* the running one and any cancelled ones still dying */
 };
 
@@ -109,17 +124,26 @@ static void on_exit_status(void *userdata, pid_t pid, int si_code, int status)
         j->buf[strcspn(j->buf, "\r\n")] = '\0';
         char msg[OUT_MAX + 64];
         enum ahc_result res;
-        if (si_code == CLD_EXITED) {
+        if (si_code != CLD_EXITED) {
+                res = AHC_CRITICAL;
+                snprintf(msg, sizeof(msg), "killed by signal %d", status);
+        } else if (j->x->conv == CONV_NAGIOS) {
                 res = status >= 0 && status <= 3 ? (enum ahc_result)status : AHC_UNKNOWN;
-                if (j->buf[0])
+                if (status > 3 && j->buf[0])
+                        snprintf(msg, sizeof(msg), "exit code %d: %s", status, j->buf);
+                else if (j->buf[0])
                         snprintf(msg, sizeof(msg), "%s", j->buf);
                 else
                         snprintf(msg, sizeof(msg), "exit code %d", status);
-                if (status > 3 && j->buf[0])
-                        snprintf(msg, sizeof(msg), "exit code %d: %s", status, j->buf);
         } else {
-                res = AHC_CRITICAL;
-                snprintf(msg, sizeof(msg), "killed by signal %d", status);
+                res = status == 0 ? AHC_OK : AHC_CRITICAL;
+                /* the code is the whole verdict here, so a failure names it */
+                if (status != 0 && j->buf[0])
+                        snprintf(msg, sizeof(msg), "exit code %d: %s", status, j->buf);
+                else if (j->buf[0])
+                        snprintf(msg, sizeof(msg), "%s", j->buf);
+                else
+                        snprintf(msg, sizeof(msg), "exit code %d", status);
         }
         const struct ahc_host *host = j->x->host;
         job_free(j);
@@ -147,7 +171,7 @@ static int spawn(struct exec *x, struct job *j)
         posix_spawnattr_setpgroup(&attr, 0);
         posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
                                             POSIX_SPAWN_SETSIGDEF);
-        int r = posix_spawnp(&j->pid, x->argv[0], &fa, &attr, (char *const *)x->argv, environ);
+        int r = posix_spawn(&j->pid, x->argv[0], &fa, &attr, (char *const *)x->argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&attr);
         close(pfd[1]);
@@ -218,9 +242,44 @@ static void exec_cancel(void *instance, struct ahc_probe *probe)
         }
 }
 
+/* Refuses a command[0] that could never run, with the reason at its
+ * position. stat and access only: the file is not opened, so checking a
+ * FIFO or a device cannot block the loader. */
+static int check_program(const struct ahc_host *host, struct ahc_opts *opts, const char *prog)
+{
+        if (prog[0] != '/')
+                return host->opt_error(opts, "command",
+                                       "\"%s\" is not an absolute path (there is no PATH lookup)",
+                                       prog);
+        struct stat st;
+        if (stat(prog, &st) < 0)
+                return host->opt_error(opts, "command", "%s: %s", prog, strerror(errno));
+        if (S_ISDIR(st.st_mode))
+                return host->opt_error(opts, "command", "%s is a directory", prog);
+        if (!S_ISREG(st.st_mode))
+                return host->opt_error(opts, "command", "%s is not a regular file", prog);
+        /* the effective ids are the ones the kernel checks at execve */
+        if (faccessat(AT_FDCWD, prog, X_OK, AT_EACCESS) < 0)
+                return host->opt_error(opts, "command", "%s is not executable: %s", prog,
+                                       strerror(errno));
+        return 0;
+}
+
+/* Whether prog lives where distributions install Nagios plugins, whose
+ * exit 1 means WARNING and would withdraw under the unix convention. */
+static bool looks_like_nagios_plugin(const char *prog)
+{
+        const char *slash = strrchr(prog, '/');
+        if (!slash)
+                return false;
+        char dir[4096];
+        snprintf(dir, sizeof(dir), "%.*s/", (int)(slash - prog), prog);
+        return strstr(dir, "/nagios/plugins/") || strstr(dir, "/monitoring-plugins/");
+}
+
 static int exec_create(const struct ahc_host *host, struct ahc_opts *opts, void **instance)
 {
-        static const char *const known[] = {"command", NULL};
+        static const char *const known[] = {"command", "convention", NULL};
         int r = host->opt_only(opts, known);
         const char *const *argv = NULL;
         size_t n = 0;
@@ -231,12 +290,32 @@ static int exec_create(const struct ahc_host *host, struct ahc_opts *opts, void 
                 r = c;
         else if (n == 0 || !argv[0][0])
                 r = host->opt_error(opts, "command", "must name a program");
+        else if ((c = check_program(host, opts, argv[0])) < 0)
+                r = c;
+
+        enum convention conv = CONV_UNIX;
+        const char *cv = NULL;
+        c = host->opt_string(opts, "convention", &cv);
+        if (c == 0 && strcmp(cv, "nagios") == 0)
+                conv = CONV_NAGIOS;
+        else if (c == 0 && strcmp(cv, "unix") != 0)
+                r = host->opt_error(opts, "convention",
+                                    "must be \"unix\" or \"nagios\", not \"%s\"", cv);
+        else if (c < 0 && c != -ENOENT)
+                r = c;
         if (r < 0)
                 return r;
+        if (c == -ENOENT && looks_like_nagios_plugin(argv[0]) && AHC_HOST_HAS(host, opt_warning))
+                host->opt_warning(opts, "command",
+                                  "%s looks like a Nagios plugin: its exit 1 (WARNING) counts as "
+                                  "down under the default \"unix\" convention; add "
+                                  "\"convention\": \"nagios\" if degraded is meant",
+                                  argv[0]);
+
         struct exec *x = calloc(1, sizeof(*x));
         if (!x)
                 return -ENOMEM;
-        *x = (struct exec){.host = host, .opts = opts, .argv = argv};
+        *x = (struct exec){.host = host, .opts = opts, .argv = argv, .conv = conv};
         *instance = x;
         return 0;
 }
@@ -260,7 +339,8 @@ AHC_EXPORT const struct ahc_plugin anycast_healthd_check_plugin = {
     .abi_version = AHC_ABI_VERSION,
     .size = sizeof(struct ahc_plugin),
     .name = "exec",
-    .description = "runs a command; exit code and first output line are the result",
+    .description = "runs a command; exit code (unix or nagios convention) and first output line "
+                   "are the result",
     .flags = AHC_PLUGIN_LOOP_SAFE,
     .create = exec_create,
     .probe = exec_probe,

@@ -1,32 +1,46 @@
-/* diag.c: collects configuration problems for one report. */
+/* diag.c: collects configuration problems and warnings for one report. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
 
-void diag_add(struct diag *d, const char *file, int line, int column, const char *fmt, ...)
+static void push(struct diag_msg **msgs, size_t *n, size_t *cap, const char *file, int line,
+                 int column, const char *fmt, va_list ap)
 {
-        if (d->n == d->cap) {
-                size_t cap = d->cap ? d->cap * 2 : 8;
-                struct diag_msg *m = realloc(d->msgs, cap * sizeof(*m));
+        if (*n == *cap) {
+                size_t c = *cap ? *cap * 2 : 8;
+                struct diag_msg *m = realloc(*msgs, c * sizeof(*m));
                 if (!m)
                         abort(); /* a report we cannot hold is not worth limping on */
-                d->msgs = m;
-                d->cap = cap;
+                *msgs = m;
+                *cap = c;
         }
-        va_list ap;
-        va_start(ap, fmt);
         char *text = NULL;
         if (vasprintf(&text, fmt, ap) < 0)
                 abort();
-        va_end(ap);
-        d->msgs[d->n++] = (struct diag_msg){
+        (*msgs)[(*n)++] = (struct diag_msg){
             .file = strdup(file ? file : "-"),
             .line = line,
             .column = column,
             .text = text,
         };
+}
+
+void diag_add(struct diag *d, const char *file, int line, int column, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        push(&d->msgs, &d->n, &d->cap, file, line, column, fmt, ap);
+        va_end(ap);
+}
+
+void diag_warn(struct diag *d, const char *file, int line, int column, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        push(&d->warnings, &d->n_warnings, &d->cap_warnings, file, line, column, fmt, ap);
+        va_end(ap);
 }
 
 void diag_print(const struct diag *d, FILE *f)
@@ -35,22 +49,42 @@ void diag_print(const struct diag *d, FILE *f)
                 const struct diag_msg *m = &d->msgs[i];
                 fprintf(f, "%s:%d:%d: %s\n", m->file, m->line, m->column, m->text);
         }
+        for (size_t i = 0; i < d->n_warnings; i++) {
+                const struct diag_msg *m = &d->warnings[i];
+                fprintf(f, "%s:%d:%d: warning: %s\n", m->file, m->line, m->column, m->text);
+        }
+}
+
+static const struct diag_msg *find(const struct diag_msg *msgs, size_t n, const char *needle)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strstr(msgs[i].text, needle))
+                        return &msgs[i];
+        return NULL;
 }
 
 const struct diag_msg *diag_find(const struct diag *d, const char *needle)
 {
-        for (size_t i = 0; i < d->n; i++)
-                if (strstr(d->msgs[i].text, needle))
-                        return &d->msgs[i];
-        return NULL;
+        return find(d->msgs, d->n, needle);
+}
+
+const struct diag_msg *diag_find_warning(const struct diag *d, const char *needle)
+{
+        return find(d->warnings, d->n_warnings, needle);
+}
+
+static void free_msgs(struct diag_msg *msgs, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(msgs[i].file);
+                free(msgs[i].text);
+        }
+        free(msgs);
 }
 
 void diag_free(struct diag *d)
 {
-        for (size_t i = 0; i < d->n; i++) {
-                free(d->msgs[i].file);
-                free(d->msgs[i].text);
-        }
-        free(d->msgs);
+        free_msgs(d->msgs, d->n);
+        free_msgs(d->warnings, d->n_warnings);
         *d = (struct diag){0};
 }

@@ -148,6 +148,7 @@ static const struct ahc_host loop_host = {
     .report = host_report,
     .opt_intv = opts_intv,
     .opt_strmap = opts_strmap,
+    .opt_warning = opts_warning,
 };
 
 /* ---- results ---- */
@@ -553,7 +554,7 @@ int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_
                      struct diag *d, struct check_runner **out)
 {
         const struct check_cfg *c = &svc->checks[check_index];
-        char err[512];
+        char err[1024];
         const struct ahc_plugin *plugin;
         int ret = plugin_load(&h->reg, c->plugin, &plugin, err, sizeof(err));
         if (ret < 0) {

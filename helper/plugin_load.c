@@ -1,8 +1,24 @@
 /* plugin_load.c: the loader's refusals are the point: a name that could
  * leave plugin_dir, a file whose real path lies outside it, a missing
  * descriptor, another ABI version, a too small descriptor, missing hooks or
- * a descriptor that names another plugin. */
+ * a descriptor that names another plugin.
+ *
+ * And before anything is mapped, who could have put the file there: dlopen()
+ * runs the plugin's constructors at once, as the daemon's user (root, and
+ * under --check-config too). So plugin_dir and every directory above it, and
+ * the .so itself, must be owned by root or the daemon's effective uid and
+ * not writable by group or others; a parent may be world-writable only when
+ * sticky (/tmp), since then nobody else can rename what root or we own in
+ * it. With that chain safe by path, the file is opened once, checked with
+ * fstat() and loaded through /proc/self/fd/N, so the checked file is the
+ * loaded one (without /proc the checked path is loaded; the safe chain
+ * leaves no one else a way to swap it in between).
+ *
+ * That descriptor stays open for the life of the process, one per plugin
+ * file, like the mapping: glibc knows a library by its name first, so a
+ * closed N reused for another plugin would hand back the first one. */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -10,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "plugin_load.h"
 
@@ -89,6 +107,131 @@ static int check_desc(const char *name, const struct ahc_plugin *d, char *err, s
         return 0;
 }
 
+/* Refuses what = "plugin directory"/"directory"/"plugin file" at path unless
+ * only root or we could have written it. */
+static int check_owner_mode(const char *what, const char *path, const struct stat *st,
+                            bool sticky_ok, char *err, size_t errsz)
+{
+        uid_t me = geteuid();
+        unsigned mode = (unsigned)st->st_mode & 07777;
+        if (st->st_uid != 0 && st->st_uid != me)
+                return refuse(err, errsz, -EPERM,
+                              "%s %s (owner uid %u, mode %04o) is owned by neither root nor the "
+                              "daemon's uid %u, so its owner could run code in the daemon; "
+                              "chown root %s",
+                              what, path, (unsigned)st->st_uid, mode, (unsigned)me, path);
+        if (!(st->st_mode & (S_IWGRP | S_IWOTH)))
+                return 0;
+        if (sticky_ok && S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX))
+                return 0;
+        const char *by = (st->st_mode & S_IWGRP) && (st->st_mode & S_IWOTH) ? "group and others"
+                         : (st->st_mode & S_IWGRP)                          ? "group"
+                                                                            : "others";
+        return refuse(err, errsz, -EPERM,
+                      "%s %s (owner uid %u, mode %04o) is writable by %s, who could run code in "
+                      "the daemon; chmod go-w %s",
+                      what, path, (unsigned)st->st_uid, mode, by, path);
+}
+
+/* dir is a real path (no symlinks, no "..") so its parents are its prefixes. */
+static int check_dir_chain(const char *dir, char *err, size_t errsz)
+{
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s", dir);
+        for (bool self = true;; self = false) {
+                struct stat st;
+                if (stat(path, &st) < 0)
+                        return refuse(err, errsz, -errno, "plugin directory %s: %s: %s", dir, path,
+                                      strerror(errno));
+                int r = check_owner_mode(self ? "plugin directory" : "directory above plugin_dir",
+                                         path, &st, !self, err, errsz);
+                if (r < 0)
+                        return r;
+                char *slash = strrchr(path, '/');
+                if (!slash || slash == path) {
+                        if (strcmp(path, "/") == 0)
+                                return 0;
+                        path[1] = '\0';
+                } else {
+                        *slash = '\0';
+                }
+        }
+}
+
+/* The plugin files loaded through /proc/self/fd, by inode. */
+static struct kept_fd {
+        dev_t dev;
+        ino_t ino;
+        int fd;
+} * kept;
+static size_t n_kept;
+
+/* The descriptor to load st's file through: one kept before for the same
+ * file, else fd, now kept. -ENOMEM when it cannot be kept. */
+static int keep_fd(int fd, const struct stat *st)
+{
+        for (size_t i = 0; i < n_kept; i++)
+                if (kept[i].dev == st->st_dev && kept[i].ino == st->st_ino)
+                        return kept[i].fd;
+        struct kept_fd *k = realloc(kept, (n_kept + 1) * sizeof(*k));
+        if (!k)
+                return -ENOMEM;
+        kept = k;
+        kept[n_kept++] = (struct kept_fd){.dev = st->st_dev, .ino = st->st_ino, .fd = fd};
+        return fd;
+}
+
+/* Opens, checks and maps file (a real path) as plugin name. */
+static void *open_checked(const char *name, const char *file, char *err, size_t errsz, int *ret)
+{
+        int fd = open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) {
+                *ret = refuse(err, errsz, -errno, "plugin \"%s\": %s: %s", name, file,
+                              strerror(errno));
+                return NULL;
+        }
+        struct stat st;
+        if (fstat(fd, &st) < 0) {
+                *ret = refuse(err, errsz, -errno, "plugin \"%s\": %s: %s", name, file,
+                              strerror(errno));
+                close(fd);
+                return NULL;
+        }
+        char what[128];
+        snprintf(what, sizeof(what), "plugin \"%s\": file", name);
+        if (!S_ISREG(st.st_mode))
+                *ret = refuse(err, errsz, -EPERM, "%s %s is not a regular file", what, file);
+        else
+                *ret = check_owner_mode(what, file, &st, false, err, errsz);
+        if (*ret < 0) {
+                close(fd);
+                return NULL;
+        }
+        char fdpath[64];
+        snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+        void *handle = NULL;
+        if (access(fdpath, F_OK) < 0) {
+                handle = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+                close(fd);
+        } else {
+                int use = keep_fd(fd, &st);
+                if (use < 0) {
+                        close(fd);
+                        *ret = -ENOMEM;
+                        return NULL;
+                }
+                if (use != fd) {
+                        close(fd);
+                        snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", use);
+                }
+                handle = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
+        }
+        if (!handle)
+                *ret = refuse(err, errsz, -ENOEXEC, "plugin \"%s\": cannot load %s: %s", name, file,
+                              dlerror());
+        return handle;
+}
+
 int plugin_load(struct plugin_registry *reg, const char *name, const struct ahc_plugin **out,
                 char *err, size_t errsz)
 {
@@ -105,10 +248,13 @@ int plugin_load(struct plugin_registry *reg, const char *name, const struct ahc_
         if (!realpath(reg->dir, dir_real))
                 return refuse(err, errsz, -errno, "plugin directory %s: %s", reg->dir,
                               strerror(errno));
+        int r = check_dir_chain(dir_real, err, errsz);
+        if (r < 0)
+                return r;
         if (asprintf(&file, "%s/%s.so", reg->dir, name) < 0)
                 return -ENOMEM;
         if (!realpath(file, file_real)) {
-                int r = -errno;
+                r = -errno;
                 free(file);
                 if (r == -ENOENT)
                         return refuse(err, errsz, r, "unknown plugin \"%s\" (no %s.so in %s)", name,
@@ -121,15 +267,14 @@ int plugin_load(struct plugin_registry *reg, const char *name, const struct ahc_
                 return refuse(err, errsz, -EPERM, "plugin \"%s\": %s lies outside %s", name,
                               file_real, dir_real);
 
-        void *handle = dlopen(file_real, RTLD_NOW | RTLD_LOCAL);
+        void *handle = open_checked(name, file_real, err, errsz, &r);
         if (!handle)
-                return refuse(err, errsz, -ENOEXEC, "plugin \"%s\": cannot load: %s", name,
-                              dlerror());
+                return r;
         const struct ahc_plugin *desc = dlsym(handle, AHC_PLUGIN_SYMBOL);
         if (!desc)
                 return refuse(err, errsz, -ENOEXEC, "plugin \"%s\": %s exports no %s", name,
                               file_real, AHC_PLUGIN_SYMBOL);
-        int r = check_desc(name, desc, err, errsz);
+        r = check_desc(name, desc, err, errsz);
         if (r < 0)
                 return r;
 

@@ -50,7 +50,7 @@ void opts_set_report(struct ahc_opts *o, opts_report_fn fn, void *userdata)
         o->report_userdata = userdata;
 }
 
-void opts_report_diag(void *target, const char *key, const char *text)
+void opts_report_diag(void *target, const char *key, bool warning, const char *text)
 {
         const struct opts_diag_target *t = target;
         int line = t->line, column = t->column;
@@ -66,23 +66,32 @@ void opts_report_diag(void *target, const char *key, const char *text)
                 }
                 free(path);
         }
-        diag_add(t->d, t->file, line, column, "%s", text);
+        if (warning)
+                diag_warn(t->d, t->file, line, column, "%s", text);
+        else
+                diag_add(t->d, t->file, line, column, "%s", text);
 }
 
-void opts_report_log(void *label, const char *key, const char *text)
+void opts_report_log(void *label, const char *key, bool warning, const char *text)
 {
         log_warning("%s: %s", (const char *)label, text);
 }
 
-static void report(struct ahc_opts *o, const char *key, const char *what)
+static void report_as(struct ahc_opts *o, const char *key, bool warning, const char *what)
 {
         char *text = NULL;
         int r = key ? asprintf(&text, "plugin \"%s\": option \"%s\": %s", o->plugin, key, what)
                     : asprintf(&text, "plugin \"%s\": options: %s", o->plugin, what);
-        o->n_errors++;
-        o->report(o->report_userdata, key, r < 0 ? what : text);
+        if (!warning)
+                o->n_errors++;
+        o->report(o->report_userdata, key, warning, r < 0 ? what : text);
         if (r >= 0)
                 free(text);
+}
+
+static void report(struct ahc_opts *o, const char *key, const char *what)
+{
+        report_as(o, key, false, what);
 }
 
 static int type_error(struct ahc_opts *o, const char *key, const char *expected)
@@ -265,4 +274,17 @@ int opts_only(struct ahc_opts *o, const char *const *known)
                 }
         }
         return r;
+}
+
+int opts_warning(struct ahc_opts *o, const char *key, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        char *what = NULL;
+        int r = vasprintf(&what, fmt, ap);
+        va_end(ap);
+        report_as(o, key, true, r < 0 ? fmt : what);
+        if (r >= 0)
+                free(what);
+        return 0;
 }

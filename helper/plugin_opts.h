@@ -12,8 +12,9 @@
 
 struct jsonpos;
 
-/* Receives one problem: key NULL means the options object itself. */
-typedef void (*opts_report_fn)(void *userdata, const char *key, const char *text);
+/* Receives one problem (warning false) or hint (warning true): key NULL
+ * means the options object itself. */
+typedef void (*opts_report_fn)(void *userdata, const char *key, bool warning, const char *text);
 
 struct ahc_opts {
         json_t *obj;  /* owned reference */
@@ -43,9 +44,9 @@ void opts_free(struct ahc_opts *o);
 void opts_set_report(struct ahc_opts *o, opts_report_fn fn, void *userdata);
 
 /* An opts_report_fn for struct opts_diag_target. */
-void opts_report_diag(void *target, const char *key, const char *text);
+void opts_report_diag(void *target, const char *key, bool warning, const char *text);
 /* Logs the problem instead (a worker restarted after validation). */
-void opts_report_log(void *label, const char *key, const char *text);
+void opts_report_log(void *label, const char *key, bool warning, const char *text);
 
 /* The option services of struct ahc_host. */
 int opts_string(struct ahc_opts *o, const char *key, const char **out);
@@ -58,3 +59,6 @@ int opts_duration(struct ahc_opts *o, const char *key, uint64_t *out_usec);
 int opts_error(struct ahc_opts *o, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int opts_only(struct ahc_opts *o, const char *const *known);
+/* Reports a hint; counts nothing in n_errors. Returns 0. */
+int opts_warning(struct ahc_opts *o, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));

@@ -91,11 +91,11 @@ static void w_log(const struct ahc_opts *ctx, int priority, const char *fmt, ...
         send_msg(worker_fd, WM_LOG, 0, priority, buf);
 }
 
-static void w_report(void *userdata, const char *key, const char *text)
+static void w_report(void *userdata, const char *key, bool warning, const char *text)
 {
         char buf[WORKER_TEXT_MAX];
         snprintf(buf, sizeof(buf), "%s\t%s", key ? key : "", text);
-        send_msg(worker_fd, WM_OPTERR, 0, 0, buf);
+        send_msg(worker_fd, WM_OPTERR, 0, warning ? 1 : 0, buf);
 }
 
 static int w_io_add(int fd, uint32_t events, ahc_io_cb cb, void *userdata, struct ahc_io **out)
@@ -179,6 +179,7 @@ static const struct ahc_host worker_host = {
     .report = w_event,
     .opt_intv = opts_intv,
     .opt_strmap = opts_strmap,
+    .opt_warning = opts_warning,
 };
 
 static uint64_t statm_field(pid_t pid, int field)
@@ -341,7 +342,7 @@ int worker_handshake(int fd, uint64_t timeout_usec, opts_report_fn report, void 
                         if (!tab)
                                 break;
                         *tab = '\0';
-                        report(userdata, m.text[0] ? m.text : NULL, tab + 1);
+                        report(userdata, m.text[0] ? m.text : NULL, m.code == 1, tab + 1);
                         break;
                 }
                 case WM_LOG:

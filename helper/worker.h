@@ -4,9 +4,9 @@
  *
  * Option validation: the worker calls the plugin's create() first and sends
  * each problem as a WM_OPTERR record ("key\tmessage"; empty key for the
- * options object), then WM_READY or WM_FAILED. The daemon reads that
- * handshake synchronously when the check is built (worker_handshake), so
- * problems land in diag with their positions like a loop-safe plugin's. */
+ * options object; code 1 for a warning, 0 for an error), then WM_READY or WM_FAILED. The daemon
+ * reads that handshake synchronously when the check is built (worker_handshake), so problems land
+ * in diag with their positions like a loop-safe plugin's. */
 #pragma once
 #include <stdint.h>
 #include <sys/types.h>
@@ -16,7 +16,7 @@
 
 enum worker_msg_type {
         WM_PROBE = 1, /* daemon -> worker: run one probe; seq */
-        WM_OPTERR,    /* worker -> daemon: "key\tmessage" */
+        WM_OPTERR,    /* worker -> daemon: "key\tmessage", code 1 = warning */
         WM_LOG,       /* worker -> daemon: code = priority, text = line */
         WM_READY,     /* worker -> daemon: create() succeeded */
         WM_FAILED,    /* worker -> daemon: create() failed; code = its errno */
@@ -46,7 +46,7 @@ int worker_send_probe(int fd, uint32_t seq);
 int worker_recv(int fd, struct worker_msg *m);
 
 /* Waits (blocking, at most timeout_usec) for the create() handshake; every
- * WM_OPTERR goes to report(userdata, key, text), WM_LOG to the log with
+ * WM_OPTERR goes to report(userdata, key, warning, text), WM_LOG to the log with
  * label. Returns 0 on WM_READY, the plugin's negative errno on WM_FAILED,
  * -ETIMEDOUT, or -EPIPE when the worker died first. */
 int worker_handshake(int fd, uint64_t timeout_usec, opts_report_fn report, void *userdata,

@@ -101,7 +101,8 @@ echo 0 >"$T/dns-rc"
 echo 0 >"$T/ok-rc"
 check() {
 	printf '{ "plugin": "exec", "interval": "200ms", "timeout": "150ms", "rise": 2, "fall": 2,
-	    "options": { "command": ["/bin/sh", "-c", "exit $(cat %s)"] } }' "$1"
+	    "options": { "command": ["/bin/sh", "-c", "exit $(cat %s)"],
+	                 "convention": "nagios" } }' "$1"
 }
 write_mail() {
 	cat >"$T/etc/services.d/mail.json" <<-EOF

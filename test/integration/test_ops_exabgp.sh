@@ -2,7 +2,7 @@
 # test/integration/test_ops_exabgp.sh: operating the daemon in ExaBGP mode
 # against the upstream BIRD, with pop2 (fake-healthd) announcing the same
 # anycast prefix as a healthy alternative. Shown, at the upstream:
-#   1. a degraded service (exec check exits 1 = WARNING) keeps its route,
+#   1. a degraded service (a "nagios" exec check exits 1 = WARNING) keeps its route,
 #      now with our AS prepended 3 times, and the client's traffic moves to
 #      pop2; back to pop1 when healthy again; the hook saw each transition;
 #   2. a reload (SIGHUP) with one service changed sends updates only for
@@ -47,7 +47,8 @@ SOCK=$S/control.sock # in $S: the daemon (user exabgp) creates it there
 
 check() { # RC_FILE -> an exec check whose exit code is the file's content
 	printf '{ "plugin": "exec", "interval": "200ms", "timeout": "150ms", "rise": 2, "fall": 2,
-	    "options": { "command": ["/bin/sh", "-c", "exit $(cat %s)"] } }' "$1"
+	    "options": { "command": ["/bin/sh", "-c", "exit $(cat %s)"],
+	                 "convention": "nagios" } }' "$1"
 }
 echo 0 >"$S/ok-rc"
 chmod 0644 "$S/ok-rc"

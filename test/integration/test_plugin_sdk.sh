@@ -38,6 +38,9 @@ extra=$(nm -D --defined-only "$work/src/diskfree.so" | awk '$2 ~ /[TDBR]/ {print
 
 mkdir -p "$work/plugins" "$work/etc/services.d" "$work/data"
 cp "$work/src/diskfree.so" "$work/plugins/"
+# the loader refuses a plugin_dir or .so that group or others can write
+chmod 0755 "$work/plugins"
+chmod 0644 "$work/plugins/diskfree.so"
 cat >"$work/etc/anycast-healthd.json" <<JSON
 { "pop": "sdk", "backend": "exabgp", "plugin_dir": "$work/plugins",
   "allowed_prefixes": ["203.0.113.0/24"] }

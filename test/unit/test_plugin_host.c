@@ -25,6 +25,7 @@
 #include "plugin_fixture.h"
 #include "jsonpos.h"
 #include "plugin_host.h"
+#include "plugin_load.h"
 #include "worker.h"
 
 /* ---- loader ---- */
@@ -98,6 +99,107 @@ START_TEST(test_load_once)
         check_runner_free(b);
         check_runner_free(c);
         fx_svc_free(s);
+}
+END_TEST
+
+/* plugin_load straight from a registry on dir, so a test can point it at
+ * directories of its own; the reason lands in err. */
+static int load_from(const char *dir, const char *name, char *err, size_t errsz)
+{
+        struct plugin_registry reg;
+        ck_assert_int_eq(plugin_registry_init(&reg, dir), 0);
+        const struct ahc_plugin *p = NULL;
+        err[0] = '\0';
+        int r = plugin_load(&reg, name, &p, err, errsz);
+        ck_assert(r < 0 || p != NULL);
+        plugin_registry_done(&reg);
+        return r;
+}
+
+START_TEST(test_load_dir_writable_by_others)
+{
+        char err[1024], want[1024];
+        ck_assert_int_eq(chmod(fx_plugdir, 0777), 0);
+        ck_assert_int_eq(load_from(fx_plugdir, "result", err, sizeof(err)), -EPERM);
+        snprintf(want, sizeof(want),
+                 "plugin directory %s (owner uid 0, mode 0777) is writable by group and others, "
+                 "who could run code in the daemon; chmod go-w %s",
+                 fx_plugdir, fx_plugdir);
+        ck_assert_str_eq(err, want);
+        /* sticky is no excuse for plugin_dir itself: anyone may add a file */
+        ck_assert_int_eq(chmod(fx_plugdir, 01777), 0);
+        ck_assert_int_eq(load_from(fx_plugdir, "result", err, sizeof(err)), -EPERM);
+        ck_assert_ptr_nonnull(strstr(err, "mode 1777) is writable by group and others"));
+        ck_assert_int_eq(chmod(fx_plugdir, 0775), 0);
+        ck_assert_int_eq(load_from(fx_plugdir, "result", err, sizeof(err)), -EPERM);
+        ck_assert_ptr_nonnull(strstr(err, "mode 0775) is writable by group,"));
+        /* and it reaches the service's diag at the "plugin" key */
+        ck_assert_int_lt(fx_refused("result", "{}"), 0);
+        const struct diag_msg *m = fx_expect_diag("plugin directory");
+        ck_assert_int_eq(m->line, 5);
+        ck_assert_int_eq(chmod(fx_plugdir, 0755), 0);
+        ck_assert_int_eq(load_from(fx_plugdir, "result", err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(test_load_parent_writable_by_others)
+{
+        char ww[300], dir[320], cmd[1400], err[1024];
+        snprintf(ww, sizeof(ww), "%s/ww", fx_plugdir);
+        snprintf(dir, sizeof(dir), "%s/plugins", ww);
+        snprintf(cmd, sizeof(cmd), "mkdir -m 0755 %s %s && cp -p %s/result.so %s/", ww, dir,
+                 fx_plugdir, dir);
+        ck_assert_int_eq(system(cmd), 0);
+        ck_assert_int_eq(load_from(dir, "result", err, sizeof(err)), 0);
+        /* a world-writable parent lets anyone rename plugins/ away and put
+         * their own in its place; a sticky one (like /tmp, where fx_plugdir
+         * lives) does not, since root owns plugins/ */
+        ck_assert_int_eq(chmod(ww, 0757), 0);
+        ck_assert_int_eq(load_from(dir, "result", err, sizeof(err)), -EPERM);
+        char want[1024];
+        snprintf(want, sizeof(want), "directory above plugin_dir %s (owner uid 0, mode 0757)", ww);
+        ck_assert_ptr_nonnull(strstr(err, want));
+        ck_assert_int_eq(chmod(ww, 01777), 0);
+        ck_assert_int_eq(load_from(dir, "result", err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(test_load_file_group_writable)
+{
+        char path[300], err[1024], want[1024];
+        snprintf(path, sizeof(path), "%s/tcp.so", fx_plugdir);
+        ck_assert_int_eq(chmod(path, 0775), 0);
+        ck_assert_int_eq(load_from(fx_plugdir, "tcp", err, sizeof(err)), -EPERM);
+        snprintf(want, sizeof(want),
+                 "plugin \"tcp\": file %s (owner uid 0, mode 0775) is writable by group, who "
+                 "could run code in the daemon; chmod go-w %s",
+                 path, path);
+        ck_assert_str_eq(err, want);
+        ck_assert_int_eq(chmod(path, 0644), 0);
+        ck_assert_int_eq(load_from(fx_plugdir, "tcp", err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(test_load_file_foreign_owner)
+{
+        ck_assert_int_eq(geteuid(), 0); /* chown needs root, as CI runs the tests */
+        char path[300], err[1024], want[1024];
+        snprintf(path, sizeof(path), "%s/async.so", fx_plugdir);
+        ck_assert_int_eq(chown(path, 65534, 65534), 0);
+        ck_assert_int_eq(load_from(fx_plugdir, "async", err, sizeof(err)), -EPERM);
+        snprintf(want, sizeof(want),
+                 "plugin \"async\": file %s (owner uid 65534, mode 0755) is owned by neither root "
+                 "nor the daemon's uid 0, so its owner could run code in the daemon; chown root %s",
+                 path, path);
+        ck_assert_str_eq(err, want);
+        /* nor a file that is no file */
+        char fifo[300];
+        snprintf(fifo, sizeof(fifo), "%s/fifo.so", fx_plugdir);
+        ck_assert_int_eq(mkfifo(fifo, 0644), 0);
+        ck_assert_int_eq(load_from(fx_plugdir, "fifo", err, sizeof(err)), -EPERM);
+        ck_assert_ptr_nonnull(strstr(err, "is not a regular file"));
+        ck_assert_int_eq(chown(path, 0, 0), 0);
+        ck_assert_int_eq(load_from(fx_plugdir, "async", err, sizeof(err)), 0);
 }
 END_TEST
 
@@ -245,46 +347,151 @@ END_TEST
 
 /* ---- exec ---- */
 
-START_TEST(test_exec_codes)
+/* One probe of `sh -c "echo first N; echo second; exit N"` with extra
+ * options (e.g. ", \"convention\": \"nagios\""). */
+static struct fx_res exec_exit(int code, const char *extra)
+{
+        char opts[300];
+        snprintf(opts, sizeof(opts),
+                 "{ \"command\": [\"/bin/sh\", \"-c\", \"echo first %d; echo second; "
+                 "exit %d\"]%s }",
+                 code, code, extra);
+        return fx_probe1("exec", opts, 5000000);
+}
+
+START_TEST(test_exec_unix_codes)
+{
+        /* the default and the explicit "unix" agree: only 0 passes, and a
+         * plain exit 1 withdraws instead of degrading */
+        const char *extras[] = {"", ", \"convention\": \"unix\""};
+        for (size_t e = 0; e < 2; e++)
+                for (int code = 0; code <= 4; code++) {
+                        struct fx_res res = exec_exit(code, extras[e]);
+                        char want[64];
+                        snprintf(want, sizeof(want),
+                                 code == 0 ? "first %d" : "exit code %d: first %d", code, code);
+                        ck_assert_int_eq(res.code, code == 0 ? AHC_OK : AHC_CRITICAL);
+                        ck_assert_str_eq(res.msg, want);
+                }
+        struct fx_res res = fx_probe1("exec", "{ \"command\": [\"/bin/false\"] }", 5000000);
+        ck_assert_int_eq(res.code, AHC_CRITICAL);
+        ck_assert_str_eq(res.msg, "exit code 1");
+}
+END_TEST
+
+START_TEST(test_exec_nagios_codes)
 {
         for (int code = 0; code <= 4; code++) {
-                char opts[256];
-                snprintf(opts, sizeof(opts),
-                         "{ \"command\": [\"/bin/sh\", \"-c\", \"echo first %d; echo second; "
-                         "exit %d\"] }",
-                         code, code);
-                struct fx_svc *s = fx_svc1("exec", opts);
-                struct check_runner *r = fx_runner(s);
-                struct fx_res res = fx_probe(r, 5000000);
+                struct fx_res res = exec_exit(code, ", \"convention\": \"nagios\"");
                 char want[64];
                 snprintf(want, sizeof(want), code == 4 ? "exit code 4: first %d" : "first %d",
                          code);
-                ck_assert_int_eq(res.code, code <= 3 ? code : 3);
+                ck_assert_int_eq(res.code, code <= 3 ? code : AHC_UNKNOWN);
                 ck_assert_str_eq(res.msg, want);
-                check_runner_free(r);
-                fx_svc_free(s);
         }
 }
 END_TEST
 
-START_TEST(test_exec_signal_and_missing)
+START_TEST(test_exec_signal)
 {
-        struct fx_svc *s =
-            fx_svc1("exec", "{ \"command\": [\"/bin/sh\", \"-c\", \"kill -9 $$\"] }");
-        struct check_runner *r = fx_runner(s);
-        struct fx_res res = fx_probe(r, 5000000);
-        ck_assert_int_eq(res.code, 2);
-        ck_assert_str_eq(res.msg, "killed by signal 9");
-        check_runner_free(r);
-        fx_svc_free(s);
+        const char *opts[] = {
+            "{ \"command\": [\"/bin/sh\", \"-c\", \"kill -9 $$\"] }",
+            "{ \"command\": [\"/bin/sh\", \"-c\", \"kill -9 $$\"], \"convention\": \"nagios\" }",
+        };
+        for (size_t i = 0; i < 2; i++) {
+                struct fx_res res = fx_probe1("exec", opts[i], 5000000);
+                ck_assert_int_eq(res.code, AHC_CRITICAL);
+                ck_assert_str_eq(res.msg, "killed by signal 9");
+        }
+}
+END_TEST
 
-        s = fx_svc1("exec", "{ \"command\": [\"/nonexistent/check\"] }");
-        r = fx_runner(s);
-        res = fx_probe(r, 5000000);
-        ck_assert_int_eq(res.code, 3);
-        ck_assert_str_eq(res.msg, "cannot run /nonexistent/check: No such file or directory");
+START_TEST(test_exec_bad_convention)
+{
+        ck_assert_int_lt(
+            fx_refused("exec", "{ \"command\": [\"/bin/true\"],\n \"convention\": \"Nagios\" }"),
+            0);
+        const struct diag_msg *m = fx_expect_diag("plugin \"exec\": option \"convention\": must be "
+                                                  "\"unix\" or \"nagios\", not \"Nagios\"");
+        ck_assert_str_eq(m->file, "svc.json");
+        ck_assert_int_eq(m->line, 7); /* the "convention" key */
+        ck_assert_int_eq(m->column, 2);
+        ck_assert_int_lt(fx_refused("exec", "{ \"command\": [\"/bin/true\"], \"convention\": 1 }"),
+                         0);
+        fx_expect_diag("option \"convention\": expected a string");
+}
+END_TEST
+
+START_TEST(test_exec_refuses_program)
+{
+        char dir[300], plain[300], opts[700];
+        snprintf(dir, sizeof(dir), "%s/sub", fx_plugdir);
+        ck_assert_int_eq(mkdir(dir, 0755), 0);
+        snprintf(plain, sizeof(plain), "%s/not-exec.sh", fx_plugdir);
+        FILE *f = fopen(plain, "we");
+        ck_assert_ptr_nonnull(f);
+        fputs("#!/bin/sh\nexit 0\n", f);
+        fclose(f);
+        ck_assert_int_eq(chmod(plain, 0644), 0);
+
+        ck_assert_int_lt(fx_refused("exec", "{ \"command\": [\"true\"] }"), 0);
+        const struct diag_msg *m = fx_expect_diag(
+            "option \"command\": \"true\" is not an absolute path (there is no PATH lookup)");
+        ck_assert_int_eq(m->line, 6); /* "command" in the options object */
+        ck_assert_int_eq(m->column, 20);
+        ck_assert_int_lt(fx_refused("exec", "{ \"command\": [\"/nonexistent/check\"] }"), 0);
+        fx_expect_diag("option \"command\": /nonexistent/check: No such file or directory");
+        snprintf(opts, sizeof(opts), "{ \"command\": [\"%s\"] }", dir);
+        ck_assert_int_lt(fx_refused("exec", opts), 0);
+        char want[400];
+        snprintf(want, sizeof(want), "option \"command\": %s is a directory", dir);
+        fx_expect_diag(want);
+        snprintf(opts, sizeof(opts), "{ \"command\": [\"%s\", \"arg\"] }", plain);
+        ck_assert_int_lt(fx_refused("exec", opts), 0);
+        snprintf(want, sizeof(want), "option \"command\": %s is not executable", plain);
+        fx_expect_diag(want);
+        ck_assert_int_lt(fx_refused("exec", "{ \"command\": [\"/dev/null\"] }"), 0);
+        fx_expect_diag("/dev/null is not a regular file");
+        ck_assert_int_eq(fx_diag.n, 5);
+}
+END_TEST
+
+/* A program under dir (relative to the plugin directory), built with the
+ * given convention option; returns the warning that mentions "convention". */
+static const struct diag_msg *exec_hint(const char *dir, const char *extra)
+{
+        char path[400], cmd[1400], opts[600];
+        snprintf(path, sizeof(path), "%s/%s", fx_plugdir, dir);
+        snprintf(cmd, sizeof(cmd),
+                 "mkdir -p %s && printf '#!/bin/sh\\nexit 1\\n' >%s/check_x && "
+                 "chmod 0755 %s/check_x",
+                 path, path, path);
+        ck_assert_int_eq(system(cmd), 0);
+        snprintf(opts, sizeof(opts), "{ \"command\": [\"%s/check_x\"]%s }", path, extra);
+        struct fx_svc *s = fx_svc1("exec", opts);
+        struct check_runner *r = fx_runner(s);
         check_runner_free(r);
         fx_svc_free(s);
+        ck_assert_int_eq(fx_diag.n, 0); /* a hint refuses nothing */
+        return diag_find_warning(&fx_diag, "\"convention\": \"nagios\"");
+}
+
+START_TEST(test_exec_nagios_hint)
+{
+        const struct diag_msg *m = exec_hint("usr/lib/nagios/plugins", "");
+        ck_assert_ptr_nonnull(m);
+        ck_assert_str_eq(m->file, "svc.json");
+        ck_assert_int_eq(m->line, 6);
+        ck_assert_ptr_nonnull(strstr(m->text, "looks like a Nagios plugin"));
+        ck_assert_uint_eq(fx_diag.n_warnings, 1);
+
+        ck_assert_ptr_nonnull(exec_hint("usr/lib/monitoring-plugins", ""));
+        ck_assert_uint_eq(fx_diag.n_warnings, 2);
+        /* given a convention, either one, there is nothing to suggest */
+        exec_hint("usr/lib64/nagios/plugins", ", \"convention\": \"nagios\"");
+        exec_hint("usr/lib64/nagios/plugins", ", \"convention\": \"unix\"");
+        exec_hint("opt/checks", "");
+        ck_assert_uint_eq(fx_diag.n_warnings, 2);
 }
 END_TEST
 
@@ -632,6 +839,9 @@ int main(void)
              {test_load_wrong_abi, test_load_missing_symbol, test_load_misnamed,
               test_load_symlink_escape, test_load_name_with_slash, test_load_unknown,
               test_load_once}},
+            {"loader_perms",
+             {test_load_dir_writable_by_others, test_load_parent_writable_by_others,
+              test_load_file_group_writable, test_load_file_foreign_owner}},
             {"options",
              {test_opts_positions, test_opts_tcp_values, test_opts_worker_positions,
               test_opts_validate_only}},
@@ -639,7 +849,9 @@ int main(void)
              {test_sync_done_deferred, test_busy, test_loop_safe_timeout_and_late_done,
               test_free_in_flight}},
             {"exec",
-             {test_exec_codes, test_exec_signal_and_missing, test_exec_timeout_kills_group}},
+             {test_exec_unix_codes, test_exec_nagios_codes, test_exec_signal,
+              test_exec_bad_convention, test_exec_refuses_program, test_exec_nagios_hint,
+              test_exec_timeout_kills_group}},
             {"tcp", {test_tcp_ok_and_refused, test_tcp_source}},
             {"worker",
              {test_worker_result, test_worker_crash, test_worker_hang, test_worker_leak_bounded,

@@ -686,6 +686,7 @@ void engine_free(struct engine *en)
         sd_event_source_disable_unref(en->commit);
         sd_event_source_disable_unref(en->notify_timer);
         sd_event_source_disable_unref(en->shutdown_timer);
+        sd_event_source_disable_unref(en->save_retry);
         hook_runner_free(en->hooks);
         manual_state_free(&en->manual);
         config_free(en->owned_cfg);

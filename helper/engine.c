@@ -249,7 +249,7 @@ static void check_fold(struct check_rt *c, int result, const char *msg, bool eve
                 c->by_code[result]++;
         if (!event && msg && strncmp(msg, "timed out after ", 16) == 0)
                 c->timeouts++;
-        snprintf(c->last_msg, sizeof(c->last_msg), "%s", msg ? msg : "");
+        log_sanitise(c->last_msg, sizeof(c->last_msg), msg ? msg : "");
         struct check_hyst *h = &s->hyst[c->index];
         log_debug("service %s: check %s[%zu]: %s %s: %s", s->cfg->name, cfg->plugin, c->index,
                   event ? "reported" : "probed", result_name(result), c->last_msg);

@@ -228,7 +228,8 @@ int engine_drain(struct engine *en, const char *service, const char *reason)
         for (size_t i = 0; i < s->cfg->n_prefixes; i++)
                 announced |= s->pfx[i].action == ROUTE_ANNOUNCE;
         char text[ENGINE_REASON_MAX];
-        snprintf(text, sizeof(text), "%s", reason && reason[0] ? reason : "drained");
+        /* The reason comes from a control client: logged, hooked, saved. */
+        log_sanitise(text, sizeof(text), reason && reason[0] ? reason : "drained");
         int r;
         if (!announced) {
                 r = manual_state_set(&en->manual, s->cfg->name, text, now_rt, 0, false);
@@ -313,7 +314,7 @@ int engine_disable(struct engine *en, const char *service, const char *reason)
         if (!s)
                 return -ENOENT;
         char text[ENGINE_REASON_MAX];
-        snprintf(text, sizeof(text), "%s", reason && reason[0] ? reason : "disabled");
+        log_sanitise(text, sizeof(text), reason && reason[0] ? reason : "disabled");
         struct manual_entry *m = manual_state_find(&en->manual, service);
         if (m && !m->drain_until_usec && strcmp(m->reason, text) == 0)
                 return unchanged(en);
@@ -361,7 +362,9 @@ int engine_check_now(struct engine *en, const char *service)
 int engine_withdraw_all(struct engine *en, const char *reason)
 {
         char text[ENGINE_REASON_MAX];
-        snprintf(text, sizeof(text), "withdraw-all: %s", reason && reason[0] ? reason : "");
+        char clean[ENGINE_REASON_MAX];
+        snprintf(text, sizeof(text), "withdraw-all: %s",
+                 log_sanitise(clean, sizeof(clean) - 16, reason ? reason : ""));
         uint64_t now_rt = engine_now_rt();
         char *copy = strdup(text);
         if (!copy)

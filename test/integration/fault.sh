@@ -27,8 +27,8 @@ FAULT_CLEANUP=()
 
 fault_cleanup() {
 	local c
-	for c in "${FAULT_CLEANUP[@]}"; do eval "$c" || true; done
 	fault_stop
+	for c in "${FAULT_CLEANUP[@]}"; do eval "$c" || true; done
 	rm -rf "$T"
 }
 trap fault_cleanup EXIT

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -62,9 +63,17 @@ static void on_exit_event(void *userdata, int fd, uint32_t revents)
 static pid_t read_pidfile(struct proc *p)
 {
         char buf[64];
-        int fd = open(p->pidfile, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* Non-blocking and regular files only: a FIFO at the path would
+         * otherwise hang the plugin's loop inside open() or read(). */
+        int fd = open(p->pidfile, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) {
                 snprintf(p->why, sizeof(p->why), "pidfile %s: %s", p->pidfile, strerror(errno));
+                return 0;
+        }
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                snprintf(p->why, sizeof(p->why), "pidfile %s: not a regular file", p->pidfile);
+                close(fd);
                 return 0;
         }
         ssize_t n = read(fd, buf, sizeof(buf) - 1);

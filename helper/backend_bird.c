@@ -43,6 +43,7 @@
 #include "bird_render.h"
 #include "birdctl.h"
 #include "event_priority.h"
+#include "file_read.h"
 #include "log.h"
 
 #define COALESCE_DEFAULT_USEC  (20 * 1000ULL)
@@ -191,39 +192,9 @@ int bird_write_atomic(const char *path, const char *text)
         return atomic_write_file(path, text, 0644);
 }
 
-static int read_file(const char *path, char **out)
-{
-        FILE *f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        char *buf = NULL;
-        size_t cap = 0, len = 0;
-        for (;;) {
-                if (cap - len < 4096) {
-                        char *n = realloc(buf, cap + 65536);
-                        if (!n) {
-                                free(buf);
-                                fclose(f);
-                                return -ENOMEM;
-                        }
-                        buf = n;
-                        cap += 65536;
-                }
-                size_t got = fread(buf + len, 1, cap - len - 1, f);
-                len += got;
-                if (got == 0)
-                        break;
-        }
-        int err = ferror(f);
-        fclose(f);
-        if (err) {
-                free(buf);
-                return -EIO;
-        }
-        buf[len] = '\0';
-        *out = buf;
-        return 0;
-}
+/* Include files are ours, but a FIFO put in their place must not stall
+ * the start (file_read.h). */
+#define INCLUDE_FILE_MAX (64 << 20)
 
 static int fam_write(struct backend *b, struct fam *f, const char *text)
 {
@@ -701,8 +672,9 @@ static int fam_init(struct backend *b, struct fam *f, int family, const char *pa
         f->path = strdup(path);
         if (!f->path)
                 return -ENOMEM;
-        char *text = NULL;
-        int r = read_file(path, &text);
+        char *text = NULL, whyr[128];
+        size_t len;
+        int r = file_read_regular(path, INCLUDE_FILE_MAX, &text, &len, whyr, sizeof(whyr));
         if (r == 0) {
                 /* BIRD loaded this file if it runs; it is our fallback. */
                 f->disk = text;
@@ -712,7 +684,7 @@ static int fam_init(struct backend *b, struct fam *f, int family, const char *pa
                 return adopt(b, cfg, text);
         }
         if (r != -ENOENT) {
-                log_err("bird: cannot read %s: %s", path, strerror(-r));
+                log_err("bird: cannot read %s: %s", path, whyr);
                 return r;
         }
         /* BIRD cannot start while an include file is missing: write an

@@ -13,8 +13,11 @@
  * community 65535:0 (RFC 8326). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config_internal.h"
+#include "file_read.h"
 
 #define DEGRADED_PREPEND         3
 #define PREPEND_MAX              10
@@ -91,6 +94,21 @@ static void parse_hooks(struct cfile *f, json_t *root, struct hooks_cfg *h)
                         cfg_err(f, p, "\"on_change\" command \"%s\" must be an absolute path",
                                 json_string_value(v));
                         ok = false;
+                } else if (i == 0) {
+                        /* A missing command may be installed later (its
+                         * run reports it); one that is there but cannot be
+                         * exec'd is a mistake to name now. */
+                        const char *cmd = json_string_value(v);
+                        struct stat st;
+                        if (stat(cmd, &st) == 0 &&
+                            (!S_ISREG(st.st_mode) || access(cmd, X_OK) < 0)) {
+                                cfg_err(f, p,
+                                        "\"on_change\" command \"%s\" is not an executable "
+                                        "regular file (%s%s)",
+                                        cmd, file_type_name(st.st_mode),
+                                        S_ISREG(st.st_mode) ? " without execute permission" : "");
+                                ok = false;
+                        }
                 }
                 argv[i] = xstrdup(json_string_value(v));
         }

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "config_internal.h"
+#include "log.h"
 #include "jsonpos.h"
 
 #define RISE_FALL_MAX 1000000
@@ -25,32 +26,47 @@ static const char *const announce_keys[] = {
     "next_hop", "med", "communities", "large_communities", "prepend", NULL,
 };
 
+static bool name_ok(const char *name)
+{
+        for (const char *p = name; *p; p++)
+                if ((unsigned char)*p <= ' ' || *p == 0x7f)
+                        return false;
+        return name[0] != '\0';
+}
+
 static void parse_name(struct cfile *f, const struct config *c, struct service_cfg *s)
 {
         const char *name = NULL;
+        char shown[CFG_PATH_MAX];
         int r = cfg_string(f, f->root, "", "name", &name);
 
         if (r < 0)
                 return;
         if (r == 0) {
+                /* The name still reaches logs, hooks' environment and the
+                 * control socket: a file name is held to the same rules. */
                 const char *base = strrchr(s->file, '/');
                 base = base ? base + 1 : s->file;
-                s->name = strndup(base, strlen(base) - strlen(".json"));
-                if (!s->name)
+                char *from_file = strndup(base, strlen(base) - strlen(".json"));
+                if (!from_file)
                         abort();
-        } else {
-                for (const char *p = name; *p; p++)
-                        if ((unsigned char)*p <= ' ' || *p == 0x7f) {
-                                cfg_err(f, "name",
-                                        "\"name\" \"%s\" must not contain spaces or control "
-                                        "characters",
-                                        name);
-                                return;
-                        }
-                if (!name[0]) {
-                        cfg_err(f, "name", "\"name\" must not be empty");
+                if (!name_ok(from_file)) {
+                        cfg_err(f, "",
+                                "the service name \"%s\" (from the file name, no \"name\" key) "
+                                "must not contain spaces or control characters",
+                                log_sanitise(shown, sizeof(shown), from_file));
+                        free(from_file);
                         return;
                 }
+                s->name = from_file;
+        } else if (!name[0]) {
+                cfg_err(f, "name", "\"name\" must not be empty");
+                return;
+        } else if (!name_ok(name)) {
+                cfg_err(f, "name", "\"name\" \"%s\" must not contain spaces or control characters",
+                        log_sanitise(shown, sizeof(shown), name));
+                return;
+        } else {
                 s->name = xstrdup(name);
         }
         for (size_t i = 0; i < c->n_services; i++)

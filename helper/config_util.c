@@ -1,16 +1,15 @@
 /* config_util.c: reading a JSON config file and typed access to its keys,
  * each problem reported at the key's position. */
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config_internal.h"
+#include "file_read.h"
 #include "jsonpos.h"
 
 #define CFG_FILE_MAX (4 << 20)
@@ -96,56 +95,23 @@ static char *abs_dir_of(const char *file)
         return r;
 }
 
-static int read_all(const char *file, char **out, size_t *len)
-{
-        int fd = open(file, O_RDONLY | O_CLOEXEC);
-        struct stat st;
-        char *buf;
-        size_t n = 0;
-
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-                int r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-                close(fd);
-                return r;
-        }
-        if (st.st_size > CFG_FILE_MAX) {
-                close(fd);
-                return -EFBIG;
-        }
-        buf = xcalloc(1, (size_t)st.st_size + 1);
-        for (;;) {
-                ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r < 0) {
-                        r = -errno;
-                        free(buf);
-                        close(fd);
-                        return (int)r;
-                }
-                if (r == 0 || (n += (size_t)r) == (size_t)st.st_size)
-                        break;
-        }
-        close(fd);
-        buf[n] = '\0';
-        *out = buf;
-        *len = n;
-        return 0;
-}
-
 int cfile_open(struct cfile *f, const char *file, struct diag *d)
 {
         json_error_t err;
         size_t len = 0;
+        char why[128];
         int r;
 
         *f = (struct cfile){.d = d, .file = xstrdup(file), .n0 = d->n};
         f->dir = abs_dir_of(file);
-        r = read_all(file, &f->text, &len);
+        /* Never a blocking open: a FIFO in services.d would stall the
+         * reload, and with it every check, until someone wrote to it. */
+        r = file_read_regular(file, CFG_FILE_MAX, &f->text, &len, why, sizeof(why));
         if (r < 0) {
-                diag_add(d, file, 0, 0, "cannot read: %s", strerror(-r));
+                if (r == -EISDIR || r == -EINVAL || r == -EFBIG)
+                        diag_add(d, file, 0, 0, "%s", why);
+                else
+                        diag_add(d, file, 0, 0, "cannot read: %s", why);
                 return -EINVAL;
         }
         f->root = json_loadb(f->text, len, JSON_REJECT_DUPLICATES, &err);

@@ -146,18 +146,19 @@ static char *status_reply(struct control *c, const char *service)
         return line;
 }
 
-static char *action_reply(const struct control_request *rq, int r)
+static char *action_reply(struct control *c, const struct control_request *rq, int r)
 {
+        if (r == ENGINE_UNSAVED) {
+                int why = engine_state_file_error(c->en);
+                return control_reply_error("%s applied, not saved: %s; it will not survive a "
+                                           "restart until the daemon, retrying, writes the "
+                                           "state file",
+                                           control_verb_name(rq->verb), strerror(why ? -why : EIO));
+        }
         if (r >= 0)
                 return control_reply_ok(NULL);
         if (r == -ENOENT && rq->service)
                 return control_reply_error("unknown service \"%s\"", rq->service);
-        bool persists = rq->verb == VERB_DISABLE || rq->verb == VERB_ENABLE ||
-                        rq->verb == VERB_DRAIN || rq->verb == VERB_WITHDRAW_ALL;
-        if (persists && (r == -EIO || r == -EACCES || r == -EROFS || r == -ENOSPC || r == -EPERM))
-                return control_reply_error("%s applied, but the state file could not be written "
-                                           "(%s): it will not survive a restart",
-                                           control_verb_name(rq->verb), strerror(-r));
         if (r == -EOPNOTSUPP || r == -ENOSYS)
                 return control_reply_error("%s is not implemented by this daemon",
                                            control_verb_name(rq->verb));
@@ -204,17 +205,17 @@ static char *dispatch(struct control *c, struct client *cl, const struct control
         case VERB_STATUS:
                 return status_reply(c, rq->service);
         case VERB_DISABLE:
-                return action_reply(rq, engine_disable(c->en, rq->service, rq->reason));
+                return action_reply(c, rq, engine_disable(c->en, rq->service, rq->reason));
         case VERB_ENABLE:
-                return action_reply(rq, engine_enable(c->en, rq->service));
+                return action_reply(c, rq, engine_enable(c->en, rq->service));
         case VERB_DRAIN:
-                return action_reply(rq, engine_drain(c->en, rq->service, rq->reason));
+                return action_reply(c, rq, engine_drain(c->en, rq->service, rq->reason));
         case VERB_CHECK:
-                return action_reply(rq, engine_check_now(c->en, rq->service));
+                return action_reply(c, rq, engine_check_now(c->en, rq->service));
         case VERB_RELOAD:
                 return reload_reply(c);
         case VERB_WITHDRAW_ALL:
-                return action_reply(rq, engine_withdraw_all(c->en, rq->reason));
+                return action_reply(c, rq, engine_withdraw_all(c->en, rq->reason));
         }
         return control_reply_error("unknown verb");
 }

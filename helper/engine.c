@@ -251,7 +251,7 @@ static void check_fold(struct check_rt *c, int result, const char *msg, bool eve
                 c->by_code[result]++;
         if (!event && msg && strncmp(msg, "timed out after ", 16) == 0)
                 c->timeouts++;
-        snprintf(c->last_msg, sizeof(c->last_msg), "%s", msg ? msg : "");
+        log_sanitise(c->last_msg, sizeof(c->last_msg), msg ? msg : "");
         struct check_hyst *h = &s->hyst[c->index];
         log_debug("service %s: check %s[%zu]: %s %s: %s", s->cfg->name, cfg->plugin, c->index,
                   event ? "reported" : "probed", result_name(result), c->last_msg);
@@ -692,6 +692,7 @@ void engine_free(struct engine *en)
         sd_event_source_disable_unref(en->commit);
         sd_event_source_disable_unref(en->notify_timer);
         sd_event_source_disable_unref(en->shutdown_timer);
+        sd_event_source_disable_unref(en->save_retry);
         hook_runner_free(en->hooks);
         manual_state_free(&en->manual);
         config_free(en->owned_cfg);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-event.h>
 
 #include "engine_internal.h"
 #include "log.h"
@@ -85,19 +86,83 @@ int engine_service_status(struct engine *en, size_t i, struct service_status *ou
         return 0;
 }
 
-int engine_save_manual(struct engine *en)
+#define SAVE_RETRY_FIRST (1000 * 1000ULL)
+#define SAVE_RETRY_MAX   (30 * 1000 * 1000ULL)
+
+/* Writes the state file; logs the first failure of an outage and the
+ * recovery. Returns 0 or ENGINE_UNSAVED. */
+static int save_now(struct engine *en)
 {
         int r = manual_state_save(en->cfg->state_file, &en->manual);
-        if (r < 0) {
-                log_err("cannot write the state file %s: %s; manual state will NOT survive a "
-                        "restart",
-                        en->cfg->state_file, strerror(-r));
-                /* -ENOENT (a missing directory) would read as "unknown
-                 * service" to callers: the action did apply. */
-                if (r == -ENOENT)
-                        r = -EIO;
+        if (r == 0) {
+                if (en->save_error) {
+                        log_notice("state file %s saved: the manual state survives a restart "
+                                   "again",
+                                   en->cfg->state_file);
+                        en->save_error = 0;
+                        if (en->save_retry)
+                                sd_event_source_set_enabled(en->save_retry, SD_EVENT_OFF);
+                        engine_status_changed(en);
+                }
+                return 0;
         }
-        return r;
+        /* Once per outage: a retry every few seconds must not flood the log. */
+        if (!en->save_error) {
+                log_err("cannot write the state file %s: %s; the manual state is applied but "
+                        "will NOT survive a restart until a write succeeds (retrying)",
+                        en->cfg->state_file, strerror(-r));
+                en->save_error = r;
+                engine_status_changed(en);
+        }
+        en->save_error = r;
+        return ENGINE_UNSAVED;
+}
+
+static int save_retry_cb(sd_event_source *src, uint64_t usec, void *userdata)
+{
+        struct engine *en = userdata;
+        if (save_now(en) == ENGINE_UNSAVED) {
+                en->save_backoff =
+                    en->save_backoff * 2 > SAVE_RETRY_MAX ? SAVE_RETRY_MAX : en->save_backoff * 2;
+                sd_event_source_set_time_relative(src, en->save_backoff);
+                sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+        }
+        return 0;
+}
+
+int engine_save_manual(struct engine *en)
+{
+        if (save_now(en) == 0)
+                return 0;
+        int r = 0, on = SD_EVENT_OFF;
+        if (en->save_retry && sd_event_source_get_enabled(en->save_retry, &on) >= 0 &&
+            on != SD_EVENT_OFF)
+                return ENGINE_UNSAVED; /* a retry is pending: keep its backoff */
+        en->save_backoff = SAVE_RETRY_FIRST;
+        if (en->save_retry) {
+                r = sd_event_source_set_time_relative(en->save_retry, en->save_backoff);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(en->save_retry, SD_EVENT_ONESHOT);
+        } else {
+                r = sd_event_add_time_relative(en->e, &en->save_retry, CLOCK_MONOTONIC,
+                                               en->save_backoff, 100000, save_retry_cb, en);
+        }
+        if (r < 0)
+                log_err("cannot arm the state file retry: %s; the next manual action writes it",
+                        strerror(-r));
+        return ENGINE_UNSAVED;
+}
+
+int engine_state_file_error(struct engine *en)
+{
+        return en->save_error;
+}
+
+/* What an action that changed nothing answers: the state may still be
+ * unsaved from an earlier one. */
+static int unchanged(struct engine *en)
+{
+        return en->save_error ? ENGINE_UNSAVED : 0;
 }
 
 /* ---- drain ---- */
@@ -163,7 +228,8 @@ int engine_drain(struct engine *en, const char *service, const char *reason)
         for (size_t i = 0; i < s->cfg->n_prefixes; i++)
                 announced |= s->pfx[i].action == ROUTE_ANNOUNCE;
         char text[ENGINE_REASON_MAX];
-        snprintf(text, sizeof(text), "%s", reason && reason[0] ? reason : "drained");
+        /* The reason comes from a control client: logged, hooked, saved. */
+        log_sanitise(text, sizeof(text), reason && reason[0] ? reason : "drained");
         int r;
         if (!announced) {
                 r = manual_state_set(&en->manual, s->cfg->name, text, now_rt, 0, false);
@@ -248,10 +314,10 @@ int engine_disable(struct engine *en, const char *service, const char *reason)
         if (!s)
                 return -ENOENT;
         char text[ENGINE_REASON_MAX];
-        snprintf(text, sizeof(text), "%s", reason && reason[0] ? reason : "disabled");
+        log_sanitise(text, sizeof(text), reason && reason[0] ? reason : "disabled");
         struct manual_entry *m = manual_state_find(&en->manual, service);
         if (m && !m->drain_until_usec && strcmp(m->reason, text) == 0)
-                return 0;
+                return unchanged(en);
         int r = manual_state_set(&en->manual, service, text, engine_now_rt(), 0, false);
         if (r < 0)
                 return r;
@@ -276,7 +342,7 @@ int engine_enable(struct engine *en, const char *service)
         int w = engine_save_manual(en);
         service_arm_drain(s);
         service_update(s, "enabled by the operator");
-        if (w < 0)
+        if (w)
                 return w;
         return s->file_disabled ? -EBUSY : 0;
 }
@@ -296,7 +362,9 @@ int engine_check_now(struct engine *en, const char *service)
 int engine_withdraw_all(struct engine *en, const char *reason)
 {
         char text[ENGINE_REASON_MAX];
-        snprintf(text, sizeof(text), "withdraw-all: %s", reason && reason[0] ? reason : "");
+        char clean[ENGINE_REASON_MAX];
+        snprintf(text, sizeof(text), "withdraw-all: %s",
+                 log_sanitise(clean, sizeof(clean) - 16, reason ? reason : ""));
         uint64_t now_rt = engine_now_rt();
         char *copy = strdup(text);
         if (!copy)

@@ -61,11 +61,14 @@ int engine_service_status(struct engine *en, size_t i, struct service_status *ou
 /* Index of a service by name, or -ENOENT. */
 int engine_service_find(struct engine *en, const char *name);
 
-/* Manual actions; each returns 0, -ENOENT for an unknown service, or another
- * negative errno. Disable and drain persist in the state file: when writing
- * it fails the action still takes effect (the operator wants the route
- * gone now) but the write error is returned (-EIO, -EACCES...): it would
- * not survive a restart.
+/* Manual actions; each returns 0, -ENOENT for an unknown service, another
+ * negative errno, or ENGINE_UNSAVED. Disable and drain persist in the
+ * state file: when writing it fails the action still takes effect (the
+ * operator wants the route gone now) and ENGINE_UNSAVED is returned: the
+ * change would not survive a restart yet. The engine retries the write
+ * (1 s, doubling to 30 s) until it succeeds; engine_state_file_error()
+ * says why it fails meanwhile (also for an action that found nothing to
+ * change while an earlier change is still unsaved).
  * engine_disable: withdraws (or keeps, with on_disabled "keep") at once.
  * engine_enable: clears a manual disable or drain (also one set by
  * withdraw-all); -EALREADY when there was none; -EBUSY when the service's
@@ -76,6 +79,7 @@ int engine_service_find(struct engine *en, const char *name);
  * announced is disabled at once. -EALREADY when already draining or
  * disabled.
  * engine_check_now: starts every check of the service not already running. */
+#define ENGINE_UNSAVED 1
 int engine_disable(struct engine *en, const char *service, const char *reason);
 int engine_enable(struct engine *en, const char *service);
 int engine_drain(struct engine *en, const char *service, const char *reason);
@@ -87,6 +91,9 @@ int engine_withdraw_all(struct engine *en, const char *reason);
 /* Clears the withdraw-all flag and enables every service it disabled
  * (services disabled on their own stay disabled). -EALREADY when not set. */
 int engine_withdraw_all_clear(struct engine *en);
+/* 0 when the state file holds the manual state in memory, else the
+ * negative errno of the write that keeps failing (being retried). */
+int engine_state_file_error(struct engine *en);
 /* Whether withdraw-all is in force, and why (NULL when not). */
 const char *engine_withdraw_all_reason(struct engine *en);
 

@@ -91,6 +91,9 @@ struct engine {
         bool started;
         struct engine_stats stats;
         struct manual_state manual;
+        int save_error;              /* 0, or why the last write of the state file failed */
+        uint64_t save_backoff;       /* delay before the next retry of that write */
+        sd_event_source *save_retry; /* retries the write until it succeeds */
         struct hook_runner *hooks;
         sd_event_source *notify_timer;
         uint64_t notify_last;
@@ -114,7 +117,8 @@ int engine_watch_disable_files(struct engine *en);
 void engine_unwatch_disable_files(struct engine *en);
 /* Starts a probe now unless one is in flight. */
 int engine_check_start(struct check_rt *c, uint64_t now);
-/* Persists en->manual; logs a failure. */
+/* Persists en->manual. 0, or ENGINE_UNSAVED: the write failed (logged
+ * once, and once more when a retry succeeds) and is retried on the loop. */
 int engine_save_manual(struct engine *en);
 /* Arms the drain timer of a service whose manual entry drains. */
 void service_arm_drain(struct service_rt *s);

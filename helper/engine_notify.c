@@ -24,7 +24,10 @@ void engine_status_line(struct engine *en, char *buf, size_t size)
         if (n[SVC_DRAINING])
                 w += snprintf(buf + w, size - (size_t)w, ", %zu draining", n[SVC_DRAINING]);
         if (w >= 0 && (size_t)w < size && n[SVC_UNKNOWN])
-                snprintf(buf + w, size - (size_t)w, ", %zu unknown", n[SVC_UNKNOWN]);
+                w += snprintf(buf + w, size - (size_t)w, ", %zu unknown", n[SVC_UNKNOWN]);
+        if (w >= 0 && (size_t)w < size && en->save_error)
+                snprintf(buf + w, size - (size_t)w, ", state file unsaved (%s)",
+                         strerror(-en->save_error));
 }
 
 static void send_status(struct engine *en)

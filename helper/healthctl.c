@@ -15,6 +15,7 @@
 #include "ahd-build-config.h"
 #include "config_control.h"
 #include "control_proto.h"
+#include "log.h"
 #include "healthctl_render.h"
 
 #define EXIT_REFUSED      1
@@ -296,7 +297,9 @@ int main(int argc, char **argv)
                 printf("%s\n", reply);
         } else if (!ok) {
                 const char *err = json_string_value(json_object_get(j, "error"));
-                fprintf(stderr, "anycast-healthctl: %s\n", err ? err : "refused");
+                char shown[CONTROL_REQUEST_MAX];
+                fprintf(stderr, "anycast-healthctl: %s\n",
+                        log_sanitise(shown, sizeof(shown), err ? err : "refused"));
         } else if (verb == VERB_STATUS) {
                 char *text = healthctl_render_status(j);
                 if (text)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "healthctl_render.h"
+#include "log.h"
 
 #define MAX_COLS 8
 
@@ -29,6 +30,17 @@ static char *xasprintf(const char *fmt, ...)
         return s;
 }
 
+/* A copy of text from the daemon safe for a terminal: names, reasons and
+ * plugin messages come from outside and may hold escape sequences. */
+static char *clean(const char *s)
+{
+        size_t size = strlen(s) * 4 + 1;
+        char *r = malloc(size);
+        if (!r)
+                abort();
+        return log_sanitise(r, size, s);
+}
+
 /* Adds a row of ncols cells (NULL cells print as "-"). */
 static void table_row(struct table *t, ...)
 {
@@ -39,9 +51,7 @@ static void table_row(struct table *t, ...)
         va_start(ap, t);
         for (size_t c = 0; c < t->ncols; c++) {
                 const char *s = va_arg(ap, const char *);
-                t->rows[t->nrows][c] = strdup(s && s[0] ? s : "-");
-                if (!t->rows[t->nrows][c])
-                        abort();
+                t->rows[t->nrows][c] = clean(s && s[0] ? s : "-");
         }
         va_end(ap);
         t->nrows++;
@@ -147,7 +157,9 @@ static void service_detail(FILE *f, const json_t *s)
         const json_t *a = json_object_get(s, "checks"), *v;
         size_t i;
 
-        fprintf(f, "\n%s\n", str(s, "name"));
+        char *name = clean(str(s, "name") ? str(s, "name") : "?");
+        fprintf(f, "\n%s\n", name);
+        free(name);
         table_row(&t, "CHECK", "PLUGIN", "STATE", "LAST", "DURATION", "MESSAGE");
         json_array_foreach(a, i, v)
         {
@@ -190,8 +202,10 @@ char *healthctl_render_status(const json_t *reply)
         int64_t now = num(reply, "now");
         struct table t = {.ncols = 4};
 
-        fprintf(f, "PoP %s: %zu service%s\n\n", str(reply, "pop") ? str(reply, "pop") : "?",
-                json_array_size(svcs), json_array_size(svcs) == 1 ? "" : "s");
+        char *pop = clean(str(reply, "pop") ? str(reply, "pop") : "?");
+        fprintf(f, "PoP %s: %zu service%s\n\n", pop, json_array_size(svcs),
+                json_array_size(svcs) == 1 ? "" : "s");
+        free(pop);
         table_row(&t, "SERVICE", "STATE", "SINCE", "REASON");
         json_array_foreach(svcs, i, s)
         {

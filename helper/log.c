@@ -46,3 +46,21 @@ void log_msg(int priority, const char *fmt, ...)
         }
         va_end(ap);
 }
+
+char *log_sanitise(char *dst, size_t size, const char *src)
+{
+        size_t n = 0;
+        for (const unsigned char *p = (const unsigned char *)src; p && *p; p++) {
+                bool ctl = *p < 0x20 || *p == 0x7f;
+                size_t need = ctl ? 4 : 1;
+                if (n + need >= size)
+                        break;
+                if (ctl)
+                        snprintf(dst + n, 5, "\\x%02x", *p);
+                else
+                        dst[n] = (char)*p;
+                n += need;
+        }
+        dst[n] = '\0';
+        return dst;
+}

@@ -1,6 +1,7 @@
 /* log.h: the daemon's logging: journal under systemd, stderr otherwise.
  * Never stdout: in ExaBGP mode stdout carries API commands only. */
 #pragma once
+#include <stddef.h>
 #include <syslog.h>
 
 void log_setup(const char *ident);
@@ -12,3 +13,9 @@ void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2
 #define log_notice(...)  log_msg(LOG_NOTICE, __VA_ARGS__)
 #define log_info(...)    log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...)   log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/* Copies src into dst (size > 0; always terminated, an escape is never cut)
+ * with each control character (below 0x20, and 0x7f) written as \xNN: text
+ * from outside (plugin messages, reasons, names) must not forge log lines
+ * or drive the terminal of whoever reads them. Returns dst. */
+char *log_sanitise(char *dst, size_t size, const char *src);

@@ -2,16 +2,13 @@
  * is our own file: anything unexpected means corruption, never "nothing
  * disabled"), and an atomic write. */
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "atomic_file.h"
+#include "file_read.h"
 #include "state_file.h"
 
 #define STATE_VERSION  1
@@ -28,16 +25,53 @@ void manual_state_free(struct manual_state *st)
         for (size_t i = 0; i < st->n; i++)
                 entry_free(&st->entries[i]);
         free(st->entries);
+        free(st->slots);
         free(st->withdraw_all_reason);
         *st = (struct manual_state){0};
 }
 
+/* FNV-1a: service names are short and not chosen by an attacker. */
+static size_t name_hash(const char *s)
+{
+        uint64_t h = 14695981039346656037ULL;
+        for (; *s; s++)
+                h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+        return (size_t)h;
+}
+
+/* The slot holding service, or the empty slot where it would go. */
+static size_t slot_of(const struct manual_state *st, const char *service)
+{
+        size_t mask = st->n_slots - 1, i = name_hash(service) & mask;
+        while (st->slots[i] && strcmp(st->entries[st->slots[i] - 1].service, service) != 0)
+                i = (i + 1) & mask;
+        return i;
+}
+
+static int index_grow(struct manual_state *st, size_t want)
+{
+        if (want * 2 <= st->n_slots)
+                return 0;
+        size_t n = st->n_slots ? st->n_slots : 16;
+        while (n < want * 2)
+                n *= 2;
+        size_t *slots = calloc(n, sizeof(*slots));
+        if (!slots)
+                return -ENOMEM;
+        free(st->slots);
+        st->slots = slots;
+        st->n_slots = n;
+        for (size_t i = 0; i < st->n; i++)
+                st->slots[slot_of(st, st->entries[i].service)] = i + 1;
+        return 0;
+}
+
 struct manual_entry *manual_state_find(struct manual_state *st, const char *service)
 {
-        for (size_t i = 0; i < st->n; i++)
-                if (strcmp(st->entries[i].service, service) == 0)
-                        return &st->entries[i];
-        return NULL;
+        if (!st->n)
+                return NULL;
+        size_t i = slot_of(st, service);
+        return st->slots[i] ? &st->entries[st->slots[i] - 1] : NULL;
 }
 
 int manual_state_set(struct manual_state *st, const char *service, const char *reason,
@@ -49,15 +83,23 @@ int manual_state_set(struct manual_state *st, const char *service, const char *r
         struct manual_entry *e = manual_state_find(st, service);
         if (!e) {
                 char *name = strdup(service);
-                struct manual_entry *n = reallocarray(st->entries, st->n + 1, sizeof(*n));
-                if (!name || !n) {
+                if (!name || index_grow(st, st->n + 1) < 0) {
                         free(name);
                         free(r);
-                        if (n)
-                                st->entries = n;
                         return -ENOMEM;
                 }
-                st->entries = n;
+                if (st->n == st->cap) {
+                        size_t cap = st->cap ? st->cap * 2 : 16;
+                        struct manual_entry *n = reallocarray(st->entries, cap, sizeof(*n));
+                        if (!n) {
+                                free(name);
+                                free(r);
+                                return -ENOMEM;
+                        }
+                        st->entries = n;
+                        st->cap = cap;
+                }
+                st->slots[slot_of(st, service)] = st->n + 1;
                 e = &st->entries[st->n++];
                 *e = (struct manual_entry){.service = name};
         }
@@ -71,12 +113,28 @@ int manual_state_set(struct manual_state *st, const char *service, const char *r
 
 bool manual_state_remove(struct manual_state *st, const char *service)
 {
-        struct manual_entry *e = manual_state_find(st, service);
-        if (!e)
+        if (!st->n)
                 return false;
-        size_t i = (size_t)(e - st->entries);
-        entry_free(e);
-        memmove(e, e + 1, (st->n - i - 1) * sizeof(*e));
+        size_t mask = st->n_slots - 1, hole = slot_of(st, service);
+        if (!st->slots[hole])
+                return false;
+        size_t i = st->slots[hole] - 1, last = st->n - 1;
+        entry_free(&st->entries[i]);
+        /* Backward-shift deletion: later members of the probe run move up
+         * so that no lookup stops early at the hole. */
+        st->slots[hole] = 0;
+        for (size_t j = (hole + 1) & mask; st->slots[j]; j = (j + 1) & mask) {
+                size_t home = name_hash(st->entries[st->slots[j] - 1].service) & mask;
+                if (((j - home) & mask) >= ((j - hole) & mask)) {
+                        st->slots[hole] = st->slots[j];
+                        st->slots[j] = 0;
+                        hole = j;
+                }
+        }
+        if (i != last) {
+                st->slots[slot_of(st, st->entries[last].service)] = i + 1;
+                st->entries[i] = st->entries[last];
+        }
         st->n--;
         return true;
 }
@@ -219,38 +277,22 @@ int manual_state_parse(const char *text, size_t len, struct manual_state *st, ch
 
 int manual_state_load(const char *path, struct manual_state *st, char *err, size_t errlen)
 {
+        char *buf;
+        size_t n;
+
         *st = (struct manual_state){0};
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-                if (errno == ENOENT)
-                        return 0;
-                snprintf(err, errlen, "cannot open: %m");
-                return -errno;
-        }
-        struct stat sb;
-        if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > STATE_FILE_MAX) {
-                close(fd);
-                snprintf(err, errlen, "not a regular file of sane size");
+        int r = file_read_regular(path, STATE_FILE_MAX, &buf, &n, err, errlen);
+        if (r == -ENOENT)
+                return 0;
+        /* A FIFO or a device in its place is not our file: refusing it
+         * (rather than reading "nothing disabled") keeps the disables. */
+        if (r == -EISDIR || r == -EINVAL || r == -EFBIG)
                 return -EBADMSG;
+        if (r < 0) {
+                snprintf(err, errlen, "cannot read it");
+                return r;
         }
-        char *buf = malloc((size_t)sb.st_size + 1);
-        if (!buf) {
-                close(fd);
-                return -ENOMEM;
-        }
-        size_t n = 0;
-        while (n < (size_t)sb.st_size) {
-                ssize_t r = read(fd, buf + n, (size_t)sb.st_size - n);
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r <= 0)
-                        break;
-                n += (size_t)r;
-        }
-        close(fd);
-        int r = n == (size_t)sb.st_size ? manual_state_parse(buf, n, st, err, errlen) : -EIO;
-        if (r == -EIO)
-                snprintf(err, errlen, "short read");
+        r = manual_state_parse(buf, n, st, err, errlen);
         free(buf);
         return r;
 }

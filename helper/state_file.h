@@ -27,8 +27,15 @@ struct manual_state {
         bool withdraw_all;
         char *withdraw_all_reason;
         uint64_t withdraw_all_since_usec;
-        struct manual_entry *entries;
+        struct manual_entry *entries; /* in no particular order */
         size_t n;
+        /* private: capacity of entries, and an open-addressing index of
+         * them by service (entry index + 1, 0 empty) so that a file of
+         * 40,000 entries loads, and 10,000 services find theirs, in
+         * linear time */
+        size_t cap;
+        size_t *slots;
+        size_t n_slots; /* 0 or a power of two, at least twice n */
 };
 
 void manual_state_free(struct manual_state *st);
@@ -48,5 +55,6 @@ struct manual_entry *manual_state_find(struct manual_state *st, const char *serv
 /* Adds or replaces the entry for service. -ENOMEM. */
 int manual_state_set(struct manual_state *st, const char *service, const char *reason,
                      uint64_t since_usec, uint64_t drain_until_usec, bool by_withdraw_all);
-/* Removes the entry; true when there was one. */
+/* Removes the entry; true when there was one. The last entry takes its
+ * place in entries (a loop over entries that removes stays at its index). */
 bool manual_state_remove(struct manual_state *st, const char *service);

@@ -11,11 +11,13 @@ static struct prefix_status prefixes[3];
 static struct check_status checks[2];
 static char log_buf[4096];
 static int fail_next;
+static int state_file_error;
 
 void fake_engine_reset(void)
 {
         log_buf[0] = '\0';
         fail_next = 0;
+        state_file_error = 0;
         prefixes[0] =
             (struct prefix_status){"203.0.113.53/32", ROUTE_ANNOUNCE, "up", CONFIRM_CONFIRMED};
         prefixes[1] =
@@ -83,6 +85,16 @@ const char *fake_engine_log(void)
 void fake_engine_fail_next(int err)
 {
         fail_next = err;
+}
+
+void fake_engine_set_state_file_error(int err)
+{
+        state_file_error = err;
+}
+
+int engine_state_file_error(struct engine *en)
+{
+        return state_file_error;
 }
 
 static int record(const char *verb, const char *service, const char *reason)

@@ -11,4 +11,6 @@ void fake_engine_reset(void);
 const char *fake_engine_log(void);
 /* What the next action returns (0 by default; reset after each). */
 void fake_engine_fail_next(int err);
+/* What engine_state_file_error() returns (0 after a reset). */
+void fake_engine_set_state_file_error(int err);
 extern struct service_status fake_services[2];

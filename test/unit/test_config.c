@@ -523,6 +523,75 @@ START_TEST(test_missing_daemon_file)
 }
 END_TEST
 
+/* A FIFO among the service files is that file's error, found without
+ * blocking in open() (the test's timeout would end a hang). */
+START_TEST(test_fifo_service_file)
+{
+        struct diag d = {0};
+        struct config *c = NULL;
+        char *path, *fifo;
+
+        make_tmp();
+        write_file("ahd.json", "{ \"allowed_prefixes\": [\"192.0.2.0/24\"] }");
+        write_file("services.d/x.json", "{ \"prefixes\": [\"192.0.2.1/32\"],"
+                                        " \"checks\": [{ \"plugin\": \"tcp\" }] }");
+        ck_assert_int_ge(asprintf(&fifo, "%s/services.d/y.json", tmpdir), 0);
+        ck_assert_int_eq(mkfifo(fifo, 0644), 0);
+        ck_assert_int_ge(asprintf(&path, "%s/ahd.json", tmpdir), 0);
+        ck_assert_int_eq(config_load(path, &c, &d), -EINVAL);
+        ck_assert_uint_eq(d.n, 1);
+        ck_assert_str_eq(d.msgs[0].file, fifo);
+        ck_assert_str_eq(d.msgs[0].text, "not a regular file (a FIFO)");
+        free(fifo);
+        free(path);
+        diag_free(&d);
+        remove_tmp();
+}
+END_TEST
+
+/* A name taken from the file name is held to the rules of "name". */
+START_TEST(test_file_name_is_validated)
+{
+        struct diag d = {0};
+        struct config *c = NULL;
+        char *path;
+
+        make_tmp();
+        write_file("ahd.json", "{ \"allowed_prefixes\": [\"192.0.2.0/24\"] }");
+        write_file("services.d/we\x1b[2Jb.json", "{ \"prefixes\": [\"192.0.2.1/32\"],"
+                                                 " \"checks\": [{ \"plugin\": \"tcp\" }] }");
+        ck_assert_int_ge(asprintf(&path, "%s/ahd.json", tmpdir), 0);
+        ck_assert_int_eq(config_load(path, &c, &d), -EINVAL);
+        ck_assert_uint_eq(d.n, 1);
+        ck_assert_str_eq(d.msgs[0].text,
+                         "the service name \"we\\x1b[2Jb\" (from the file name, no \"name\" "
+                         "key) must not contain spaces or control characters");
+        free(path);
+        diag_free(&d);
+        remove_tmp();
+}
+END_TEST
+
+START_TEST(test_hook_not_executable)
+{
+        struct diag d = {0};
+        struct config *c = NULL;
+        char *path;
+
+        make_tmp();
+        write_file("ahd.json", "{ \"allowed_prefixes\": [\"192.0.2.0/24\"],"
+                               " \"hooks\": { \"on_change\": [\"/tmp\"] } }");
+        ck_assert_int_ge(asprintf(&path, "%s/ahd.json", tmpdir), 0);
+        ck_assert_int_eq(config_load(path, &c, &d), -EINVAL);
+        ck_assert_uint_eq(d.n, 1);
+        ck_assert_str_eq(d.msgs[0].text, "\"on_change\" command \"/tmp\" is not an executable "
+                                         "regular file (a directory)");
+        free(path);
+        diag_free(&d);
+        remove_tmp();
+}
+END_TEST
+
 START_TEST(test_prepend_with_asn_ok)
 {
         struct diag d = {0};
@@ -661,6 +730,9 @@ static Suite *suite(void)
         tcase_add_test(tc, test_defaults);
         tcase_add_test(tc, test_empty_services_dir_and_backends);
         tcase_add_test(tc, test_missing_daemon_file);
+        tcase_add_test(tc, test_fifo_service_file);
+        tcase_add_test(tc, test_file_name_is_validated);
+        tcase_add_test(tc, test_hook_not_executable);
         tcase_add_test(tc, test_prepend_with_asn_ok);
         tcase_add_test(tc, test_bad_asn_does_not_blame_prepend);
         tcase_add_test(tc, test_parse_duration);

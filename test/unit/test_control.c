@@ -181,11 +181,19 @@ START_TEST(engine_errors_are_explained)
         fake_engine_fail_next(-EIO);
         expect("{\"verb\":\"check\",\"service\":\"dns\"}\n",
                "{\"ok\":false,\"error\":\"check failed: Input/output error\"}\n");
-        /* A disable that applied but could not be persisted says so. */
-        fake_engine_fail_next(-EIO);
+        /* A disable that applied but could not be persisted says so, and
+         * why, whatever the errno. */
+        fake_engine_fail_next(ENGINE_UNSAVED);
+        fake_engine_set_state_file_error(-EISDIR);
         expect("{\"verb\":\"disable\",\"service\":\"dns\",\"reason\":\"x\"}\n",
-               "{\"ok\":false,\"error\":\"disable applied, but the state file could not be "
-               "written (Input/output error): it will not survive a restart\"}\n");
+               "{\"ok\":false,\"error\":\"disable applied, not saved: Is a directory; it will "
+               "not survive a restart until the daemon, retrying, writes the state file\"}\n");
+        fake_engine_fail_next(ENGINE_UNSAVED);
+        fake_engine_set_state_file_error(-ENOSPC);
+        expect("{\"verb\":\"enable\",\"service\":\"dns\"}\n",
+               "{\"ok\":false,\"error\":\"enable applied, not saved: No space left on device; "
+               "it will not survive a restart until the daemon, retrying, writes the state "
+               "file\"}\n");
 }
 END_TEST
 

@@ -402,6 +402,44 @@ START_TEST(disable_survives_restart)
 }
 END_TEST
 
+/* The state file cannot be written (a directory took its place): the
+ * disable applies, the answer says it is not saved and why, and the
+ * retry writes it once the path is free again, with no further action. */
+START_TEST(unsaved_disable_is_retried)
+{
+        int s[] = {AHC_OK};
+        set_script("a", s, 1, false);
+        make_dir("");
+        write_service("a", 1, "");
+        start();
+        RUN_UNTIL(count("announce") == 1);
+        char path[256], err[256], line[256];
+        snprintf(path, sizeof(path), "%s/state.json", dir);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+
+        ck_assert_int_eq(engine_disable(en, "a", "maintenance"), ENGINE_UNSAVED);
+        ck_assert_int_eq(engine_state_file_error(en), -EISDIR);
+        run_ms(30);
+        ck_assert_uint_eq(count("withdraw 203.0.113.1/32 a"), 1);
+        ck_assert_int_eq(status_of("a").state, SVC_DISABLED);
+        engine_status_line(en, line, sizeof(line));
+        ck_assert_msg(strstr(line, "state file unsaved (Is a directory)"), "%s", line);
+        /* asking again changes nothing and still tells the truth */
+        ck_assert_int_eq(engine_disable(en, "a", "maintenance"), ENGINE_UNSAVED);
+
+        ck_assert_int_eq(rmdir(path), 0);
+        RUN_UNTIL(engine_state_file_error(en) == 0);
+        struct manual_state ms;
+        ck_assert_int_eq(manual_state_load(path, &ms, err, sizeof(err)), 0);
+        ck_assert_ptr_nonnull(manual_state_find(&ms, "a"));
+        ck_assert_str_eq(manual_state_find(&ms, "a")->reason, "maintenance");
+        manual_state_free(&ms);
+        engine_status_line(en, line, sizeof(line));
+        ck_assert_ptr_null(strstr(line, "unsaved"));
+        ck_assert_int_eq(engine_enable(en, "a"), 0);
+}
+END_TEST
+
 START_TEST(corrupt_state_file_refuses_start)
 {
         make_dir("");
@@ -754,6 +792,7 @@ static Suite *suite(void)
         tcase_add_test(tc, degraded_reannounces_with_degraded_attrs);
         tcase_add_test(tc, degraded_block_and_capacity_check);
         tcase_add_test(tc, disable_survives_restart);
+        tcase_add_test(tc, unsaved_disable_is_retried);
         tcase_add_test(tc, corrupt_state_file_refuses_start);
         tcase_add_test(tc, drain_timeline);
         tcase_add_test(tc, drain_of_unannounced_disables_at_once);

@@ -7,6 +7,7 @@
 #include "control_proto.h"
 #include "fake_engine.h"
 #include "healthctl_render.h"
+#include "log.h"
 
 START_TEST(relative_times)
 {
@@ -119,6 +120,31 @@ START_TEST(no_first_result_yet)
 }
 END_TEST
 
+/* Text from outside (a plugin's message, a reason, a name) reaches the
+ * terminal with its control characters escaped: no forged lines, no
+ * escape sequences. */
+START_TEST(control_characters_escaped)
+{
+        fake_engine_reset();
+        fake_services[0].reason = "evil\nweb      up\x1b[2J";
+        fake_services[1].name = "w\x7f";
+        struct check_status *c = (struct check_status *)fake_services[0].checks;
+        c->last_message = "bell\a\ttab";
+        char *text = render_fake();
+        ck_assert_msg(strstr(text, "evil\\x0aweb      up\\x1b[2J\n"), "%s", text);
+        ck_assert_msg(strstr(text, "\nw\\x7f\n"), "%s", text);
+        ck_assert_msg(strstr(text, "bell\\x07\\x09tab\n"), "%s", text);
+        ck_assert_ptr_null(strchr(text, '\x1b'));
+        free(text);
+
+        char buf[8];
+        /* an escape is never cut: it fits whole or not at all */
+        ck_assert_str_eq(log_sanitise(buf, sizeof(buf), "abc\n"), "abc\\x0a");
+        ck_assert_str_eq(log_sanitise(buf, sizeof(buf), "abcd\n"), "abcd");
+        ck_assert_str_eq(log_sanitise(buf, sizeof(buf), "caf\xc3\xa9"), "caf\xc3\xa9");
+}
+END_TEST
+
 START_TEST(not_a_status)
 {
         json_t *j = json_pack("{s:b}", "ok", 1);
@@ -136,6 +162,7 @@ int main(void)
         tcase_add_test(tc, status_table);
         tcase_add_test(tc, disabled_and_draining);
         tcase_add_test(tc, no_first_result_yet);
+        tcase_add_test(tc, control_characters_escaped);
         tcase_add_test(tc, not_a_status);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);

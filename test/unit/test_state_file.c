@@ -141,6 +141,66 @@ START_TEST(save_fails_cleanly)
 }
 END_TEST
 
+/* 40,000 entries (a load took seconds when each insert scanned them
+ * all): every one is found after the round trip, and removing half keeps
+ * the index right for the rest. Not timed: correctness at that size. */
+START_TEST(many_entries)
+{
+        enum { N = 40000 };
+        struct manual_state st = {0}, back;
+        char name[32], err[256];
+        for (int i = 0; i < N; i++) {
+                snprintf(name, sizeof(name), "svc-%d", i);
+                ck_assert_int_eq(manual_state_set(&st, name, name, (uint64_t)i + 1, 0, false), 0);
+        }
+        /* setting again replaces, never duplicates */
+        ck_assert_int_eq(manual_state_set(&st, "svc-7", "again", 1, 0, false), 0);
+        ck_assert_uint_eq(st.n, N);
+        ck_assert_int_eq(manual_state_save(path, &st), 0);
+        manual_state_free(&st);
+
+        ck_assert_int_eq(manual_state_load(path, &back, err, sizeof(err)), 0);
+        ck_assert_uint_eq(back.n, N);
+        for (int i = 0; i < N; i++) {
+                snprintf(name, sizeof(name), "svc-%d", i);
+                struct manual_entry *e = manual_state_find(&back, name);
+                ck_assert_ptr_nonnull(e);
+                ck_assert_str_eq(e->service, name);
+                ck_assert_str_eq(e->reason, i == 7 ? "again" : name);
+        }
+        for (int i = 0; i < N; i += 2) {
+                snprintf(name, sizeof(name), "svc-%d", i);
+                ck_assert(manual_state_remove(&back, name));
+        }
+        ck_assert_uint_eq(back.n, N / 2);
+        for (int i = 0; i < N; i++) {
+                snprintf(name, sizeof(name), "svc-%d", i);
+                struct manual_entry *e = manual_state_find(&back, name);
+                if (i % 2) {
+                        ck_assert_ptr_nonnull(e);
+                        ck_assert_uint_eq(e->since_usec, i == 7 ? 1 : (uint64_t)i + 1);
+                } else {
+                        ck_assert_ptr_null(e);
+                }
+        }
+        ck_assert_ptr_null(manual_state_find(&back, "svc-40000"));
+        manual_state_free(&back);
+}
+END_TEST
+
+/* A FIFO in the file's place is refused at once (no open() waiting for a
+ * writer) and is not "nothing disabled". */
+START_TEST(fifo_is_refused)
+{
+        struct manual_state st;
+        char err[256] = "";
+        ck_assert_int_eq(mkfifo(path, 0644), 0);
+        ck_assert_int_eq(manual_state_load(path, &st, err, sizeof(err)), -EBADMSG);
+        ck_assert_str_eq(err, "not a regular file (a FIFO)");
+        ck_assert_uint_eq(st.n, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("state_file");
@@ -150,6 +210,8 @@ static Suite *suite(void)
         tcase_add_test(tc, missing_file_is_empty);
         tcase_add_loop_test(tc, corrupt_is_an_error, 0, sizeof(corrupt) / sizeof(corrupt[0]));
         tcase_add_test(tc, save_fails_cleanly);
+        tcase_add_test(tc, many_entries);
+        tcase_add_test(tc, fifo_is_refused);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -604,7 +604,11 @@ int engine_new(sd_event *e, const struct config *cfg, struct plugin_host *plugin
                 log_err("state file %s: %s: %s. Refusing to start: it may hold manual "
                         "disables that must not be lost. Repair it, or move it away to "
                         "forget every manual disable and drain",
-                        cfg->state_file, r == -EBADMSG ? "corrupt" : strerror(-r), err);
+                        cfg->state_file,
+                        r == -EBADMSG                  ? "corrupt"
+                        : r == -EISDIR || r == -EINVAL ? "unusable"
+                                                       : strerror(-r),
+                        err);
                 engine_free(en);
                 return r == -EBADMSG ? -EBADMSG : r;
         }

@@ -286,7 +286,9 @@ int manual_state_load(const char *path, struct manual_state *st, char *err, size
                 return 0;
         /* A FIFO or a device in its place is not our file: refusing it
          * (rather than reading "nothing disabled") keeps the disables. */
-        if (r == -EISDIR || r == -EINVAL || r == -EFBIG)
+        if (r == -EISDIR || r == -EINVAL)
+                return r; /* not a regular file: why says what it is */
+        if (r == -EFBIG)
                 return -EBADMSG;
         if (r < 0) {
                 snprintf(err, errlen, "cannot read it");

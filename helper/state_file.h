@@ -44,7 +44,9 @@ void manual_state_free(struct manual_state *st);
 int manual_state_parse(const char *text, size_t len, struct manual_state *st, char *err,
                        size_t errlen);
 /* Reads path: a missing file is an empty state (0). -EBADMSG (err set) for
- * a corrupt file, another negative errno when it cannot be read. */
+ * a corrupt or oversized file, -EISDIR or -EINVAL (err says what it is) for
+ * something other than a regular file in its place, another negative errno
+ * when it cannot be read. */
 int manual_state_load(const char *path, struct manual_state *st, char *err, size_t errlen);
 /* The JSON text (malloc'd), or NULL on no memory. */
 char *manual_state_dump(const struct manual_state *st);

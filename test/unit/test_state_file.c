@@ -195,7 +195,7 @@ START_TEST(fifo_is_refused)
         struct manual_state st;
         char err[256] = "";
         ck_assert_int_eq(mkfifo(path, 0644), 0);
-        ck_assert_int_eq(manual_state_load(path, &st, err, sizeof(err)), -EBADMSG);
+        ck_assert_int_eq(manual_state_load(path, &st, err, sizeof(err)), -EINVAL);
         ck_assert_str_eq(err, "not a regular file (a FIFO)");
         ck_assert_uint_eq(st.n, 0);
 }

@@ -61,6 +61,7 @@ static int commit_cb(sd_event_source *s, void *userdata)
 {
         struct engine *en = userdata;
 
+        ev_route_pending_set(false);
         if (en->dirty) {
                 en->dirty = false;
                 en->ops->commit(en->be);
@@ -117,8 +118,9 @@ static void service_apply(struct service_rt *s, const struct svc_plan *plan, con
                 return;
         en->dirty = true;
         /* The commit runs in the next iteration, before anything else
-         * pending (EV_PRIO_ROUTE). */
+         * pending (EV_PRIO_ROUTE); batches in progress end early. */
         sd_event_source_set_enabled(en->commit, SD_EVENT_ONESHOT);
+        ev_route_pending_set(true);
 }
 
 void service_update(struct service_rt *s, const char *reason)

@@ -23,8 +23,16 @@
  *     overload; a late start delays one result, never a decided change.
  *  5. EV_PRIO_BULK: metrics scrapes and other bulk output: served when the
  *     loop has a moment, never in the way of the above.
+ *
+ * Priority orders sources, not the work inside one dispatch: the plugin
+ * I/O set hands out up to a thousand events per dispatch and a timer queue
+ * fires every item due. So whoever queues route work from inside such a
+ * batch also raises ev_route_pending(); batch handlers look at it after
+ * each item and return early (their sources are level-triggered or due
+ * again at once, so nothing is lost), and the commit clears it.
  */
 #pragma once
+#include <stdbool.h>
 #include <systemd/sd-event.h>
 
 enum {
@@ -34,3 +42,6 @@ enum {
         EV_PRIO_CHECK_START = SD_EVENT_PRIORITY_NORMAL + 10,
         EV_PRIO_BULK = SD_EVENT_PRIORITY_NORMAL + 20,
 };
+
+void ev_route_pending_set(bool pending);
+bool ev_route_pending(void);

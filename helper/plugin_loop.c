@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "event_priority.h"
 #include "plugin_loop.h"
 
 #define IO_BATCH  256
@@ -86,12 +87,16 @@ static int on_epoll(sd_event_source *s, int fd, uint32_t revents, void *userdata
         io_dispatching = true;
         for (int round = 0; round < IO_ROUNDS; round++) {
                 int n = epoll_wait(io_epfd, evs, IO_BATCH, 0);
-                for (int i = 0; i < n; i++) {
+                bool yield = false;
+                for (int i = 0; i < n && !yield; i++) {
                         struct ahc_io *io = evs[i].data.ptr;
                         if (!io->dead)
                                 io->cb(io->userdata, io->fd, evs[i].events);
+                        /* a decided route change: let the loop commit it;
+                         * the events left are level-triggered, seen again */
+                        yield = ev_route_pending();
                 }
-                if (n < IO_BATCH)
+                if (n < IO_BATCH || yield)
                         break;
         }
         io_dispatching = false;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "event_priority.h"
 #include "timerq.h"
 
 #define NOT_QUEUED ((size_t)-1)
@@ -97,7 +98,9 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
                 now = usec;
         s->armed = UINT64_MAX; /* a ONESHOT timer is off once it fired */
         s->dispatching = true;
-        while (s->n > 0 && s->heap[0]->due <= now) {
+        /* Items still due after a route change fire in the next dispatch
+         * (the timer is rearmed for now), after the commit. */
+        while (s->n > 0 && s->heap[0]->due <= now && !ev_route_pending()) {
                 struct timerq_item *it = s->heap[0];
                 heap_remove(s, it);
                 it->fire(it, now);

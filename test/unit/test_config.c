@@ -56,6 +56,8 @@ static const struct bad_case {
     {"daemon-unknown-key", "", 3, 3, "unknown key \"servces_dir\" in daemon file"},
     {"bird-unknown-key", "", 5, 5, "unknown key \"sockte\" in \"bird\""},
     {"bird-coalesce-too-long", "", 4, 5, "\"coalesce\" (10s) must be at most 5s"},
+    {"exabgp-watchdog-too-short", "", 4, 5,
+     "\"watchdog\" (500ms) must be \"0\" (off) or between 1s and 1h"},
     {"control-unknown-key", "", 4, 5, "unknown key \"sokcet\" in \"control\""},
     {"control-group-bad-type", "", 3, 16, "\"group\" must be a string, not an integer"},
     {"metrics-bad-listen", "", 4, 5,
@@ -252,6 +254,7 @@ START_TEST(test_good_config)
         assert_prefix(&c->allowed[1], "2001:db8::/32");
         ck_assert(!c->exabgp.ack);
         ck_assert_int_eq(c->exabgp.on_exit, ON_KEEP);
+        ck_assert_uint_eq(c->exabgp.watchdog_usec, 0); /* "0": off */
         ck_assert_str_eq(c->bird.socket, "/run/bird/test.ctl");
         ck_assert_int_ge(asprintf(&expect_path, "%s/bird/r4.conf", dir), 0);
         ck_assert_str_eq(c->bird.include_v4, expect_path);
@@ -450,6 +453,7 @@ START_TEST(test_defaults)
         ck_assert_str_eq(c->plugin_dir, AHD_PLUGIN_DIR);
         ck_assert(c->exabgp.ack);
         ck_assert_int_eq(c->exabgp.on_exit, ON_WITHDRAW);
+        ck_assert_uint_eq(c->exabgp.watchdog_usec, 10000000);
         ck_assert_str_eq(c->bird.socket, "/run/bird/bird.ctl");
         ck_assert_str_eq(c->bird.include_v4, "/var/lib/anycast-healthd/bird/routes4.conf");
         ck_assert_str_eq(c->bird.include_v6, "/var/lib/anycast-healthd/bird/routes6.conf");

@@ -161,6 +161,15 @@ static int handle_line(struct birdctl *c, char *line)
                 }
                 return 0;
         case ST_REPLY:
+                /* BIRD answers only what it has read: lines that came
+                 * before our command was written (in one read with the
+                 * greeting, or left over when a callback sent the next
+                 * command) cannot be its reply. */
+                if (c->out_off < c->out_len) {
+                        log_debug("BIRD control socket %s: ignoring \"%.80s\" before the command",
+                                  c->path, line);
+                        return 0;
+                }
                 append_all(c, l.text);
                 if (l.kind == BIRDCTL_LINE_LAST) {
                         c->state = ST_IDLE;
@@ -178,14 +187,19 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
         struct birdctl *c = userdata;
         unsigned gen = c->gen;
-        if (revents & EPOLLOUT && c->out_off < c->out_len && c->state == ST_REPLY) {
-                ssize_t n = send(fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
-                if (n < 0 && errno != EAGAIN && errno != EINTR) {
-                        fail(c, errno == EPIPE ? -ECONNRESET : -errno);
-                        return 0;
+        if (revents & EPOLLOUT) {
+                if (c->out_off < c->out_len && c->state == ST_REPLY) {
+                        ssize_t n =
+                            send(fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+                        if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                                fail(c, errno == EPIPE ? -ECONNRESET : -errno);
+                                return 0;
+                        }
+                        if (n > 0)
+                                c->out_off += (size_t)n;
                 }
-                if (n > 0)
-                        c->out_off += (size_t)n;
+                /* Also with nothing to send: a level-triggered EPOLLOUT
+                 * left armed would spin the loop. */
                 if (update_events(c) < 0) {
                         fail(c, -EIO);
                         return 0;

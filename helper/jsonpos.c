@@ -291,8 +291,10 @@ static void scan_value(struct scan *sc, int depth)
         else if (c == '"')
                 scan_string(sc, false);
         else
-                /* number or literal: runs to the next delimiter */
-                while ((c = peek(sc)) >= 0 && !strchr(",]} \t\r\n", c))
+                /* number or literal: runs to the next delimiter. Not to a
+                 * NUL (strchr finds the terminator): jansson skips one
+                 * after a number. */
+                while ((c = peek(sc)) >= 0 && (c == 0 || !strchr(",]} \t\r\n", c)))
                         advance(sc);
 }
 

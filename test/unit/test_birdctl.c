@@ -1,6 +1,7 @@
 /* test_birdctl.c: the control-socket line parser, and the client against a
  * scripted server: greeting, multi-line replies, continuations, unsolicited
- * lines, success and error codes, cut-off replies, resets, timeouts. */
+ * lines, success and error codes, cut-off replies, resets, timeouts, and
+ * greeting and replies interleaved in any way without a busy loop. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -279,6 +280,72 @@ START_TEST(no_socket)
 }
 END_TEST
 
+/* Asserts the loop settles: a few dispatches, then nothing for 50 ms. A
+ * busy loop (an armed EPOLLOUT with nothing to send) never returns 0. */
+static void assert_goes_idle(sd_event *e)
+{
+        int i = 0;
+        while (sd_event_run(e, 0) > 0)
+                ck_assert_int_lt(++i, 100);
+        ck_assert_int_eq(sd_event_run(e, 50 * 1000), 0);
+}
+
+START_TEST(greeting_and_stray_replies_in_one_read)
+{
+        struct fixture fx;
+        setup(&fx);
+        /* Final lines before our command was written answer nothing we
+         * sent: they must neither complete the command nor stall it. */
+        fx.fb.greeting = "0001 BIRD 2.0.12 ready.\n0003 a\n0003 b\n";
+        struct result r = command(&fx, "configure", "0003 Reconfigured\n");
+        ck_assert_int_eq(r.error, 0);
+        ck_assert_int_eq(r.code, 3);
+        ck_assert_str_eq(r.all, "Reconfigured");
+        ck_assert_int_eq(fake_bird_count(&fx.fb, "configure"), 1);
+        assert_goes_idle(fx.e);
+        r = command(&fx, "configure check", "0020 Configuration OK\n");
+        ck_assert_str_eq(r.all, "Configuration OK");
+        assert_goes_idle(fx.e);
+        teardown(&fx);
+}
+END_TEST
+
+/* Writes text to the fake's connection one byte per loop turn. */
+static void trickle(struct fixture *fx, const char *text)
+{
+        for (const char *p = text; *p; p++) {
+                ck_assert_int_eq(write(fx->fb.fd, p, 1), 1);
+                int i = 0;
+                while (sd_event_run(fx->e, 0) > 0)
+                        ck_assert_int_lt(++i, 100);
+        }
+}
+
+START_TEST(greeting_and_reply_split_at_every_byte)
+{
+        struct fixture fx;
+        setup(&fx);
+        fx.fb.greeting = "";
+        next_text = NULL;
+        next_after = FAKE_SILENT;
+        struct result r = {0};
+        ck_assert_int_eq(birdctl_command(fx.c, "configure", DEADLINE, on_reply, &r), 0);
+        run_for(fx.e, 20 * 1000);
+        ck_assert_int_ge(fx.fb.fd, 0);
+        trickle(&fx, "+before the greeting\n0001 BIRD 2.0.12 ready.\n");
+        run_for(fx.e, 20 * 1000);
+        ck_assert_int_eq(fake_bird_count(&fx.fb, "configure"), 1);
+        trickle(&fx, "+unsolicited\n0002-Reading configuration\n continued\n+inside\n"
+                     "0003 Reconfigured\n+after\n");
+        ck_assert(r.got);
+        ck_assert_int_eq(r.error, 0);
+        ck_assert_int_eq(r.code, 3);
+        ck_assert_str_eq(r.all, "Reading configuration\ncontinued\nReconfigured");
+        assert_goes_idle(fx.e);
+        teardown(&fx);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("birdctl");
@@ -295,6 +362,8 @@ static Suite *suite(void)
         tcase_add_test(tc, bad_greeting);
         tcase_add_test(tc, long_line_and_bad_command);
         tcase_add_test(tc, no_socket);
+        tcase_add_test(tc, greeting_and_stray_replies_in_one_read);
+        tcase_add_test(tc, greeting_and_reply_split_at_every_byte);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -1,5 +1,6 @@
 /* test_jsonpos.c: path -> line/column over JSON texts jansson accepts. */
 #include <check.h>
+#include <jansson.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,25 @@ START_TEST(test_root_array_and_crlf)
 }
 END_TEST
 
+START_TEST(test_nul_after_number)
+{
+        /* jansson reads a NUL byte after a number as nothing ("1\0," is
+         * "1,"), so a config file may hold one; what follows must still be
+         * found, or its errors would lose their position. */
+        static const char t[] = "{\"a\": [1\0, 2], \"b\": 3}";
+        json_error_t err;
+        json_t *root = json_loadb(t, sizeof(t) - 1, 0, &err);
+        ck_assert_ptr_nonnull(root);
+        json_decref(root);
+        struct jsonpos *p = jsonpos_index(t, sizeof(t) - 1);
+        ck_assert_ptr_nonnull(p);
+        at(p, "a[0]", 1, 8);
+        at(p, "a[1]", 1, 12);
+        at(p, "b", 1, 16);
+        jsonpos_free(p);
+}
+END_TEST
+
 START_TEST(test_free_null)
 {
         int l, c;
@@ -122,6 +142,7 @@ int main(void)
         tcase_add_test(tc, test_strings_and_escapes);
         tcase_add_test(tc, test_root_array_and_crlf);
         tcase_add_test(tc, test_free_null);
+        tcase_add_test(tc, test_nul_after_number);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

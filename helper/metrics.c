@@ -27,10 +27,10 @@
 #define MAX_CONNECTIONS    256
 #define MAX_PER_IP         128
 #define CONNECTION_TIMEOUT 10 /* seconds without progress */
-#define CONNECTION_MEMORY  (16 * 1024)
+#define CONNECTION_MEMORY  (32 * 1024)
 #define MAX_SCRAPES        4
 #define RENDER_CHUNK       (64 * 1024)
-#define BLOCK_SIZE         (16 * 1024)
+#define BLOCK_SIZE         (64 * 1024)
 /* However MHD ends up (see run()), it is run at least this often. */
 #define HEARTBEAT_USEC (1000ULL * 1000ULL)
 
@@ -246,7 +246,7 @@ int metrics_new(sd_event *e, const struct config *cfg, struct engine *en,
         const union MHD_DaemonInfo *fdi = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_EPOLL_FD);
         r = fdi ? sd_event_add_io(e, &m->io, fdi->epoll_fd, EPOLLIN, on_io, m) : -EINVAL;
         if (r >= 0)
-                r = sd_event_add_time(e, &m->timer, CLOCK_MONOTONIC, 0, 1000, on_timer, m);
+                r = sd_event_add_time(e, &m->timer, CLOCK_MONOTONIC, 0, 1, on_timer, m);
         if (r < 0) {
                 log_err("metrics: cannot watch the HTTP server: %s", strerror(-r));
                 metrics_free(m);

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # daemon.sh: one anycast-healthd for a test, outside namespaces, under a
 # fake ExaBGP (a pipe that acks every command with "done"). Needs DAEMON
 # and T (the test's directory). Sets DPID (the daemon), FAKE (the fake,
@@ -7,6 +7,7 @@
 
 # daemon_start CONFIG: starts the daemon; false when it did not come up.
 daemon_start() {
+	rm -f "$T/daemon.log" # a previous daemon's "started" must not count
 	python3 -c '
 import subprocess, sys
 daemon, conf, log = sys.argv[1:]

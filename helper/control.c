@@ -2,8 +2,13 @@
  * permission checks and dispatch of parsed requests to engine_ctl.h.
  * Nothing here blocks the loop: sockets are non-blocking, a client gets at
  * most one request answered at a time (reading pauses while its reply is
- * being written), idle clients are dropped, and the number of clients and
- * the size of a request are bounded. */
+ * being written), and the number of clients and the size of a request are
+ * bounded. No client can keep a slot: the peer's credentials are checked at
+ * accept (a refused peer is answered and closed without taking one), the
+ * request must arrive within REQUEST_USEC of the accept however it
+ * trickles in, and a reply being written gets REPLY_USEC more. One slot is
+ * root's alone, so root's anycast-healthctl gets through whatever the
+ * daemon's own user or the control group hold. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -22,18 +27,20 @@
 #include "engine_ctl.h"
 #include "log.h"
 
-#define MAX_CLIENTS      16
-#define CLIENT_IDLE_USEC (30ULL * 1000000ULL)
-#define MAX_PEER_GROUPS  256
+#define MAX_CLIENTS     16
+#define REQUEST_USEC    (2ULL * 1000000ULL)
+#define REPLY_USEC      (10ULL * 1000000ULL)
+#define MAX_PEER_GROUPS 256
+#define LISTEN_BACKLOG  64
 
 struct client {
         struct control *ctl;
         struct client *next;
         int fd;
-        sd_event_source *io, *idle;
+        sd_event_source *io, *deadline;
         uid_t uid;
         pid_t pid;
-        bool allowed;
+        bool replying;    /* the deadline was moved on for a reply being written */
         bool eof;         /* the client shut down its side: close once flushed */
         bool close_after; /* a fatal error was answered: close once flushed */
         char in[CONTROL_REQUEST_MAX];
@@ -72,7 +79,7 @@ static void client_free(struct client *cl)
                 }
         }
         sd_event_source_disable_unref(cl->io);
-        sd_event_source_disable_unref(cl->idle);
+        sd_event_source_disable_unref(cl->deadline);
         if (cl->fd >= 0)
                 close(cl->fd);
         free(cl->out);
@@ -95,19 +102,20 @@ static bool peer_in_group(int fd, gid_t want, gid_t primary)
         return false;
 }
 
-static void peer_credentials(struct control *c, struct client *cl)
+/* Who the peer is (as of its connect) and whether it may use the socket. */
+static bool peer_allowed(struct control *c, int fd, uid_t *uid, pid_t *pid)
 {
         struct ucred uc;
         socklen_t len = sizeof(uc);
-        if (getsockopt(cl->fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0) {
-                cl->uid = (uid_t)-1;
-                cl->allowed = false;
-                return;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0) {
+                *uid = (uid_t)-1;
+                *pid = 0;
+                return false;
         }
-        cl->uid = uc.uid;
-        cl->pid = uc.pid;
-        cl->allowed = uc.uid == 0 || uc.uid == geteuid() ||
-                      (c->has_group && peer_in_group(cl->fd, c->gid, uc.gid));
+        *uid = uc.uid;
+        *pid = uc.pid;
+        return uc.uid == 0 || uc.uid == geteuid() ||
+               (c->has_group && peer_in_group(fd, c->gid, uc.gid));
 }
 
 /* ---- dispatch ---- */
@@ -184,15 +192,6 @@ static char *reload_reply(struct control *c)
 
 static char *dispatch(struct control *c, struct client *cl, const struct control_request *rq)
 {
-        if (!cl->allowed) {
-                log_warning("control: refused %s from uid %d (pid %d): not root and not in "
-                            "the control group",
-                            control_verb_name(rq->verb), (int)cl->uid, (int)cl->pid);
-                return control_reply_error("permission denied: uid %d is neither root nor a member "
-                                           "of the control group%s%s",
-                                           (int)cl->uid, c->cfg->control.group ? " " : "",
-                                           c->cfg->control.group ? c->cfg->control.group : "");
-        }
         /* Check the service first so no verb acts on a typo. */
         if (rq->service && rq->verb != VERB_STATUS && engine_service_find(c->en, rq->service) < 0)
                 return control_reply_error("unknown service \"%s\"", rq->service);
@@ -317,10 +316,23 @@ static void client_progress(struct client *cl)
         client_update_events(cl);
 }
 
-static int client_idle_cb(sd_event_source *s, uint64_t usec, void *userdata)
+static int client_deadline_cb(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct client *cl = userdata;
-        log_info("control: closing an idle connection from uid %d", (int)cl->uid);
+        if (cl->out_len > 0 && !cl->replying) {
+                /* the request made it in time; its reply may take a while
+                 * to read (a big status), but nothing more is read */
+                cl->replying = true;
+                cl->close_after = true;
+                sd_event_source_set_time_relative(s, REPLY_USEC);
+                sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                client_update_events(cl);
+                return 0;
+        }
+        log_info("control: dropping a connection from uid %d (pid %d): %s", (int)cl->uid,
+                 (int)cl->pid,
+                 cl->out_len > 0 ? "its reply was not read in time"
+                                 : "no complete request in time after connecting");
         client_free(cl);
         return 0;
 }
@@ -328,9 +340,6 @@ static int client_idle_cb(sd_event_source *s, uint64_t usec, void *userdata)
 static int client_io_cb(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
         struct client *cl = userdata;
-        uint64_t now = 0;
-        sd_event_now(cl->ctl->e, CLOCK_MONOTONIC, &now);
-        sd_event_source_set_time(cl->idle, now + CLIENT_IDLE_USEC);
 
         if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && cl->out_len == 0 && !cl->eof) {
                 ssize_t n =
@@ -351,6 +360,20 @@ static int client_io_cb(sd_event_source *s, int fd, uint32_t revents, void *user
         return 0;
 }
 
+/* Answers a client that gets no slot with one line and closes it. What it
+ * sent is read first: closing a unix socket with unread data makes the
+ * peer's next read fail (ECONNRESET) instead of showing our answer. */
+static void refuse(int fd, char *line)
+{
+        char scratch[CONTROL_REQUEST_MAX];
+        if (line && send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+                log_debug("control: cannot answer a refused client: %m");
+        while (recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT) > 0)
+                ;
+        free(line);
+        close(fd);
+}
+
 static int accept_cb(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
         struct control *c = userdata;
@@ -360,12 +383,24 @@ static int accept_cb(sd_event_source *s, int fd, uint32_t revents, void *userdat
                         log_warning("control: accept: %m");
                 return 0;
         }
-        if (c->n_clients >= MAX_CLIENTS) {
-                static const char busy[] = "{\"ok\":false,\"error\":\"too many control "
-                                           "connections; try again\"}\n";
-                if (send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-                        log_debug("control: cannot tell a client we are busy: %m");
-                close(cfd);
+        uid_t uid;
+        pid_t pid;
+        if (!peer_allowed(c, cfd, &uid, &pid)) {
+                log_warning("control: refused uid %d (pid %d): not root and not in the control "
+                            "group",
+                            (int)uid, (int)pid);
+                refuse(cfd,
+                       control_reply_error("permission denied: uid %d is neither root nor a "
+                                           "member of the control group%s%s",
+                                           (int)uid, c->cfg->control.group ? " " : "",
+                                           c->cfg->control.group ? c->cfg->control.group : ""));
+                return 0;
+        }
+        if (c->n_clients >= MAX_CLIENTS || (uid != 0 && c->n_clients >= MAX_CLIENTS - 1)) {
+                log_info("control: busy, refused uid %d (pid %d): %zu clients connected", (int)uid,
+                         (int)pid, c->n_clients);
+                refuse(cfd, control_reply_error("busy: %zu control clients connected, try again",
+                                                c->n_clients));
                 return 0;
         }
         struct client *cl = calloc(1, sizeof(*cl));
@@ -375,13 +410,14 @@ static int accept_cb(sd_event_source *s, int fd, uint32_t revents, void *userdat
         }
         cl->ctl = c;
         cl->fd = cfd;
-        peer_credentials(c, cl);
+        cl->uid = uid;
+        cl->pid = pid;
         cl->next = c->clients;
         c->clients = cl;
         c->n_clients++;
         if (sd_event_add_io(c->e, &cl->io, cfd, EPOLLIN, client_io_cb, cl) < 0 ||
-            sd_event_add_time_relative(c->e, &cl->idle, CLOCK_MONOTONIC, CLIENT_IDLE_USEC,
-                                       1000000ULL, client_idle_cb, cl) < 0) {
+            sd_event_add_time_relative(c->e, &cl->deadline, CLOCK_MONOTONIC, REQUEST_USEC, 10000ULL,
+                                       client_deadline_cb, cl) < 0) {
                 log_warning("control: cannot watch a connection");
                 client_free(cl);
         }
@@ -463,7 +499,7 @@ static int open_socket(struct control *c)
                 unlink(c->path);
                 return r;
         }
-        if (chmod(c->path, 0660) < 0 || listen(c->fd, MAX_CLIENTS) < 0) {
+        if (chmod(c->path, 0660) < 0 || listen(c->fd, LISTEN_BACKLOG) < 0) {
                 r = -errno;
                 log_err("control: cannot listen on %s: %s", c->path, strerror(-r));
                 unlink(c->path);

@@ -4,10 +4,15 @@
  *
  * Who may use it: root, the daemon's own user, and members of
  * control.group. The socket file is mode 0660 and group control.group (the
- * daemon's group without one), so nobody else can connect; each request is
- * checked against the peer's credentials (SO_PEERCRED, SO_PEERGROUPS) as
- * well, so a socket made reachable by mistake still refuses everything,
- * status included. */
+ * daemon's group without one), so nobody else can connect; each connection
+ * is checked against the peer's credentials (SO_PEERCRED, SO_PEERGROUPS) as
+ * well, before it takes one of the 16 client slots, so a socket made
+ * reachable by mistake still refuses everything, status included.
+ *
+ * Limits: a request must arrive within 2 s of connecting and its reply be
+ * read within 10 s more; with every slot taken a client is told "busy: N
+ * control clients connected, try again" and closed; the last slot is
+ * root's. */
 #pragma once
 #include <systemd/sd-event.h>
 

@@ -273,7 +273,9 @@ int main(int argc, char **argv)
         line[n] = '\n'; /* replaces the terminator: send n + 1 bytes */
         int r = send_all(fd, line, n + 1);
         free(line);
-        if (r < 0) {
+        /* A daemon that refuses us (busy, permission) answers and closes at
+         * once, maybe before our request is out: its line is still there. */
+        if (r < 0 && r != -EPIPE && r != -ECONNRESET) {
                 fprintf(stderr, "anycast-healthctl: cannot send the request: %s\n", strerror(-r));
                 close(fd);
                 return EXIT_REFUSED;

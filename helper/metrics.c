@@ -2,7 +2,10 @@
  * set (MHD_USE_EPOLL, no thread): the loop watches that one descriptor and
  * calls MHD_run() when it is readable or when MHD's timeout expires. MHD
  * does non-blocking I/O with bounded connections and timeouts, so a slow
- * scraper never blocks the loop. */
+ * scraper never blocks the loop. A scrape is rendered a chunk at a time as
+ * MHD asks for body data (metrics_render.h's cursor), so neither its
+ * memory nor the loop time of one MHD_run grows with the number of
+ * services; a few scrapes run at once, the others get a quick 503. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -19,8 +22,17 @@
 #include "metrics.h"
 #include "metrics_render.h"
 
-#define MAX_CONNECTIONS    16
-#define CONNECTION_TIMEOUT 10 /* seconds */
+/* Room for idle keep-alive connections of a few scrapers plus a burst;
+ * one address may not take them all. */
+#define MAX_CONNECTIONS    256
+#define MAX_PER_IP         128
+#define CONNECTION_TIMEOUT 10 /* seconds without progress */
+#define CONNECTION_MEMORY  (32 * 1024)
+#define MAX_SCRAPES        4
+#define RENDER_CHUNK       (64 * 1024)
+#define BLOCK_SIZE         (64 * 1024)
+/* However MHD ends up (see run()), it is run at least this often. */
+#define HEARTBEAT_USEC (1000ULL * 1000ULL)
 
 struct metrics {
         sd_event *e;
@@ -30,6 +42,12 @@ struct metrics {
         struct backend *be;
         struct MHD_Daemon *mhd;
         sd_event_source *io, *timer;
+        unsigned scrapes; /* responses being sent */
+};
+
+struct scrape {
+        struct metrics *m;
+        struct metrics_cursor cur;
 };
 
 void metrics_set_config(struct metrics *m, const struct config *cfg)
@@ -38,27 +56,45 @@ void metrics_set_config(struct metrics *m, const struct config *cfg)
                 m->cfg = cfg;
 }
 
-static char *render(struct metrics *m, size_t *len)
+static int engine_get(void *userdata, size_t i, struct service_status *out)
 {
-        size_t n = engine_service_count(m->en), got = 0;
-        struct service_status *st = calloc(n ? n : 1, sizeof(*st));
-        if (!st)
-                return NULL;
-        for (size_t i = 0; i < n; i++)
-                if (engine_service_status(m->en, i, &st[got]) >= 0)
-                        got++;
-        struct metrics_backend mb = {0}, *pmb = NULL;
+        return engine_service_status(userdata, i, out);
+}
+
+/* Called by MHD_run when the connection wants more body: the engine's
+ * snapshot and the backend's counters are read anew each time, since they
+ * are only valid until the loop turns (and a reload may change them). */
+static ssize_t scrape_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+        struct scrape *sc = cls;
+        struct metrics *m = sc->m;
+        struct metrics_backend mb = {0};
+        struct metrics_source src = {.pop = m->cfg->pop,
+                                     .n = engine_service_count(m->en),
+                                     .get = engine_get,
+                                     .userdata = m->en};
         if (m->be && m->ops == &backend_exabgp_ops) {
                 mb = (struct metrics_backend){.name = "exabgp",
                                               .exabgp = backend_exabgp_stats(m->be)};
-                pmb = &mb;
+                src.be = &mb;
         } else if (m->be && m->ops == &backend_bird_ops) {
                 mb = (struct metrics_backend){.name = "bird", .bird = backend_bird_stats(m->be)};
-                pmb = &mb;
+                src.be = &mb;
         }
-        char *text = metrics_render(m->cfg->pop, st, got, pmb, len);
-        free(st);
-        return text;
+        ssize_t n = metrics_cursor_read(&sc->cur, &src, buf, max);
+        if (n < 0) {
+                log_warning("metrics: cannot render a scrape: %s", strerror((int)-n));
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+        return n > 0 ? n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void scrape_free(void *cls)
+{
+        struct scrape *sc = cls;
+        sc->m->scrapes--;
+        metrics_cursor_clear(&sc->cur);
+        free(sc);
 }
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
@@ -90,12 +126,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (strcmp(url, "/metrics") != 0)
                 return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain", (char *)not_found,
                              sizeof(not_found) - 1, MHD_RESPMEM_PERSISTENT);
-        size_t len = 0;
-        char *text = render(m, &len);
-        if (!text)
+        if (m->scrapes >= MAX_SCRAPES) {
+                static const char busy[] = "busy: too many scrapes in progress, try again\n";
+                return reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", (char *)busy,
+                             sizeof(busy) - 1, MHD_RESPMEM_PERSISTENT);
+        }
+        struct scrape *sc = calloc(1, sizeof(*sc));
+        if (!sc)
                 return MHD_NO;
-        return reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, len,
-                     MHD_RESPMEM_MUST_FREE);
+        sc->m = m;
+        metrics_cursor_init(&sc->cur, RENDER_CHUNK);
+        struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, BLOCK_SIZE,
+                                                                   scrape_read, sc, scrape_free);
+        if (!r) {
+                free(sc);
+                return MHD_NO;
+        }
+        m->scrapes++; /* scrape_free gives it back, when MHD is done with r */
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                "text/plain; version=0.0.4; charset=utf-8");
+        enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+        MHD_destroy_response(r);
+        return ret;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -111,21 +163,42 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static void rearm(struct metrics *m)
 {
         MHD_UNSIGNED_LONG_LONG ms = 0;
-        if (MHD_get_timeout(m->mhd, &ms) == MHD_YES) {
-                uint64_t now = 0;
-                sd_event_now(m->e, CLOCK_MONOTONIC, &now);
-                sd_event_source_set_time(m->timer, now + ms * 1000ULL);
-                sd_event_source_set_enabled(m->timer, SD_EVENT_ONESHOT);
-        } else {
-                sd_event_source_set_enabled(m->timer, SD_EVENT_OFF);
+        uint64_t usec = HEARTBEAT_USEC, now = 0;
+        if (MHD_get_timeout(m->mhd, &ms) == MHD_YES && ms * 1000ULL < usec)
+                usec = ms * 1000ULL;
+        sd_event_now(m->e, CLOCK_MONOTONIC, &now);
+        sd_event_source_set_time(m->timer, now + usec);
+        sd_event_source_set_enabled(m->timer, SD_EVENT_ONESHOT);
+}
+
+static unsigned connections(struct metrics *m)
+{
+        const union MHD_DaemonInfo *i =
+            MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        return i ? i->num_connections : 0;
+}
+
+/* At the connection limit MHD takes its listening socket out of its epoll
+ * set, and puts it back only at the start of a later MHD_run. When the
+ * connections that make room again close inside a run (timeouts, the last
+ * reply sent), nothing wakes the loop for that later run: the set holds no
+ * descriptor and MHD reports no timeout, so the port stayed dead until a
+ * restart. Hence: run again while a run closed connections, and never let
+ * the timer go quiet (the heartbeat also covers MHD's stop after EMFILE). */
+static void run(struct metrics *m)
+{
+        for (int i = 0; i < 4; i++) {
+                unsigned before = connections(m);
+                MHD_run(m->mhd);
+                if (connections(m) >= before)
+                        break;
         }
+        rearm(m);
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
-        struct metrics *m = userdata;
-        MHD_run(m->mhd);
-        rearm(m);
+        run(userdata);
         return 0;
 }
 
@@ -158,11 +231,12 @@ int metrics_new(sd_event *e, const struct config *cfg, struct engine *en,
         unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
         if (sa.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
-        m->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, m, MHD_OPTION_EXTERNAL_LOGGER,
-                                  mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
-                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
-                                  MHD_OPTION_END);
+        m->mhd = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, m, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned)MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)MAX_PER_IP,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_END);
         if (!m->mhd) {
                 log_err("metrics: cannot listen on %s (in use? wrong address?)",
                         cfg->metrics.listen);
@@ -172,7 +246,7 @@ int metrics_new(sd_event *e, const struct config *cfg, struct engine *en,
         const union MHD_DaemonInfo *fdi = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_EPOLL_FD);
         r = fdi ? sd_event_add_io(e, &m->io, fdi->epoll_fd, EPOLLIN, on_io, m) : -EINVAL;
         if (r >= 0)
-                r = sd_event_add_time(e, &m->timer, CLOCK_MONOTONIC, 0, 1000, on_timer, m);
+                r = sd_event_add_time(e, &m->timer, CLOCK_MONOTONIC, 0, 1, on_timer, m);
         if (r < 0) {
                 log_err("metrics: cannot watch the HTTP server: %s", strerror(-r));
                 metrics_free(m);

@@ -1,7 +1,12 @@
 /* metrics_render.c: see metrics_render.h. Series are grouped by metric
- * name (one HELP/TYPE each), as the exposition format requires. */
+ * name (one HELP/TYPE each), as the exposition format requires, so the text
+ * walks the services once per family; the cursor remembers where it is so
+ * a scrape is produced a chunk at a time between turns of the loop. */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "anycast-healthd-check.h"
 #include "control_proto.h"
@@ -91,91 +96,120 @@ static void histogram(FILE *f, const char *name, const char *pop, const char *se
         fprintf(f, "} %llu\n", (unsigned long long)h->count);
 }
 
-static void services(FILE *f, const char *pop, const struct service_status *s, size_t n)
+/* One service's series of each family, in the order the families appear. */
+static void state_unit(FILE *f, const char *pop, const struct service_status *s)
 {
-        head(f, "service_state", "gauge", "1 for the state the service is in, 0 for the others.");
-        for (size_t i = 0; i < n; i++) {
-                for (size_t k = 0; k < sizeof(all_states) / sizeof(all_states[0]); k++) {
-                        open_series(f, "service_state", pop, s[i].name);
-                        label(f, "state", svc_state_name(all_states[k]), false);
-                        fprintf(f, "} %d\n", s[i].state == all_states[k]);
-                }
-        }
-        head(f, "service_transitions_total", "counter",
-             "State changes of the service since the daemon started or reloaded it.");
-        for (size_t i = 0; i < n; i++) {
-                open_series(f, "service_transitions_total", pop, s[i].name);
-                fprintf(f, "} %llu\n", (unsigned long long)s[i].transitions);
-        }
-        head(f, "service_last_change_timestamp_seconds", "gauge",
-             "Unix time of the service's last state change (0: none yet).");
-        for (size_t i = 0; i < n; i++) {
-                open_series(f, "service_last_change_timestamp_seconds", pop, s[i].name);
-                fprintf(f, "} %llu\n", (unsigned long long)(s[i].since_usec / 1000000));
-        }
-        head(f, "service_disabled", "gauge", "1 while the service is disabled by the operator.");
-        for (size_t i = 0; i < n; i++) {
-                open_series(f, "service_disabled", pop, s[i].name);
-                fprintf(f, "} %d\n", s[i].disabled);
-        }
-        head(f, "service_dampening_penalty", "gauge",
-             "Flap dampening penalty of the service (0 when dampening is off).");
-        for (size_t i = 0; i < n; i++) {
-                open_series(f, "service_dampening_penalty", pop, s[i].name);
-                fprintf(f, "} %g\n", s[i].dampening_penalty);
-        }
-        head(f, "service_dampening_suppressed", "gauge",
-             "1 while dampening keeps the service withdrawn.");
-        for (size_t i = 0; i < n; i++) {
-                open_series(f, "service_dampening_suppressed", pop, s[i].name);
-                fprintf(f, "} %d\n", s[i].dampening_suppressed);
-        }
-        head(f, "prefix_announced", "gauge",
-             "1 while the prefix is announced (as asked of the speaker).");
-        for (size_t i = 0; i < n; i++) {
-                for (size_t p = 0; p < s[i].n_prefixes; p++) {
-                        open_series(f, "prefix_announced", pop, s[i].name);
-                        label(f, "prefix", s[i].prefixes[p].prefix, false);
-                        fprintf(f, "} %d\n", s[i].prefixes[p].action == ROUTE_ANNOUNCE);
-                }
-        }
-        head(f, "prefix_confirmed", "gauge",
-             "1 when the speaker confirmed what was last asked for the prefix.");
-        for (size_t i = 0; i < n; i++) {
-                for (size_t p = 0; p < s[i].n_prefixes; p++) {
-                        open_series(f, "prefix_confirmed", pop, s[i].name);
-                        label(f, "prefix", s[i].prefixes[p].prefix, false);
-                        fprintf(f, "} %d\n", s[i].prefixes[p].confirm == CONFIRM_CONFIRMED);
-                }
+        for (size_t k = 0; k < sizeof(all_states) / sizeof(all_states[0]); k++) {
+                open_series(f, "service_state", pop, s->name);
+                label(f, "state", svc_state_name(all_states[k]), false);
+                fprintf(f, "} %d\n", s->state == all_states[k]);
         }
 }
 
-static void checks(FILE *f, const char *pop, const struct service_status *s, size_t n)
+static void transitions_unit(FILE *f, const char *pop, const struct service_status *s)
 {
-        head(f, "check_results_total", "counter",
-             "Check results by code (ok, warning, critical, unknown).");
-        for (size_t i = 0; i < n; i++)
-                for (size_t c = 0; c < s[i].n_checks; c++)
-                        for (int code = AHC_OK; code <= AHC_UNKNOWN; code++) {
-                                open_series(f, "check_results_total", pop, s[i].name);
-                                check_labels(f, c, &s[i].checks[c]);
-                                label(f, "code", check_result_name(code), false);
-                                fprintf(f, "} %llu\n",
-                                        (unsigned long long)s[i].checks[c].results_by_code[code]);
-                        }
-        head(f, "check_timeouts_total", "counter", "Checks that did not finish in their timeout.");
-        for (size_t i = 0; i < n; i++)
-                for (size_t c = 0; c < s[i].n_checks; c++) {
-                        open_series(f, "check_timeouts_total", pop, s[i].name);
-                        check_labels(f, c, &s[i].checks[c]);
-                        fprintf(f, "} %llu\n", (unsigned long long)s[i].checks[c].timeouts);
-                }
-        head(f, "check_duration_seconds", "histogram", "How long checks took.");
-        for (size_t i = 0; i < n; i++)
-                for (size_t c = 0; c < s[i].n_checks; c++)
-                        histogram(f, "check_duration_seconds", pop, s[i].name, c, &s[i].checks[c],
-                                  &s[i].checks[c].durations);
+        open_series(f, "service_transitions_total", pop, s->name);
+        fprintf(f, "} %llu\n", (unsigned long long)s->transitions);
 }
+
+static void last_change_unit(FILE *f, const char *pop, const struct service_status *s)
+{
+        open_series(f, "service_last_change_timestamp_seconds", pop, s->name);
+        fprintf(f, "} %llu\n", (unsigned long long)(s->since_usec / 1000000));
+}
+
+static void disabled_unit(FILE *f, const char *pop, const struct service_status *s)
+{
+        open_series(f, "service_disabled", pop, s->name);
+        fprintf(f, "} %d\n", s->disabled);
+}
+
+static void penalty_unit(FILE *f, const char *pop, const struct service_status *s)
+{
+        open_series(f, "service_dampening_penalty", pop, s->name);
+        fprintf(f, "} %g\n", s->dampening_penalty);
+}
+
+static void suppressed_unit(FILE *f, const char *pop, const struct service_status *s)
+{
+        open_series(f, "service_dampening_suppressed", pop, s->name);
+        fprintf(f, "} %d\n", s->dampening_suppressed);
+}
+
+static void announced_unit(FILE *f, const char *pop, const struct service_status *s)
+{
+        for (size_t p = 0; p < s->n_prefixes; p++) {
+                open_series(f, "prefix_announced", pop, s->name);
+                label(f, "prefix", s->prefixes[p].prefix, false);
+                fprintf(f, "} %d\n", s->prefixes[p].action == ROUTE_ANNOUNCE);
+        }
+}
+
+static void confirmed_unit(FILE *f, const char *pop, const struct service_status *s)
+{
+        for (size_t p = 0; p < s->n_prefixes; p++) {
+                open_series(f, "prefix_confirmed", pop, s->name);
+                label(f, "prefix", s->prefixes[p].prefix, false);
+                fprintf(f, "} %d\n", s->prefixes[p].confirm == CONFIRM_CONFIRMED);
+        }
+}
+
+static void results_unit(FILE *f, const char *pop, const struct service_status *s)
+{
+        for (size_t c = 0; c < s->n_checks; c++)
+                for (int code = AHC_OK; code <= AHC_UNKNOWN; code++) {
+                        open_series(f, "check_results_total", pop, s->name);
+                        check_labels(f, c, &s->checks[c]);
+                        label(f, "code", check_result_name(code), false);
+                        fprintf(f, "} %llu\n",
+                                (unsigned long long)s->checks[c].results_by_code[code]);
+                }
+}
+
+static void timeouts_unit(FILE *f, const char *pop, const struct service_status *s)
+{
+        for (size_t c = 0; c < s->n_checks; c++) {
+                open_series(f, "check_timeouts_total", pop, s->name);
+                check_labels(f, c, &s->checks[c]);
+                fprintf(f, "} %llu\n", (unsigned long long)s->checks[c].timeouts);
+        }
+}
+
+static void durations_unit(FILE *f, const char *pop, const struct service_status *s)
+{
+        for (size_t c = 0; c < s->n_checks; c++)
+                histogram(f, "check_duration_seconds", pop, s->name, c, &s->checks[c],
+                          &s->checks[c].durations);
+}
+
+/* The per-service families: a HELP/TYPE head, then one unit per service. */
+static const struct family {
+        const char *name, *type, *help;
+        void (*unit)(FILE *f, const char *pop, const struct service_status *s);
+} families[] = {
+    {"service_state", "gauge", "1 for the state the service is in, 0 for the others.", state_unit},
+    {"service_transitions_total", "counter",
+     "State changes of the service since the daemon started or reloaded it.", transitions_unit},
+    {"service_last_change_timestamp_seconds", "gauge",
+     "Unix time of the service's last state change (0: none yet).", last_change_unit},
+    {"service_disabled", "gauge", "1 while the service is disabled by the operator.",
+     disabled_unit},
+    {"service_dampening_penalty", "gauge",
+     "Flap dampening penalty of the service (0 when dampening is off).", penalty_unit},
+    {"service_dampening_suppressed", "gauge", "1 while dampening keeps the service withdrawn.",
+     suppressed_unit},
+    {"prefix_announced", "gauge", "1 while the prefix is announced (as asked of the speaker).",
+     announced_unit},
+    {"prefix_confirmed", "gauge",
+     "1 when the speaker confirmed what was last asked for the prefix.", confirmed_unit},
+    {"check_results_total", "counter", "Check results by code (ok, warning, critical, unknown).",
+     results_unit},
+    {"check_timeouts_total", "counter", "Checks that did not finish in their timeout.",
+     timeouts_unit},
+    {"check_duration_seconds", "histogram", "How long checks took.", durations_unit},
+};
+
+#define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 
 static void counter(FILE *f, const char *name, const char *help, const char *pop,
                     const char *backend, uint64_t v)
@@ -223,20 +257,97 @@ static void backend(FILE *f, const char *pop, const struct metrics_backend *be)
         histogram(f, "bird_configure_duration_seconds", pop, NULL, 0, NULL, &b->configure_duration);
 }
 
+/* Writes the next unit (a head, one service of a family, or the backend's
+ * counters) or only moves on; sets done after the last. */
+static void step(struct metrics_cursor *c, const struct metrics_source *src, FILE *f)
+{
+        if (c->family < N_FAMILIES) {
+                const struct family *fam = &families[c->family];
+                struct service_status st;
+                if (!c->headed) {
+                        head(f, fam->name, fam->type, fam->help);
+                        c->headed = true;
+                } else if (c->service < src->n) {
+                        /* a reload between chunks may have removed it: skip */
+                        if (src->get(src->userdata, c->service, &st) >= 0)
+                                fam->unit(f, src->pop, &st);
+                        c->service++;
+                } else {
+                        c->family++;
+                        c->service = 0;
+                        c->headed = false;
+                }
+                return;
+        }
+        if (src->be)
+                backend(f, src->pop, src->be);
+        c->done = true;
+}
+
+void metrics_cursor_init(struct metrics_cursor *c, size_t chunk)
+{
+        *c = (struct metrics_cursor){.chunk = chunk ? chunk : 1};
+}
+
+void metrics_cursor_clear(struct metrics_cursor *c)
+{
+        free(c->buf);
+        c->buf = NULL;
+        c->len = c->off = 0;
+}
+
+/* Renders units into a fresh buffer until it holds c->chunk bytes or the
+ * text ends: memory stays one chunk plus one unit, whatever n is. */
+static int refill(struct metrics_cursor *c, const struct metrics_source *src)
+{
+        size_t size = 0;
+        metrics_cursor_clear(c);
+        FILE *f = open_memstream(&c->buf, &size);
+        if (!f)
+                return -ENOMEM;
+        while (!c->done && (size_t)ftell(f) < c->chunk)
+                step(c, src, f);
+        if (fclose(f) != 0) {
+                metrics_cursor_clear(c);
+                return -ENOMEM;
+        }
+        c->len = size;
+        return 0;
+}
+
+ssize_t metrics_cursor_read(struct metrics_cursor *c, const struct metrics_source *src, char *out,
+                            size_t max)
+{
+        while (c->off == c->len) {
+                if (c->done) {
+                        metrics_cursor_clear(c);
+                        return 0;
+                }
+                int r = refill(c, src);
+                if (r < 0)
+                        return r;
+        }
+        size_t n = c->len - c->off < max ? c->len - c->off : max;
+        memcpy(out, c->buf + c->off, n);
+        c->off += n;
+        return (ssize_t)n;
+}
+
+static int array_get(void *userdata, size_t i, struct service_status *out)
+{
+        *out = ((const struct service_status *)userdata)[i];
+        return 0;
+}
+
 char *metrics_render(const char *pop, const struct service_status *svcs, size_t n,
                      const struct metrics_backend *be, size_t *len)
 {
-        char *buf = NULL;
-        size_t size = 0;
-        FILE *f = open_memstream(&buf, &size);
-        if (!f)
-                abort();
-        services(f, pop, svcs, n);
-        checks(f, pop, svcs, n);
-        if (be)
-                backend(f, pop, be);
-        if (fclose(f) != 0)
-                abort();
-        *len = size;
-        return buf;
+        struct metrics_source src = {
+            .pop = pop, .n = n, .get = array_get, .userdata = (void *)svcs, .be = be};
+        struct metrics_cursor c;
+        metrics_cursor_init(&c, SIZE_MAX);
+        if (refill(&c, &src) < 0)
+                return NULL;
+        *len = c.len;
+        return c.buf;
 }

@@ -276,8 +276,8 @@ START_TEST(client_limit)
         }
         fds[16] = client();
         const char *r = pump(fds[16], 1, &eof);
-        ck_assert_str_eq(r, "{\"ok\":false,\"error\":\"too many control connections; try "
-                            "again\"}\n");
+        ck_assert_str_eq(r, "{\"ok\":false,\"error\":\"busy: 16 control clients connected, "
+                            "try again\"}\n");
         close(fds[16]);
         /* the others still work */
         send_str(fds[3], "{\"verb\":\"enable\",\"service\":\"dns\"}\n");
@@ -312,8 +312,9 @@ static char *ask_as(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, c
                         ssize_t w = write(p[1], buf, (size_t)n);
                         _exit(w == n ? 0 : 4);
                 }
-                if (send(fd, req, strlen(req), 0) < 0)
-                        _exit(5);
+                /* a refused peer is answered and closed at once: the send
+                 * may fail, the answer is there to read */
+                (void)send(fd, req, strlen(req), MSG_NOSIGNAL);
                 ssize_t n, total = 0;
                 while ((n = recv(fd, buf + total, sizeof(buf) - 1 - (size_t)total, 0)) > 0) {
                         total += n;
@@ -380,6 +381,97 @@ START_TEST(permissions)
 }
 END_TEST
 
+/* A client connected with other credentials (SO_PEERCRED records them at
+ * connect), held open by the test. */
+static int client_as(uid_t uid, gid_t gid)
+{
+        ck_assert_int_eq(setegid(gid), 0);
+        ck_assert_int_eq(seteuid(uid), 0);
+        int fd = client();
+        ck_assert_int_eq(seteuid(0), 0);
+        ck_assert_int_eq(setegid(0), 0);
+        return fd;
+}
+
+/* Group members fill 15 slots: the 16th is root's, the next member is
+ * told the daemon is busy. */
+START_TEST(last_slot_is_roots)
+{
+        if (geteuid() != 0)
+                return;
+        struct group *g = getgrnam("nogroup");
+        ck_assert_ptr_nonnull(g);
+        cfg.control.group = "nogroup";
+        ck_assert_int_eq(start(NULL), 0);
+        int fds[15];
+        bool eof;
+        for (int i = 0; i < 15; i++) {
+                fds[i] = client_as(65534, g->gr_gid);
+                sd_event_run(e, 10000); /* accepted */
+        }
+        int member = client_as(65534, g->gr_gid);
+        ck_assert_str_eq(pump(member, 1, &eof), "{\"ok\":false,\"error\":\"busy: 15 control "
+                                                "clients connected, try again\"}\n");
+        close(member);
+        expect("{\"verb\":\"enable\",\"service\":\"dns\"}\n", "{\"ok\":true}\n");
+        for (int i = 0; i < 15; i++)
+                close(fds[i]);
+}
+END_TEST
+
+/* Strangers are answered and closed at accept: however many connect and
+ * stay, they hold no slot. */
+START_TEST(strangers_take_no_slot)
+{
+        if (geteuid() != 0)
+                return;
+        ck_assert_int_eq(start(NULL), 0);
+        ck_assert_int_eq(chmod(path, 0666), 0);
+        int fds[40];
+        bool eof;
+        for (int i = 0; i < 40; i++) {
+                fds[i] = client_as(65534, 65534);
+                const char *r = pump(fds[i], 1, &eof);
+                ck_assert_msg(strstr(r, "\"error\":\"permission denied: uid 65534"), "%s", r);
+                pump(fds[i], 1, &eof);
+                ck_assert(eof);
+        }
+        expect("{\"verb\":\"enable\",\"service\":\"dns\"}\n", "{\"ok\":true}\n");
+        for (int i = 0; i < 40; i++)
+                close(fds[i]);
+        ck_assert_str_eq(fake_engine_log(), "enable dns;");
+}
+END_TEST
+
+/* A request that trickles in a byte at a time is cut off 2 s after the
+ * connect, not kept alive by each byte. */
+START_TEST(trickling_client_is_dropped_at_the_deadline)
+{
+        ck_assert_int_eq(start(NULL), 0);
+        int fd = client();
+        const char *req = "{\"verb\":\"status\"}";
+        bool eof = false;
+        uint64_t t0, now;
+        ck_assert_int_ge(sd_event_now(e, CLOCK_MONOTONIC, &t0), 0);
+        for (size_t i = 0; !eof && i < strlen(req); i++) {
+                if (send(fd, req + i, 1, MSG_NOSIGNAL) != 1)
+                        break;
+                for (int k = 0; k < 20 && !eof; k++) { /* ~200 ms a byte */
+                        char b;
+                        sd_event_run(e, 10000);
+                        eof = recv(fd, &b, 1, 0) == 0;
+                }
+        }
+        sd_event_now(e, CLOCK_MONOTONIC, &now);
+        ck_assert_msg(eof, "still connected after %llu ms", (now - t0) / 1000ULL);
+        ck_assert_uint_ge(now - t0, 1900000ULL);
+        ck_assert_uint_le(now - t0, 3000000ULL);
+        close(fd);
+        /* and its slot is free again */
+        expect("{\"verb\":\"enable\",\"service\":\"dns\"}\n", "{\"ok\":true}\n");
+}
+END_TEST
+
 START_TEST(missing_group_is_an_error)
 {
         cfg.control.group = "no-such-group-ahd";
@@ -436,6 +528,9 @@ int main(void)
         tcase_add_test(tc, oversized_request_is_refused_and_closed);
         tcase_add_test(tc, client_limit);
         tcase_add_test(tc, permissions);
+        tcase_add_test(tc, last_slot_is_roots);
+        tcase_add_test(tc, strangers_take_no_slot);
+        tcase_add_test(tc, trickling_client_is_dropped_at_the_deadline);
         tcase_add_test(tc, missing_group_is_an_error);
         tcase_add_test(tc, socket_of_a_running_daemon_is_kept);
         tcase_add_test(tc, stale_socket_is_replaced);

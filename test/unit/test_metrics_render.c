@@ -1,7 +1,9 @@
 /* test_metrics_render.c: the Prometheus text from a scripted snapshot:
  * exact series and values, one HELP/TYPE per metric before its series,
- * every series labelled with the PoP, label values escaped. */
+ * every series labelled with the PoP, label values escaped; the cursor's
+ * chunks add up to the one-shot text and stay bounded. */
 #include <check.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,6 +208,142 @@ START_TEST(label_values_are_escaped)
 }
 END_TEST
 
+#define MANY 400
+
+static struct service_status many[MANY];
+static size_t gets;
+
+static int many_get(void *userdata, size_t i, struct service_status *out)
+{
+        gets++;
+        if (userdata && i % 7 == 3)
+                return -ENOENT; /* as if removed by a reload */
+        *out = many[i];
+        return 0;
+}
+
+static void fill_many(void)
+{
+        fake_engine_reset();
+        for (size_t i = 0; i < MANY; i++)
+                many[i] = fake_services[i % 2];
+}
+
+/* Reads the whole text through a cursor, max bytes per read; checks that
+ * no refill holds more than chunk plus one unit. */
+static char *read_all(const struct metrics_source *src, size_t chunk, size_t max, size_t *len)
+{
+        struct metrics_cursor c;
+        char *out = NULL, *piece = malloc(max);
+        size_t n = 0, cap = 0, most = 0, held = 0;
+        ssize_t r;
+        ck_assert_ptr_nonnull(piece);
+        metrics_cursor_init(&c, chunk);
+        while ((r = metrics_cursor_read(&c, src, piece, max)) > 0) {
+                /* asserted after the loop: check's asserts cost a syscall each */
+                most = (size_t)r > most ? (size_t)r : most;
+                held = c.len > held ? c.len : held;
+                if (n + (size_t)r + 1 > cap) {
+                        cap = (n + (size_t)r + 1) * 2;
+                        out = realloc(out, cap);
+                        ck_assert_ptr_nonnull(out);
+                }
+                memcpy(out + n, piece, (size_t)r);
+                n += (size_t)r;
+        }
+        ck_assert_int_eq(r, 0);
+        ck_assert_uint_le(most, max);
+        ck_assert_uint_le(held, chunk + 4096);
+        ck_assert_ptr_null(c.buf);
+        /* the end is sticky */
+        ck_assert_int_eq(metrics_cursor_read(&c, src, piece, max), 0);
+        free(piece);
+        out[n] = '\0';
+        *len = n;
+        return out;
+}
+
+START_TEST(chunks_equal_the_whole_text)
+{
+        struct bird_stats st = {.configures = 4, .configure_ok = 3, .in_sync = true};
+        duration_hist_add(&st.configure_duration, 10000);
+        struct metrics_backend be = {.name = "bird", .bird = &st};
+        static const size_t chunks[] = {1, 100, 4096, 65536};
+        static const size_t maxes[] = {1, 7, 1000, 1 << 20};
+        fill_many();
+        struct metrics_source src = {.pop = "ams1", .n = MANY, .get = many_get, .be = &be};
+        size_t whole_len;
+        char *whole = metrics_render("ams1", many, MANY, &be, &whole_len);
+        ck_assert_uint_gt(whole_len, 100000);
+        for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+                for (size_t j = 0; j < sizeof(maxes) / sizeof(maxes[0]); j++) {
+                        size_t len;
+                        char *got = read_all(&src, chunks[i], maxes[j], &len);
+                        ck_assert_uint_eq(len, whole_len);
+                        ck_assert_msg(memcmp(got, whole, len) == 0, "chunk %zu, max %zu differ",
+                                      chunks[i], maxes[j]);
+                        free(got);
+                }
+        }
+        free(whole);
+}
+END_TEST
+
+/* A small service set read in tiny pieces: the exact text, twice over. */
+START_TEST(small_text_in_tiny_reads)
+{
+        struct exabgp_stats st = {.commands = 7, .acks_done = 5, .acks_error = 1};
+        struct metrics_backend be = {.name = "exabgp", .exabgp = &st};
+        fake_engine_reset();
+        render(fake_services, 2, &be);
+        fill_many();
+        struct metrics_source src = {.pop = "ams1", .n = 2, .get = many_get, .be = &be};
+        size_t len;
+        char *got = read_all(&src, 64, 3, &len);
+        ck_assert_str_eq(got, text);
+        free(got);
+}
+END_TEST
+
+/* Services the source no longer has are skipped, not rendered stale. */
+START_TEST(missing_services_are_skipped)
+{
+        fill_many();
+        for (size_t i = 0; i < 10; i++) {
+                many[i].name = strdup("svc-xx");
+                ((char *)many[i].name)[4] = (char)('0' + i);
+        }
+        int gone = 1;
+        struct metrics_source src = {.pop = "ams1", .n = 10, .get = many_get, .userdata = &gone};
+        size_t len;
+        free(text);
+        text = read_all(&src, 256, 100, &len);
+        has("anycast_healthd_service_disabled{pop=\"ams1\",service=\"svc-2x\"} 0");
+        lacks("service=\"svc-3x\"");
+        has("anycast_healthd_service_disabled{pop=\"ams1\",service=\"svc-4x\"} 0");
+        for (size_t i = 0; i < 10; i++)
+                free((char *)many[i].name);
+}
+END_TEST
+
+/* The cursor asks for each service as it goes, not for all up front: a
+ * first read of one chunk fetches a handful, not all 400. */
+START_TEST(cursor_fetches_lazily)
+{
+        fill_many();
+        struct metrics_source src = {.pop = "ams1", .n = MANY, .get = many_get};
+        struct metrics_cursor c;
+        char piece[512];
+        metrics_cursor_init(&c, 4096);
+        gets = 0;
+        ck_assert_int_gt(metrics_cursor_read(&c, &src, piece, sizeof(piece)), 0);
+        ck_assert_uint_gt(gets, 0);
+        ck_assert_uint_lt(gets, 100);
+        metrics_cursor_clear(&c);
+        ck_assert_ptr_null(c.buf);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("metrics_render");
@@ -216,6 +354,10 @@ int main(void)
         tcase_add_test(tc, bird_counters);
         tcase_add_test(tc, exposition_is_well_formed);
         tcase_add_test(tc, label_values_are_escaped);
+        tcase_add_test(tc, chunks_equal_the_whole_text);
+        tcase_add_test(tc, small_text_in_tiny_reads);
+        tcase_add_test(tc, missing_services_are_skipped);
+        tcase_add_test(tc, cursor_fetches_lazily);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

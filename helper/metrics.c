@@ -19,6 +19,7 @@
 #include "config_control.h"
 #include "engine_ctl.h"
 #include "log.h"
+#include "event_priority.h"
 #include "metrics.h"
 #include "metrics_render.h"
 
@@ -247,6 +248,12 @@ int metrics_new(sd_event *e, const struct config *cfg, struct engine *en,
         r = fdi ? sd_event_add_io(e, &m->io, fdi->epoll_fd, EPOLLIN, on_io, m) : -EINVAL;
         if (r >= 0)
                 r = sd_event_add_time(e, &m->timer, CLOCK_MONOTONIC, 0, 1, on_timer, m);
+        /* Scrapes are bulk output: never ahead of checks or routes
+         * (event_priority.h). */
+        if (r >= 0)
+                r = sd_event_source_set_priority(m->io, EV_PRIO_BULK);
+        if (r >= 0)
+                r = sd_event_source_set_priority(m->timer, EV_PRIO_BULK);
         if (r < 0) {
                 log_err("metrics: cannot watch the HTTP server: %s", strerror(-r));
                 metrics_free(m);

@@ -39,6 +39,8 @@
 #define NEIGHBORS_MAX      1024
 /* How long a stop waits for ExaBGP to answer the commands already written. */
 #define STOP_WAIT_USEC (2ULL * 1000 * 1000)
+/* The last lines before _exit: time for the log writer to put them out. */
+#define LOG_FLUSH_USEC (500ULL * 1000)
 
 struct route {
         struct backend *b;
@@ -756,6 +758,7 @@ static void watchdog_fired(void *userdata)
                 log_crit("exabgp: the event loop has not turned for %llu ms and holds the output; "
                          "exiting without withdrawing",
                          (unsigned long long)(b->watchdog_usec / 1000));
+                log_async_flush(LOG_FLUSH_USEC);
                 _exit(EXIT_FAILURE);
         }
         size_t n = 0;
@@ -765,8 +768,10 @@ static void watchdog_fired(void *userdata)
         log_crit("exabgp: the event loop has not turned for %llu ms: withdrawing %zu route%s and "
                  "exiting, so that ExaBGP starts a fresh daemon (exabgp.watchdog)",
                  (unsigned long long)(b->watchdog_usec / 1000), n, n == 1 ? "" : "s");
-        if (b->gone)
+        if (b->gone) {
+                log_async_flush(LOG_FLUSH_USEC);
                 _exit(EXIT_FAILURE);
+        }
         uint64_t deadline = mono_now() + STOP_WAIT_USEC;
         int r = 0;
         size_t owed = b->ack ? b->sent_n - b->sent_head : 0;
@@ -795,6 +800,7 @@ static void watchdog_fired(void *userdata)
                 log_crit("exabgp: writing the withdraws failed: %s", strerror(-r));
         else if (owed)
                 drain_acks(b, owed, deadline);
+        log_async_flush(LOG_FLUSH_USEC);
         _exit(EXIT_FAILURE);
 }
 

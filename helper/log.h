@@ -2,10 +2,22 @@
  * Never stdout: in ExaBGP mode stdout carries API commands only. */
 #pragma once
 #include <stddef.h>
+#include <stdint.h>
 #include <syslog.h>
 
 void log_setup(const char *ident);
 void log_set_max_level(int priority);
+
+/* From here on lines are queued (1 MiB) and written by a thread, so that a
+ * reader who does not read cannot stall the caller; a full queue drops
+ * lines and says how many once there is room. Negative errno. The daemon
+ * starts it before its loop; command-line modes never do. */
+int log_async_start(void);
+/* Waits until every queued line is written, at most timeout_usec:
+ * 0, or -ETIMEDOUT while the reader still blocks. Any thread. */
+int log_async_flush(uint64_t timeout_usec);
+/* Flushes (bounded) and ends the writer; lines after it are direct again. */
+void log_async_stop(uint64_t timeout_usec);
 void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define log_crit(...)    log_msg(LOG_CRIT, __VA_ARGS__)
 #define log_err(...)     log_msg(LOG_ERR, __VA_ARGS__)

@@ -176,6 +176,9 @@ static int control_reload(void *userdata, char **errors)
         return reload(userdata, errors);
 }
 
+/* How long a stop waits for the log's reader to take our last lines. */
+#define LOG_STOP_USEC (2ULL * 1000 * 1000)
+
 static void log_lateness(struct engine *en, const char *when)
 {
         const struct engine_stats *st = engine_get_stats(en);
@@ -321,6 +324,13 @@ static int run(const char *path, enum backend_kind force)
                 log_err("cannot start the engine: %s", strerror(-r));
                 goto out;
         }
+        /* From here on a reader of our log that stops reading costs lines,
+         * never the loop (log.h). */
+        r = log_async_start();
+        if (r < 0) {
+                log_err("cannot start the log writer: %s", strerror(-r));
+                goto out;
+        }
         r = engine_start(dm.en);
         if (r < 0) {
                 log_err("cannot schedule checks: %s", strerror(-r));
@@ -352,6 +362,7 @@ out:
                 close(in_fd);
         if (out_fd >= 0)
                 close(out_fd);
+        log_async_stop(LOG_STOP_USEC);
         return ret;
 }
 

@@ -4,6 +4,7 @@
  * implementing backend_ops. */
 #pragma once
 #include <stdbool.h>
+#include <stdint.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
@@ -26,12 +27,17 @@ struct route_update {
         const struct attrs *attrs; /* for ROUTE_ANNOUNCE */
         const char *service;
         const char *reason;
+        uint64_t decided_usec; /* CLOCK_MONOTONIC when the engine decided; 0 unknown */
 };
 
 struct backend_hooks {
         /* The speaker went away for good (ExaBGP closed our stdin, sent
          * shutdown): the daemon should exit. */
         void (*speaker_gone)(void *userdata, const char *why);
+        /* A decided change left for the speaker, delay_usec after the
+         * decision (ExaBGP: its line is in the pipe; BIRD: the configure
+         * carrying it is written). May be NULL. */
+        void (*route_sent)(void *userdata, uint64_t delay_usec);
         void *userdata;
 };
 

@@ -83,6 +83,8 @@ struct backend {
         bool recheck;        /* BIRD said "in progress"/"queued": configure again later */
         sd_event_source *coalesce_timer; /* the next apply: a timer, or a defer when due now */
         uint64_t last_send_usec;         /* when the last configure went out; 0: none yet */
+        uint64_t decided_usec; /* the oldest decision not yet carried by a configure; 0: none */
+        struct backend_hooks hooks;
         sd_event_source *retry_timer;
         uint64_t backoff_usec;
         enum link_state link;
@@ -562,6 +564,12 @@ static void send_configure(struct backend *b)
         log_debug("bird: configure sent at %llu us (%zu routes)", mono_usec(), b->n_routes);
         int r = birdctl_command(b->ctl, "configure", COMMAND_TIMEOUT_USEC, on_configure_reply, b);
         if (r == 0) {
+                if (b->decided_usec && b->hooks.route_sent) {
+                        uint64_t now = mono_usec();
+                        b->hooks.route_sent(b->hooks.userdata,
+                                            now > b->decided_usec ? now - b->decided_usec : 0);
+                }
+                b->decided_usec = 0;
                 /* One line per configure sent: operators (and the tests)
                  * see what a burst of changes cost. */
                 b->stats.configures++;
@@ -713,6 +721,8 @@ static int bird_create(sd_event *e, const struct config *cfg, const struct backe
         if (!b)
                 return -ENOMEM;
         b->event = sd_event_ref(e);
+        if (hooks)
+                b->hooks = *hooks;
         b->asn = cfg->asn;
         b->coalesce_usec =
             cfg->bird.coalesce_usec ? cfg->bird.coalesce_usec : COALESCE_DEFAULT_USEC;
@@ -830,6 +840,8 @@ static void bird_update(struct backend *b, const struct route_update *u)
         } else {
                 return;
         }
+        if (u->decided_usec && (!b->decided_usec || u->decided_usec < b->decided_usec))
+                b->decided_usec = u->decided_usec;
         b->dirty = true;
         b->stats.in_sync = false;
         if (!b->stopping)

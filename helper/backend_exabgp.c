@@ -47,8 +47,9 @@ struct route {
         struct prefix prefix;
         char *service;
         enum route_action desired;
-        char *cmd;    /* the command for desired, without newline */
-        uint64_t gen; /* bumped whenever desired changes */
+        char *cmd;             /* the command for desired, without newline */
+        uint64_t gen;          /* bumped whenever desired changes */
+        uint64_t decided_usec; /* when the engine decided desired; 0 once reported */
         enum exabgp_route_sync sync;
         unsigned failures;
         uint64_t backoff_usec;
@@ -60,6 +61,7 @@ struct sent {
         struct route *route;
         uint64_t gen;
         uint64_t end; /* output stream offset just past its newline */
+        uint64_t decided_usec;
         char *cmd;
 };
 
@@ -297,19 +299,37 @@ static int enqueue(struct backend *b, struct route *r)
                 log_err("exabgp: out of memory queueing '%s'", r->cmd);
                 return -ENOMEM;
         }
-        b->sent[b->sent_n++] =
-            (struct sent){.route = r, .gen = r->gen, .end = b->queued_total, .cmd = copy};
+        b->sent[b->sent_n++] = (struct sent){.route = r,
+                                             .gen = r->gen,
+                                             .end = b->queued_total,
+                                             .decided_usec = r->decided_usec,
+                                             .cmd = copy};
+        r->decided_usec = 0; /* a retry is not a new decision */
         r->sync = EXABGP_SYNC_QUEUED;
         return 0;
+}
+
+static uint64_t mono_now(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 /* Moves commands the pipe has taken from "queued" to "written". */
 static void mark_written(struct backend *b)
 {
+        uint64_t now = 0;
         while (b->sent_wcur < b->sent_n && b->sent[b->sent_wcur].end <= b->written_total) {
                 struct sent *s = &b->sent[b->sent_wcur];
                 if (s->route->gen == s->gen && s->route->sync == EXABGP_SYNC_QUEUED)
                         s->route->sync = EXABGP_SYNC_WRITTEN;
+                if (s->decided_usec && b->hooks.route_sent) {
+                        if (!now)
+                                now = mono_now();
+                        b->hooks.route_sent(b->hooks.userdata,
+                                            now > s->decided_usec ? now - s->decided_usec : 0);
+                }
                 b->sent_wcur++;
                 b->stats.commands++;
         }
@@ -691,13 +711,6 @@ static int write_all_by(int fd, const char *p, size_t n, uint64_t deadline)
         return 0;
 }
 
-static uint64_t mono_now(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* ExaBGP sends acks to the process name: answers still owed when we end
  * would reach the daemon it respawns and shift its FIFO. Read (bounded) until
  * `owed` acks have come. */
@@ -954,6 +967,7 @@ static void update_locked(struct backend *b, const struct route_update *u)
         free(r->cmd);
         r->cmd = cmd;
         r->desired = u->action;
+        r->decided_usec = u->decided_usec;
         r->gen++;
         r->failures = 0;
         r->backoff_usec = b->backoff_initial;

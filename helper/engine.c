@@ -97,6 +97,11 @@ static void service_apply(struct service_rt *s, const struct svc_plan *plan, con
 
         if (plan->action == ROUTE_NONE)
                 return;
+        /* The clock now, not the iteration's: the decision may come late
+         * in a long dispatch, and the delay we report starts here. */
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t decided = (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
         for (size_t i = 0; i < s->cfg->n_prefixes; i++) {
                 struct prefix_rt *p = &s->pfx[i];
                 if (p->action == plan->action &&
@@ -110,6 +115,7 @@ static void service_apply(struct service_rt *s, const struct svc_plan *plan, con
                     .attrs = attr_set_attrs(s->cfg, p->attrs),
                     .service = s->cfg->name,
                     .reason = reason,
+                    .decided_usec = decided,
                 };
                 en->ops->update(en->be, &u);
                 sent = true;
@@ -590,6 +596,7 @@ int engine_new(sd_event *e, const struct config *cfg, struct plugin_host *plugin
         en->ops = ops;
         en->be = backend;
         engine_stats_init(&en->stats);
+        engine_stats_init(&en->route_stats);
         int r = timerq_new(e, TIMER_ACCURACY, &en->sched);
         if (r >= 0)
                 r = timerq_set_priority(en->sched, EV_PRIO_CHECK_START);
@@ -677,9 +684,26 @@ const struct engine_stats *engine_get_stats(const struct engine *en)
         return &en->stats;
 }
 
+const struct engine_stats *engine_get_route_stats(const struct engine *en)
+{
+        return &en->route_stats;
+}
+
+const struct duration_hist *engine_route_delay(const struct engine *en)
+{
+        return &en->route_delay;
+}
+
+void engine_note_route_sent(struct engine *en, uint64_t delay_usec)
+{
+        engine_stats_add(&en->route_stats, delay_usec);
+        duration_hist_add(&en->route_delay, delay_usec);
+}
+
 void engine_reset_stats(struct engine *en)
 {
         engine_stats_init(&en->stats);
+        engine_stats_init(&en->route_stats);
 }
 
 const struct config *engine_config(const struct engine *en)

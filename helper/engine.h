@@ -23,7 +23,15 @@ int engine_new(sd_event *e, const struct config *cfg, struct plugin_host *plugin
                struct engine **out);
 /* Schedules every check (with start jitter) and starts watching disable files. */
 int engine_start(struct engine *en);
+/* Check-start lateness since the last reset (SIGUSR1). */
 const struct engine_stats *engine_get_stats(const struct engine *en);
+/* Decision to the speaker's channel for route changes since the last reset
+ * (fine buckets, for the SIGUSR1 line), and since start (for metrics). */
+const struct engine_stats *engine_get_route_stats(const struct engine *en);
+const struct duration_hist *engine_route_delay(const struct engine *en);
+/* The backend's report (backend_hooks.route_sent) that a change left. */
+void engine_note_route_sent(struct engine *en, uint64_t delay_usec);
+/* Resets both "since the last reset" windows. */
 void engine_reset_stats(struct engine *en);
 /* The configuration in use: the one given to engine_new, or the newest
  * one a reload installed. */

@@ -89,7 +89,9 @@ struct engine {
         sd_event_source *commit;
         bool dirty;
         bool started;
-        struct engine_stats stats;
+        struct engine_stats stats;        /* check-start lateness */
+        struct engine_stats route_stats;  /* decision -> speaker, this window */
+        struct duration_hist route_delay; /* decision -> speaker, since start */
         struct manual_state manual;
         int save_error;              /* 0, or why the last write of the state file failed */
         uint64_t save_backoff;       /* delay before the next retry of that write */

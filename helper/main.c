@@ -186,6 +186,13 @@ static void log_lateness(struct engine *en, const char *when)
             "check start lateness %s over %llu starts: p50 %llu us, p99 %llu us, max %llu us", when,
             (unsigned long long)st->count, (unsigned long long)engine_stats_quantile(st, 0.50),
             (unsigned long long)engine_stats_quantile(st, 0.99), (unsigned long long)st->max_usec);
+        st = engine_get_route_stats(en);
+        log_info("route change delay (decision to the speaker's channel) %s over %llu changes: "
+                 "p50 %llu us, p99 %llu us, max %llu us",
+                 when, (unsigned long long)st->count,
+                 (unsigned long long)engine_stats_quantile(st, 0.50),
+                 (unsigned long long)engine_stats_quantile(st, 0.99),
+                 (unsigned long long)st->max_usec);
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -209,6 +216,13 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                 break;
         }
         return 0;
+}
+
+static void route_sent(void *userdata, uint64_t delay_usec)
+{
+        struct daemon *dm = userdata;
+        if (dm->en)
+                engine_note_route_sent(dm->en, delay_usec);
 }
 
 static void speaker_gone(void *userdata, const char *why)
@@ -301,7 +315,8 @@ static int run(const char *path, enum backend_kind force)
                 goto out;
         }
 
-        struct backend_hooks hooks = {.speaker_gone = speaker_gone, .userdata = &dm};
+        struct backend_hooks hooks = {
+            .speaker_gone = speaker_gone, .route_sent = route_sent, .userdata = &dm};
         if (kind == BACKEND_EXABGP) {
                 dm.ops = &backend_exabgp_ops;
                 r = backend_exabgp_create_fds(dm.e, dm.cfg, &hooks, in_fd, out_fd, &dm.be);

@@ -17,6 +17,7 @@
 #include "backend_bird.h"
 #include "backend_exabgp.h"
 #include "config_control.h"
+#include "engine.h"
 #include "engine_ctl.h"
 #include "log.h"
 #include "event_priority.h"
@@ -82,6 +83,7 @@ static ssize_t scrape_read(void *cls, uint64_t pos, char *buf, size_t max)
                 mb = (struct metrics_backend){.name = "bird", .bird = backend_bird_stats(m->be)};
                 src.be = &mb;
         }
+        mb.route_delay = engine_route_delay(m->en);
         ssize_t n = metrics_cursor_read(&sc->cur, &src, buf, max);
         if (n < 0) {
                 log_warning("metrics: cannot render a scrape: %s", strerror((int)-n));

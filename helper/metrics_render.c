@@ -240,6 +240,12 @@ static void backend(FILE *f, const char *pop, const struct metrics_backend *be)
                 acks);
         counter(f, "backend_errors_total", "Commands the speaker refused or never answered.", pop,
                 be->name, errs);
+        if (be->route_delay) {
+                head(f, "route_change_delay_seconds", "histogram",
+                     "Time from a decided route change to its command leaving for the speaker "
+                     "(ExaBGP: in the pipe; BIRD: the configure carrying it written).");
+                histogram(f, "route_change_delay_seconds", pop, NULL, 0, NULL, be->route_delay);
+        }
         if (!be->bird)
                 return;
         const struct bird_stats *b = be->bird;

@@ -16,6 +16,8 @@ struct metrics_backend {
         const char *name;                  /* "exabgp" or "bird" */
         const struct exabgp_stats *exabgp; /* set for ExaBGP */
         const struct bird_stats *bird;     /* set for BIRD */
+        /* decision -> the speaker's channel (engine.h); NULL: not rendered */
+        const struct duration_hist *route_delay;
 };
 
 /* The whole text at once (malloc'd, NUL-terminated), its length in *len;

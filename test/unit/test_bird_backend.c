@@ -71,9 +71,19 @@ static void setup(struct fixture *fx, bool with_server)
         fx->cfg.n_services = 1;
 }
 
+static int sent_calls;
+static uint64_t sent_delay;
+
+static void on_sent(void *userdata, uint64_t delay_usec)
+{
+        sent_calls++;
+        sent_delay = delay_usec;
+}
+
 static void create(struct fixture *fx)
 {
-        struct backend_hooks hooks = {0};
+        struct backend_hooks hooks = {.route_sent = on_sent};
+        sent_calls = 0;
         ck_assert_int_eq(backend_bird_ops.create(fx->e, &fx->cfg, &hooks, &fx->b), 0);
 }
 
@@ -117,7 +127,7 @@ static void announce(struct backend *b, const char *addr, int64_t med)
         p.len = p.family == AF_INET ? 32 : 128;
         ck_assert_int_eq(inet_pton(p.family, addr, p.addr), 1);
         struct attrs a = {.med = med};
-        struct route_update u = {&p, ROUTE_ANNOUNCE, &a, "svc", "test"};
+        struct route_update u = {&p, ROUTE_ANNOUNCE, &a, "svc", "test", 0};
         backend_bird_ops.update(b, &u);
 }
 
@@ -179,6 +189,41 @@ START_TEST(burst_is_one_write_one_configure)
         /* the last update for each prefix won */
         ck_assert_ptr_nonnull(strstr(t, "route 198.51.100.255/32 blackhole { bgp_med = 767; };"));
         free(t);
+        teardown(&fx);
+}
+END_TEST
+
+static uint64_t mono_now(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* One report per configure, from the oldest decision it carries. */
+START_TEST(route_sent_once_per_configure_from_the_oldest)
+{
+        struct fixture fx;
+        setup(&fx, true);
+        create(&fx);
+        run_for(fx.e, 100 * 1000); /* the startup check */
+        ck_assert_int_eq(sent_calls, 0);
+        struct attrs a = {.med = -1};
+        const char *addrs[] = {"198.51.100.1", "198.51.100.2"};
+        uint64_t ago[] = {80000, 2000};
+        for (int i = 0; i < 2; i++) {
+                struct prefix p = {.family = AF_INET, .len = 32};
+                inet_pton(AF_INET, addrs[i], p.addr);
+                struct route_update u = {&p,    ROUTE_ANNOUNCE, &a,
+                                         "svc", "test",         mono_now() - ago[i]};
+                backend_bird_ops.update(fx.b, &u);
+        }
+        uint64_t t0 = mono_now();
+        backend_bird_ops.commit(fx.b);
+        wait_configured(&fx, 1);
+        ck_assert_int_eq(sent_calls, 1);
+        ck_assert_uint_ge(sent_delay, 80000);
+        ck_assert_uint_le(sent_delay, 80000 + (mono_now() - t0) + 1000);
         teardown(&fx);
 }
 END_TEST
@@ -247,7 +292,7 @@ START_TEST(confirmation_per_prefix)
         wait_configured(&fx, 3);
         ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p2), CONFIRM_CONFIRMED);
 
-        struct route_update w = {&p1, ROUTE_WITHDRAW, NULL, "svc", "test"};
+        struct route_update w = {&p1, ROUTE_WITHDRAW, NULL, "svc", "test", 0};
         backend_bird_ops.update(fx.b, &w);
         ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p1), CONFIRM_PENDING);
         wait_configured(&fx, 4);
@@ -268,7 +313,7 @@ START_TEST(attribute_change_rerenders)
         struct attrs up = {.med = -1, .communities = up_c, .n_communities = 1};
         struct attrs degraded = {.med = -1, .prepend = 3, .communities = up_c, .n_communities = 1};
         struct attrs draining = {.med = -1, .prepend = 3, .communities = dr_c, .n_communities = 2};
-        struct route_update u = {&p, ROUTE_ANNOUNCE, &up, "svc", "up"};
+        struct route_update u = {&p, ROUTE_ANNOUNCE, &up, "svc", "up", 0};
         backend_bird_ops.update(fx.b, &u);
         wait_configured(&fx, 1);
         char *t = slurp(fx.r4);
@@ -602,6 +647,7 @@ static Suite *suite(void)
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, missing_files_written_empty_at_start);
         tcase_add_test(tc, burst_is_one_write_one_configure);
+        tcase_add_test(tc, route_sent_once_per_configure_from_the_oldest);
         tcase_add_test(tc, refused_configure_restores_last_good);
         tcase_add_test(tc, one_configure_in_flight);
         tcase_add_test(tc, lone_change_goes_out_at_once_burst_waits_for_the_window);

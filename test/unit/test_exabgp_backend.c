@@ -28,6 +28,8 @@ struct fixture {
         int gone;
         char why[128];
         int done_calls;
+        int sent_calls;      /* backend_hooks.route_sent */
+        uint64_t sent_delay; /* its last delay */
 };
 
 static struct fixture F;
@@ -37,6 +39,13 @@ static void on_gone(void *userdata, const char *why)
         struct fixture *f = userdata;
         f->gone++;
         snprintf(f->why, sizeof(f->why), "%s", why);
+}
+
+static void on_sent(void *userdata, uint64_t delay_usec)
+{
+        struct fixture *f = userdata;
+        f->sent_calls++;
+        f->sent_delay = delay_usec;
 }
 
 static void on_done(void *userdata)
@@ -61,7 +70,8 @@ static void setup_with(bool ack)
         ck_assert_int_eq(pipe2(F.from_us, O_CLOEXEC), 0);
         ck_assert_int_eq(fcntl(F.from_us[0], F_SETFL, O_NONBLOCK), 0);
         ck_assert_int_eq(sd_event_new(&F.e), 0);
-        struct backend_hooks hooks = {.speaker_gone = on_gone, .userdata = &F};
+        struct backend_hooks hooks = {
+            .speaker_gone = on_gone, .route_sent = on_sent, .userdata = &F};
         ck_assert_int_eq(
             backend_exabgp_create_fds(F.e, &F.cfg, &hooks, F.to_us[0], F.from_us[1], &F.b), 0);
         backend_exabgp_set_backoff(F.b, 20 * 1000, 200 * 1000);
@@ -310,6 +320,37 @@ START_TEST(error_is_retried_with_backoff)
         /* confirmed: no more retries */
         run_for(500 * 1000);
         ck_assert_uint_eq(n_lines(), 3);
+}
+END_TEST
+
+/* The delay from the engine's decision to the line in the pipe is
+ * reported once per decision: a retry after an error is not a new one, an
+ * update without a decision time (0) is not reported. */
+START_TEST(route_sent_reports_the_decision_delay_once)
+{
+        struct prefix p = pfx("203.0.113.53", 32);
+        struct route_update u = {.prefix = &p,
+                                 .action = ROUTE_ANNOUNCE,
+                                 .attrs = &ATTRS,
+                                 .service = "dns",
+                                 .reason = "checks up",
+                                 .decided_usec = now_usec() - 5000};
+        backend_exabgp_ops.update(F.b, &u);
+        ck_assert_int_eq(F.sent_calls, 0); /* queued, not written */
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(1);
+        ck_assert_int_eq(F.sent_calls, 1);
+        ck_assert_uint_ge(F.sent_delay, 5000);
+        ck_assert_uint_lt(F.sent_delay, 5000 + DEADLINE_USEC);
+        tell("error\n");
+        wait_lines(2); /* the retry */
+        tell("done\n");
+        wait_sync_a(EXABGP_SYNC_CONFIRMED);
+        ck_assert_int_eq(F.sent_calls, 1);
+        withdraw("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(3);
+        ck_assert_int_eq(F.sent_calls, 1);
 }
 END_TEST
 
@@ -669,6 +710,7 @@ int main(void)
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, updates_in_order_and_acks_confirm);
         tcase_add_test(tc, error_is_retried_with_backoff);
+        tcase_add_test(tc, route_sent_reports_the_decision_delay_once);
         tcase_add_test(tc, superseded_failure_is_not_retried);
         tcase_add_test(tc, stop_withdraws_exactly_the_announced);
         tcase_add_test(tc, stop_without_withdraw_just_flushes);

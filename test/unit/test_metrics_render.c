@@ -141,8 +141,14 @@ START_TEST(bird_counters)
                                 .in_sync = true};
         duration_hist_add(&st.configure_duration, 10000);
         duration_hist_add(&st.configure_duration, 300000);
-        struct metrics_backend be = {.name = "bird", .bird = &st};
+        struct duration_hist delay = {0};
+        duration_hist_add(&delay, 3000);
+        struct metrics_backend be = {.name = "bird", .bird = &st, .route_delay = &delay};
         render(NULL, 0, &be);
+        has("# TYPE anycast_healthd_route_change_delay_seconds histogram");
+        has("anycast_healthd_route_change_delay_seconds_bucket{pop=\"ams1\",le=\"0.001\"} 0");
+        has("anycast_healthd_route_change_delay_seconds_bucket{pop=\"ams1\",le=\"0.005\"} 1");
+        has("anycast_healthd_route_change_delay_seconds_count{pop=\"ams1\"} 1");
         has("anycast_healthd_backend_commands_total{pop=\"ams1\",backend=\"bird\"} 4");
         has("anycast_healthd_backend_acks_total{pop=\"ams1\",backend=\"bird\"} 4");
         has("anycast_healthd_backend_errors_total{pop=\"ams1\",backend=\"bird\"} 3");

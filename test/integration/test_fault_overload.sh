@@ -28,9 +28,16 @@
 #              configure N: 0003" line (BIRD has applied the new include);
 #   upstream   the upstream kernel dropping the victim's route (`ip -ts
 #              monitor route` in the upstream namespace, also chrt -f 50);
-#   loss       kill -> the upstream BIRD no longer has the route (polled).
+#   loss       kill -> the upstream BIRD no longer has the route (polled);
+#   delay      the daemon's own decision -> command figure over the kills
+#              (SIGUSR1 before and after them: "route change delay", from
+#              the decision to the command in ExaBGP's pipe, resp. the
+#              configure written to BIRD's socket). The daemon's log lines
+#              come from a writer thread, so the stamped decision line can
+#              arrive after the command: the stamps give the per-kill
+#              figures printed, the daemon's clock gives the assertion.
 # Asserted: loss <= interval x fall + 4 s (generous: a slow machine must not
-# fail it) and decision -> command <= 1 s for every kill (a regression
+# fail it) and the daemon's decision -> command max <= 1 s (a regression
 # guard, not a benchmark). decision -> upstream is printed only: it
 # includes ExaBGP and both BIRDs, which run at normal priority beside the
 # hogs.
@@ -142,11 +149,24 @@ fig() {
 	printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { printf "p50 %.1f ms, max %.1f ms", a[int((NR + 1) / 2)], a[NR] }'
 }
 
-# kills POP VIA ERRLOG CMDLOG CMD_REGEX: the kill loop and its assertions.
+# route_delay PID ERRLOG: SIGUSR1 to the daemon; prints the max (us) of its
+# "route change delay" line since the previous SIGUSR1.
+route_delay() {
+	local pid=$1 errlog=$2 from line
+	from=$(wc -l <"$errlog")
+	kill -USR1 "$pid"
+	wait_for 'line=$(tail -n +"$((from + 1))" "$errlog" | grep -m1 "route change delay") && [[ -n $line ]]' 10 ||
+		lab_die "no route change delay line from pid $pid in $errlog"
+	sed -n 's/.* over \([0-9]*\) changes: .* max \([0-9]*\) us$/\1 \2/p' <<<"$line"
+}
+
+# kills POP VIA ERRLOG CMDLOG CMD_REGEX DAEMON_PID: the kill loop and its
+# assertions.
 kills() {
-	local pop=$1 via=$2 errlog=$3 cmdlog=$4 cmdre=$5 victim=${VICTIM[$1]}
+	local pop=$1 via=$2 errlog=$3 cmdlog=$4 cmdre=$5 dpid=$6 victim=${VICTIM[$1]}
 	local i mark emark cmark t_kill t_loss t_fib dec cmd t_dec t_cmd ln
-	local loss=() d2c=() d2u=() extra
+	local loss=() d2c=() d2u=() extra changes max_us
+	route_delay "$dpid" "$errlog" >/dev/null # the window starts here
 	for ((i = 1; i <= KILLS; i++)); do
 		sleep "0.$((RANDOM % 10))" # not phase-locked with the probes
 		mark=$(lab_monitor_mark)
@@ -169,10 +189,8 @@ kills() {
 		wait_for 'cmd=$(first_after "$cmdlog" "$ln" "$cmdre") && [[ -n $cmd ]]' 5 ||
 			lab_die "$pop kill $i: no command line in $cmdlog"
 		read -r t_cmd ln <<<"$cmd"
-		# Two readers stamp two pipes: a command written microseconds
-		# after the decision may be read first. Within 1 ms is "at once".
-		((t_cmd >= t_dec - 1000)) ||
-			lab_die "$pop kill $i: the command came $(lab_ms $((t_dec - t_cmd))) ms before the decision?"
+		# The decision line comes through the daemon's log writer and may
+		# be read after the command: that reads as "at once" here.
 		((t_cmd >= t_dec)) || t_cmd=$t_dec
 		loss+=("$(lab_ms $((t_loss - t_kill)))")
 		d2c+=("$(lab_ms $((t_cmd - t_dec)))")
@@ -183,14 +201,17 @@ kills() {
 		lab_log "$pop kill $i: kill -> upstream lost it ${loss[-1]} ms; decision -> command ${d2c[-1]} ms$extra; decision -> upstream kernel ${d2u[-1]} ms"
 		((t_loss - t_kill <= LOSS_LIMIT_MS * 1000)) ||
 			lab_die "$pop kill $i: the upstream lost $victim after ${loss[-1]} ms (limit $LOSS_LIMIT_MS ms)"
-		((t_cmd - t_dec <= CMD_LIMIT_MS * 1000)) ||
-			lab_die "$pop kill $i: decision -> command ${d2c[-1]} ms (limit $CMD_LIMIT_MS ms)"
 		victim_start "$pop"
 		wait_for "upstream_has $victim $via" 20 || lab_die "$pop kill $i: $victim did not come back"
 	done
 	lab_log "$pop, $N_BULK + 1 services at 1 s, $HOGS hogs on $(nproc) CPUs (load $(cut -d' ' -f1 /proc/loadavg)), $KILLS kills:"
 	lab_log "  kill -> upstream lost the route: $(fig "${loss[@]}") (limit $LOSS_LIMIT_MS ms)"
-	lab_log "  decision -> command:             $(fig "${d2c[@]}") (limit $CMD_LIMIT_MS ms)"
+	read -r changes max_us <<<"$(route_delay "$dpid" "$errlog")"
+	((changes >= 2 * KILLS - 1)) || lab_die "$pop: the daemon counted $changes route changes over $KILLS kills"
+	lab_log "  decision -> command (stamps):    $(fig "${d2c[@]}")"
+	lab_log "  decision -> command (daemon):    max $(lab_ms "$max_us") ms over $changes changes (limit $CMD_LIMIT_MS ms)"
+	((max_us <= CMD_LIMIT_MS * 1000)) ||
+		lab_die "$pop: decision -> command up to $(lab_ms "$max_us") ms (limit $CMD_LIMIT_MS ms)"
 	lab_log "  decision -> upstream kernel:     $(fig "${d2u[@]}") (not asserted)"
 }
 
@@ -228,7 +249,9 @@ wait_for 'upstream_has ${VICTIM[pop1]} ${LAB_POP_V4[pop1]} && (($(upstream_count
 lab_log "pop1: victim and $N_BULK bulk routes at the upstream after $(lab_ms $(($(lab_now_us) - t0))) ms"
 hogs_start
 sleep 2
-kills pop1 "${LAB_POP_V4[pop1]}" "$P1/err.log" "$P1/out.log" "^withdraw route ${VICTIM[pop1]//./[.]}"
+d1=$(pgrep -f "anycast-healthd --exabgp --config $P1/etc/anycast-healthd.json" | head -1)
+[[ -n $d1 ]] || lab_die "pop1: no daemon process"
+kills pop1 "${LAB_POP_V4[pop1]}" "$P1/err.log" "$P1/out.log" "^withdraw route ${VICTIM[pop1]//./[.]}" "$d1"
 grep -q "event loop has not turned" "$P1/err.log" && lab_die "pop1: the watchdog fired under load"
 hogs_stop
 lab_stop_exabgp pop1
@@ -261,7 +284,9 @@ wait_for 'upstream_has ${VICTIM[pop3]} ${LAB_POP_V4[pop3]} && (($(upstream_count
 lab_log "pop3: victim and $N_BULK bulk routes at the upstream after $(lab_ms $(($(lab_now_us) - t0))) ms"
 hogs_start
 sleep 2
-kills pop3 "${LAB_POP_V4[pop3]}" "$P3/err.log" "$P3/err.log" "bird: answer to configure [0-9]+: 0003 in "
+d3=$(pgrep -f "anycast-healthd --bird --config $P3/etc/anycast-healthd.json" | head -1)
+[[ -n $d3 ]] || lab_die "pop3: no daemon process"
+kills pop3 "${LAB_POP_V4[pop3]}" "$P3/err.log" "$P3/err.log" "bird: answer to configure [0-9]+: 0003 in " "$d3"
 hogs_stop
 
 lab_cleanup

@@ -14,7 +14,7 @@
 
 #include "ahd-build-config.h"
 #include "backend.h"
-#include "backend_exabgp.h"
+#include "exabgp_backend.h"
 #include "bird_withdraw.h"
 #include "config.h"
 #include "diag.h"
@@ -22,7 +22,7 @@
 #include "engine_ctl.h"
 #include "event_priority.h"
 #include "log.h"
-#include "ops.h"
+#include "operator.h"
 #include "plugin_host.h"
 #include "probe.h"
 
@@ -181,17 +181,17 @@ static int control_reload(void *userdata, char **errors)
 
 static void log_lateness(struct engine *en, const char *when)
 {
-        const struct engine_stats *st = engine_get_stats(en);
+        const struct latency_hist *st = engine_get_stats(en);
         log_info(
             "check start lateness %s over %llu starts: p50 %llu us, p99 %llu us, max %llu us", when,
-            (unsigned long long)st->count, (unsigned long long)engine_stats_quantile(st, 0.50),
-            (unsigned long long)engine_stats_quantile(st, 0.99), (unsigned long long)st->max_usec);
+            (unsigned long long)st->count, (unsigned long long)latency_hist_quantile(st, 0.50),
+            (unsigned long long)latency_hist_quantile(st, 0.99), (unsigned long long)st->max_usec);
         st = engine_get_route_stats(en);
         log_info("route change delay (decision to the speaker's channel) %s over %llu changes: "
                  "p50 %llu us, p99 %llu us, max %llu us",
                  when, (unsigned long long)st->count,
-                 (unsigned long long)engine_stats_quantile(st, 0.50),
-                 (unsigned long long)engine_stats_quantile(st, 0.99),
+                 (unsigned long long)latency_hist_quantile(st, 0.50),
+                 (unsigned long long)latency_hist_quantile(st, 0.99),
                  (unsigned long long)st->max_usec);
 }
 

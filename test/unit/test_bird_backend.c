@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "backend_bird.h"
+#include "bird_backend.h"
 #include "fake_bird.h"
 
 #define DEADLINE (10 * 1000 * 1000ULL)

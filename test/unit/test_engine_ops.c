@@ -18,7 +18,7 @@
 #include "config.h"
 #include "engine.h"
 #include "engine_ctl.h"
-#include "state_file.h"
+#include "manual_state.h"
 
 /* ---- scripted check runners ------------------------------------------ */
 

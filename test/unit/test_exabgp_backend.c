@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include "backend_exabgp.h"
+#include "exabgp_backend.h"
 
 #define DEADLINE_USEC (20ULL * 1000 * 1000)
 

@@ -1,0 +1,305 @@
+/* config.c: the daemon file, the services directory and the config's
+ * lifetime. Service files are parsed in config_service.c. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ahd-build-config.h"
+#include "config_internal.h"
+#include "config_operator.h"
+#include "jsonpos.h"
+
+static const char *const daemon_keys[] = {
+    "pop",  "backend",    "services_dir", "plugin_dir", "allowed_prefixes", "asn", "exabgp",
+    "bird", "state_file", "hooks",        "control",    "metrics",          NULL,
+};
+static const char *const exabgp_keys[] = {"ack", "on_exit", "watchdog", NULL};
+static const char *const bird_keys[] = {"socket",  "include_v4", "include_v6",
+                                        "on_exit", "coalesce",   NULL};
+
+const char *backend_kind_name(enum backend_kind k)
+{
+        switch (k) {
+        case BACKEND_EXABGP:
+                return "exabgp";
+        case BACKEND_BIRD:
+                return "bird";
+        case BACKEND_NONE:
+                break;
+        }
+        return "none";
+}
+
+static void parse_allowed(struct cfile *f, struct config *c, struct daemon_faults *faults)
+{
+        json_t *arr, *v;
+        size_t i;
+        char p[CFG_PATH_MAX];
+        int r = cfg_array(f, f->root, "", "allowed_prefixes", &arr);
+
+        faults->allowed = true;
+        if (r == 0) {
+                cfg_err(f, "", "missing required key \"allowed_prefixes\"");
+                return;
+        }
+        if (r < 0)
+                return;
+        if (json_array_size(arr) == 0) {
+                cfg_err(f, "allowed_prefixes", "\"allowed_prefixes\" must not be empty");
+                return;
+        }
+        c->allowed = xcalloc(json_array_size(arr), sizeof(*c->allowed));
+        faults->allowed = false;
+        json_array_foreach(arr, i, v)
+        {
+                const char *why;
+                cfg_idx(p, "allowed_prefixes", i);
+                if (!json_is_string(v)) {
+                        cfg_err(f, p, "\"allowed_prefixes\" items must be strings, not %s",
+                                cfg_type_name(v));
+                        faults->allowed = true;
+                } else if (prefix_parse(json_string_value(v), &c->allowed[c->n_allowed], &why) <
+                           0) {
+                        cfg_err(f, p, "prefix \"%s\": %s", json_string_value(v), why);
+                        faults->allowed = true;
+                } else {
+                        c->n_allowed++;
+                }
+        }
+}
+
+static void parse_exabgp(struct cfile *f, struct config *c)
+{
+        json_t *o;
+
+        if (cfg_object(f, f->root, "", "exabgp", &o) <= 0)
+                return;
+        cfg_only_keys(f, o, "exabgp", "\"exabgp\"", exabgp_keys);
+        cfg_bool(f, o, "exabgp", "ack", &c->exabgp.ack);
+        cfg_on_action(f, o, "exabgp", "on_exit", &c->exabgp.on_exit);
+        /* "0" turns the watchdog off; a duration must leave room for a
+         * loop that is only slow: below a second it would end healthy
+         * daemons on a loaded machine. */
+        json_t *w = json_object_get(o, "watchdog");
+        if (json_is_string(w) && strcmp(json_string_value(w), "0") == 0) {
+                c->exabgp.watchdog_usec = 0;
+                return;
+        }
+        const char *text;
+        uint64_t usec;
+        if (cfg_duration(f, o, "exabgp", "watchdog", &usec, &text) > 0) {
+                if (usec < 1000000 || usec > 3600000000ULL)
+                        cfg_err(f, "exabgp.watchdog",
+                                "\"watchdog\" (%s) must be \"0\" (off) or between 1s and 1h", text);
+                else
+                        c->exabgp.watchdog_usec = usec;
+        }
+}
+
+static void parse_bird(struct cfile *f, struct config *c)
+{
+        json_t *o;
+
+        if (cfg_object(f, f->root, "", "bird", &o) <= 0)
+                return;
+        cfg_only_keys(f, o, "bird", "\"bird\"", bird_keys);
+        cfg_path(f, o, "bird", "socket", &c->bird.socket);
+        cfg_path(f, o, "bird", "include_v4", &c->bird.include_v4);
+        cfg_path(f, o, "bird", "include_v6", &c->bird.include_v6);
+        cfg_on_action(f, o, "bird", "on_exit", &c->bird.on_exit);
+        const char *text;
+        uint64_t usec;
+        if (cfg_duration(f, o, "bird", "coalesce", &usec, &text) > 0) {
+                /* A window over a few seconds would hold a withdraw back for
+                 * longer than any check interval: surely a typo. */
+                if (usec > 5000000)
+                        cfg_err(f, "bird.coalesce", "\"coalesce\" (%s) must be at most 5s", text);
+                else
+                        c->bird.coalesce_usec = usec;
+        }
+}
+
+static void parse_daemon(struct cfile *f, struct config *c, struct daemon_faults *faults)
+{
+        const char *s;
+        int64_t asn;
+
+        cfg_only_keys(f, f->root, "", "daemon file", daemon_keys);
+        if (cfg_string(f, f->root, "", "pop", &s) > 0) {
+                if (s[0]) {
+                        free(c->pop);
+                        c->pop = xstrdup(s);
+                } else {
+                        cfg_err(f, "pop", "\"pop\" must not be empty");
+                }
+        }
+        if (cfg_string(f, f->root, "", "backend", &s) > 0) {
+                if (strcmp(s, "exabgp") == 0)
+                        c->backend = BACKEND_EXABGP;
+                else if (strcmp(s, "bird") == 0)
+                        c->backend = BACKEND_BIRD;
+                else
+                        cfg_err(f, "backend",
+                                "\"backend\" must be \"exabgp\" or \"bird\", not \"%s\"", s);
+        }
+        c->services_dir = cfg_abspath(f->dir, "services.d");
+        faults->services_dir = cfg_path(f, f->root, "", "services_dir", &c->services_dir) < 0;
+        cfg_path(f, f->root, "", "plugin_dir", &c->plugin_dir);
+        if (cfg_int(f, f->root, "", "asn", 1, UINT32_MAX, &asn) > 0)
+                c->asn = (uint32_t)asn;
+        else if (json_object_get(f->root, "asn"))
+                faults->asn = true;
+        parse_allowed(f, c, faults);
+        parse_exabgp(f, c);
+        parse_bird(f, c);
+        config_ops_daemon(f, c);
+        config_control_parse(f, c);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_service_file(const char *name)
+{
+        size_t n = strlen(name);
+        /* like the shell's *.json: hidden files (editor leftovers) do not count */
+        return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".json") == 0;
+}
+
+static void load_services(struct cfile *f, struct config *c, const struct daemon_faults *faults)
+{
+        DIR *dir = opendir(c->services_dir);
+        struct dirent *de;
+        char **names = NULL;
+        size_t n = 0;
+
+        if (!dir) {
+                cfg_err(f, "services_dir", "services_dir \"%s\": %s", c->services_dir,
+                        strerror(errno));
+                return;
+        }
+        while ((de = readdir(dir))) {
+                if (!is_service_file(de->d_name))
+                        continue;
+                names = xreallocarray(names, n + 1, sizeof(*names));
+                names[n++] = xstrdup(de->d_name);
+        }
+        closedir(dir);
+        if (n)
+                qsort(names, n, sizeof(*names), name_cmp);
+        c->services = xcalloc(n, sizeof(*c->services));
+        for (size_t i = 0; i < n; i++) {
+                char *file = cfg_abspath(c->services_dir, names[i]);
+                config_service_load(c, faults, file, &c->services[c->n_services], f->d);
+                c->n_services++;
+                free(file);
+                free(names[i]);
+        }
+        free(names);
+}
+
+static char *host_name(void)
+{
+        char buf[256] = "";
+
+        if (gethostname(buf, sizeof(buf) - 1) < 0 || !buf[0])
+                return xstrdup("unknown");
+        return xstrdup(buf);
+}
+
+static int load(const char *path, bool services, struct config **out, struct diag *d)
+{
+        struct config *c = xcalloc(1, sizeof(*c));
+        struct daemon_faults faults = {0};
+        struct cfile f;
+        size_t n0 = d->n;
+        char cwd[4096];
+
+        *out = NULL;
+        c->file =
+            path[0] != '/' && getcwd(cwd, sizeof(cwd)) ? cfg_abspath(cwd, path) : xstrdup(path);
+        c->pop = host_name();
+        c->plugin_dir = xstrdup(AHD_PLUGIN_DIR);
+        c->exabgp.ack = true;
+        c->exabgp.on_exit = ON_WITHDRAW;
+        c->exabgp.watchdog_usec = 10000000;
+        c->bird.socket = xstrdup("/run/bird/bird.ctl");
+        c->bird.include_v4 = xstrdup("/var/lib/anycast-healthd/bird/routes4.conf");
+        c->bird.include_v6 = xstrdup("/var/lib/anycast-healthd/bird/routes6.conf");
+        c->bird.on_exit = ON_WITHDRAW;
+        config_control_defaults(c);
+
+        if (cfile_open(&f, path, d) == 0) {
+                parse_daemon(&f, c, &faults);
+                if (services && !faults.services_dir)
+                        load_services(&f, c, &faults);
+        }
+        cfile_done(&f);
+        if (d->n != n0) {
+                config_free(c);
+                return -EINVAL;
+        }
+        *out = c;
+        return 0;
+}
+
+int config_load(const char *path, struct config **out, struct diag *d)
+{
+        return load(path, true, out, d);
+}
+
+int config_load_daemon(const char *path, struct config **out, struct diag *d)
+{
+        return load(path, false, out, d);
+}
+
+void service_cfg_clear(struct service_cfg *s)
+{
+        free(s->name);
+        free(s->file);
+        jsonpos_free(s->pos);
+        free(s->prefixes);
+        for (size_t i = 0; i < s->n_checks; i++) {
+                free(s->checks[i].plugin);
+                json_decref(s->checks[i].options);
+                free(s->checks[i].options_path);
+        }
+        free(s->checks);
+        free(s->disable_file);
+        attrs_free(&s->announce);
+        config_ops_service_clear(s);
+        free(s->raw);
+        *s = (struct service_cfg){0};
+}
+
+void config_free(struct config *c)
+{
+        if (!c)
+                return;
+        for (size_t i = 0; i < c->n_services; i++)
+                service_cfg_clear(&c->services[i]);
+        free(c->services);
+        free(c->file);
+        free(c->pop);
+        free(c->services_dir);
+        free(c->plugin_dir);
+        free(c->allowed);
+        free(c->bird.socket);
+        free(c->bird.include_v4);
+        free(c->bird.include_v6);
+        config_ops_daemon_clear(c);
+        config_control_free(c);
+        free(c);
+}
+
+void config_drop_positions(struct config *c)
+{
+        for (size_t i = 0; c && i < c->n_services; i++) {
+                jsonpos_free(c->services[i].pos);
+                c->services[i].pos = NULL;
+        }
+}

@@ -1,0 +1,146 @@
+/* config.h: the daemon file and service files, parsed and validated.
+ * Keys are the contract in DESIGN.md; every problem becomes a diag entry
+ * "file:line:column: message" naming the key. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "diag.h"
+#include "prefix.h"
+
+struct jsonpos;
+
+enum backend_kind { BACKEND_NONE = 0, BACKEND_EXABGP, BACKEND_BIRD };
+enum combine_mode { COMBINE_ALL, COMBINE_ANY, COMBINE_AT_LEAST };
+enum on_action { ON_WITHDRAW, ON_KEEP };
+
+/* BGP attributes a route is announced with. */
+struct attrs {
+        char *next_hop;     /* "self" or an address */
+        int64_t med;        /* -1 when unset */
+        char **communities; /* "65001:53" */
+        size_t n_communities;
+        char **large_communities; /* "65001:0:53" */
+        size_t n_large_communities;
+        unsigned prepend; /* extra copies of the daemon's asn */
+};
+
+/* A command run on state transitions (hooks.c): argv, no shell. */
+struct hooks_cfg {
+        char **on_change; /* NULL-terminated argv; NULL: none */
+        uint64_t timeout_usec;
+};
+
+/* Route flap dampening (dampening.c); off unless the block is given. */
+struct dampening_cfg {
+        bool enabled;
+        unsigned penalty; /* added per up/down transition */
+        uint64_t half_life_usec;
+        unsigned suppress;    /* withdrawn at or above this */
+        unsigned reuse;       /* announced again below this */
+        unsigned max_penalty; /* the penalty never grows past this */
+};
+
+struct drain_cfg {
+        uint64_t time_usec; /* announce with GRACEFUL_SHUTDOWN this long, then withdraw */
+        bool on_shutdown;   /* drain before a clean stop withdraws */
+};
+
+struct check_cfg {
+        char *plugin;       /* plugin name, file plugin_dir/NAME.so */
+        json_t *options;    /* the "options" object (owned ref); {} if absent */
+        char *options_path; /* jsonpos path of the options, "checks[1].options" */
+        uint64_t interval_usec;
+        uint64_t timeout_usec;
+        unsigned rise, fall;
+        bool capacity;    /* failing makes the service degraded, not down */
+        int line, column; /* where the check object starts */
+};
+
+struct service_cfg {
+        char *name;
+        char *file;          /* the service file */
+        struct jsonpos *pos; /* positions in file, for plugin option errors */
+        struct prefix *prefixes;
+        size_t n_prefixes;
+        struct check_cfg *checks;
+        size_t n_checks;
+        enum combine_mode combine;
+        unsigned combine_n; /* COMBINE_AT_LEAST */
+        char *disable_file; /* NULL: none */
+        enum on_action on_disabled;
+        struct attrs announce;
+        struct attrs degraded; /* while degraded (config_operating.c documents the defaults) */
+        struct attrs draining; /* degraded plus GRACEFUL_SHUTDOWN 65535:0; derived */
+        struct drain_cfg drain;
+        struct dampening_cfg dampening;
+        struct hooks_cfg hooks; /* on_change NULL: the daemon's hooks apply */
+        char *raw;              /* the service object as canonical JSON text (sorted keys,
+                                 * compact): a reload compares it to tell changes. Text, not
+                                 * the parsed tree: a tenth of the memory at 10,000 services */
+};
+
+struct config {
+        char *file;
+        char *pop;
+        enum backend_kind backend;
+        char *services_dir;
+        char *plugin_dir;
+        struct prefix *allowed;
+        size_t n_allowed;
+        uint32_t asn; /* 0: unset; required when a service prepends */
+        struct {
+                bool ack;
+                enum on_action on_exit;
+                uint64_t watchdog_usec; /* 0: off */
+        } exabgp;
+        struct {
+                char *socket;
+                char *include_v4;
+                char *include_v6;
+                enum on_action on_exit;
+                /* Updates within this window become one write and one
+                 * configure; 0: the default (20 ms). Not a config key yet. */
+                uint64_t coalesce_usec;
+        } bird;
+        char *state_file;       /* manual disables, drains, withdraw-all */
+        struct hooks_cfg hooks; /* for services without their own */
+        struct {
+                char *socket;    /* control socket path */
+                char *group;     /* may use the socket; NULL: root and the daemon's user only */
+                bool configured; /* the block is in the file: failing to serve it is fatal */
+        } control;
+        struct {
+                char *listen; /* "ADDRESS:PORT" of the Prometheus endpoint; "": off */
+                bool configured;
+        } metrics;
+        struct service_cfg *services;
+        size_t n_services;
+};
+
+/* Loads the daemon file at path and every services_dir/ *.json (sorted by
+ * name; hidden files skipped). Returns 0 with *out set when no problem was
+ * found; otherwise -EINVAL, every problem found in any file added to d,
+ * and *out NULL. Paths in the result are absolute. Running out of memory
+ * aborts, as in diag.c. */
+int config_load(const char *path, struct config **out, struct diag *d);
+/* Like config_load, for the daemon file alone: no service is read
+ * (n_services 0). For actions that need only the daemon's own settings and
+ * must work while a service file is broken (--withdraw-all). */
+int config_load_daemon(const char *path, struct config **out, struct diag *d);
+void config_free(struct config *c);
+/* Frees what a holds and resets it to no attributes (med -1). */
+void attrs_free(struct attrs *a);
+/* A deep copy into dst (which holds nothing yet); -ENOMEM leaves dst empty. */
+int attrs_copy(struct attrs *dst, const struct attrs *src);
+/* Frees the services' position indexes once every check's options were
+ * validated (they only place errors; later problems are logged without a
+ * position). Saves about a kilobyte per service. */
+void config_drop_positions(struct config *c);
+/* Parses "500ms", "2s", "1.5s", "1m", "1h", "250us" into microseconds: digits,
+ * an optional fraction, a unit (us ms s m h); no sign, no spaces. -EINVAL on
+ * bad input, -ERANGE when it does not fit 64 bits; *usec untouched then. */
+int parse_duration(const char *s, uint64_t *usec);
+const char *backend_kind_name(enum backend_kind k);

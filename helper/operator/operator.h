@@ -1,0 +1,22 @@
+/* operator.h: the operator interface as main.c sees it: the control socket and
+ * the metrics endpoint, started after the engine and stopped before it. */
+#pragma once
+#include <systemd/sd-event.h>
+
+#include "backend.h"
+#include "config.h"
+#include "control.h"
+
+struct engine;
+struct ops;
+
+/* Starts both (each logs its own errors). Failing to serve a block the
+ * configuration names ("control", "metrics") is an error that stops the
+ * daemon from starting; failing with the defaults is a warning. hooks may
+ * be NULL. */
+int ops_start(sd_event *e, const struct config *cfg, struct engine *en,
+              const struct backend_ops *bops, struct backend *be, const struct control_hooks *hooks,
+              struct ops **out);
+/* After a successful reload. */
+void ops_set_config(struct ops *o, const struct config *cfg);
+void ops_stop(struct ops *o);

@@ -1,0 +1,64 @@
+/* backend.h: the one small interface between the engine and a BGP speaker.
+ * The engine says what each prefix should be, the backend makes the speaker
+ * do it and reports what the speaker confirmed. A new speaker is one file
+ * implementing backend_ops. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "health.h"
+
+struct backend;
+
+/* Where a prefix stands with the speaker. */
+enum route_confirm {
+        CONFIRM_NONE = 0,  /* nothing asked of the speaker yet */
+        CONFIRM_PENDING,   /* asked, not yet confirmed */
+        CONFIRM_CONFIRMED, /* the speaker confirmed (ExaBGP "done", BIRD "Reconfigured") */
+        CONFIRM_FAILED,    /* the speaker refused; being retried */
+};
+
+/* One prefix's desired state; pointers are valid for the call only. */
+struct route_update {
+        const struct prefix *prefix;
+        enum route_action action;  /* ROUTE_ANNOUNCE or ROUTE_WITHDRAW */
+        const struct attrs *attrs; /* for ROUTE_ANNOUNCE */
+        const char *service;
+        const char *reason;
+        uint64_t decided_usec; /* CLOCK_MONOTONIC when the engine decided; 0 unknown */
+};
+
+struct backend_hooks {
+        /* The speaker went away for good (ExaBGP closed our stdin, sent
+         * shutdown): the daemon should exit. */
+        void (*speaker_gone)(void *userdata, const char *why);
+        /* A decided change left for the speaker, delay_usec after the
+         * decision (ExaBGP: its line is in the pipe; BIRD: the configure
+         * carrying it is written). May be NULL. */
+        void (*route_sent)(void *userdata, uint64_t delay_usec);
+        void *userdata;
+};
+
+struct backend_ops {
+        const char *name;
+        /* Allocates; attaches its I/O to the loop. */
+        int (*create)(sd_event *e, const struct config *cfg, const struct backend_hooks *hooks,
+                      struct backend **out);
+        /* One prefix changed. Sent (or written) at the latest on commit. */
+        void (*update)(struct backend *b, const struct route_update *u);
+        /* Ends a batch of updates. */
+        void (*commit)(struct backend *b);
+        /* Clean stop: withdraw everything announced when withdraw is true,
+         * flush, and call done(userdata) once nothing more is pending (may be
+         * called before stop returns). */
+        void (*stop)(struct backend *b, bool withdraw, void (*done)(void *), void *userdata);
+        void (*free)(struct backend *b);
+        /* How far the speaker confirmed what was last asked for p (may be
+         * NULL: unknown, reported as CONFIRM_NONE). */
+        enum route_confirm (*confirmed)(struct backend *b, const struct prefix *p);
+};
+
+extern const struct backend_ops backend_exabgp_ops;
+extern const struct backend_ops backend_bird_ops;

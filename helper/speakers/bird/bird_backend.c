@@ -1,0 +1,909 @@
+/* bird_backend.c: BIRD as a sidecar. Desired routes become one include file
+ * of static routes per address family; a change is written beside the old
+ * file, fsync'd and renamed into place, then applied with `configure` over
+ * BIRD's control socket. When BIRD refuses it, the last file BIRD accepted
+ * is put back at once, so BIRD is never left a file it cannot load at its
+ * next start.
+ *
+ * Why write, rename, then configure (and not `configure check` first):
+ * BIRD reads our file from its real path, so a check could only test the
+ * new text after the rename anyway; a failed `configure` keeps BIRD's
+ * running config exactly like a failed check does, so a check would double
+ * the time BIRD's main loop is blocked without adding safety. The rendered
+ * text is safe by construction (bird_render re-validates every value), and
+ * the restore covers the rest; only a BIRD start inside the few
+ * milliseconds between a refused rename and its restore could see a bad
+ * file. `configure check` is sent once at start, to report early whether
+ * BIRD is reachable and its whole configuration loads.
+ *
+ * Bursts: configures are at least one coalescing window apart
+ * (cfg->bird.coalesce_usec, 20 ms by default). A change after a quiet
+ * window goes out at the next loop iteration (a lone change does not wait);
+ * changes within a window of the last configure wait for its end and then
+ * go out together: one write and one configure per window. Only one command
+ * is in flight; changes meanwhile wait for the next round.
+ * BIRD away (no socket, refused, reset, busy, timeout): the files are still
+ * kept current, configure is retried with backoff, each state change is
+ * logged once. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+#include "bird_backend.h"
+#include "bird_render.h"
+#include "bird_ctl.h"
+#include "event_priority.h"
+#include "file_read.h"
+#include "log.h"
+
+#define COALESCE_DEFAULT_USEC  (20 * 1000ULL)
+#define COALESCE_ACCURACY_USEC 1000ULL
+#define COMMAND_TIMEOUT_USEC   (10 * 1000 * 1000ULL)
+#define BACKOFF_MIN_USEC       (200 * 1000ULL)
+#define BACKOFF_MAX_USEC       (30 * 1000 * 1000ULL)
+
+struct route_entry {
+        struct prefix prefix;
+        uint64_t gen; /* b->gen when last changed */
+        struct attrs attrs;
+        char *raw; /* adopted from the file we found at start; NULL once decided */
+};
+
+struct fam {
+        int family;
+        char *path;
+        char *disk;    /* what the file at path holds now (NULL: unknown) */
+        char *good;    /* what BIRD accepted last (NULL: unknown) */
+        int write_err; /* the last write's error, 0 after a success */
+};
+
+enum link_state { LINK_UNKNOWN, LINK_UP, LINK_DOWN };
+
+struct backend {
+        sd_event *event;
+        struct birdctl *ctl;
+        char *socket;
+        uint32_t asn;
+        uint64_t coalesce_usec;
+        struct fam fam[2];
+        struct route_entry *routes; /* sorted: family, address, length */
+        size_t n_routes, cap_routes;
+        bool dirty;          /* routes changed since the files were rendered */
+        bool need_configure; /* the files differ from what BIRD confirmed */
+        bool recheck;        /* BIRD said "in progress"/"queued": configure again later */
+        sd_event_source *coalesce_timer; /* the next apply: a timer, or a defer when due now */
+        uint64_t last_send_usec;         /* when the last configure went out; 0: none yet */
+        uint64_t decided_usec; /* the oldest decision not yet carried by a configure; 0: none */
+        struct backend_hooks hooks;
+        sd_event_source *retry_timer;
+        uint64_t backoff_usec;
+        enum link_state link;
+        int link_err;
+        bool stopping;
+        void (*done)(void *);
+        void *done_userdata;
+        struct bird_stats stats;
+        /* Per-prefix confirmation: every update bumps gen; the files
+         * rendered hold everything up to written_gen; BIRD confirmed (or
+         * refused) files up to confirmed_gen (failed_gen). */
+        uint64_t gen, written_gen, inflight_gen, confirmed_gen, failed_gen;
+        struct withdrawn {
+                struct prefix prefix;
+                uint64_t gen;
+        } * wd;
+        size_t n_wd;
+        uint64_t configure_started; /* CLOCK_MONOTONIC µs of the configure in flight */
+};
+
+static void apply(struct backend *b);
+
+/* For the debug lines that time a change through to BIRD's answer
+ * (test/bench/bird): the clock now, not the loop iteration's. */
+static unsigned long long mono_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000;
+}
+
+const struct bird_stats *backend_bird_stats(const struct backend *b)
+{
+        return &b->stats;
+}
+
+/* ---- desired routes ---- */
+
+/* Index of p, or where it would go (with *found false). */
+static size_t route_find(const struct backend *b, const struct prefix *p, bool *found)
+{
+        size_t lo = 0, hi = b->n_routes;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = prefix_cmp(&b->routes[mid].prefix, p);
+                if (c == 0) {
+                        *found = true;
+                        return mid;
+                }
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        *found = false;
+        return lo;
+}
+
+static bool strv_equal(char **a, size_t na, char **b, size_t nb)
+{
+        if (na != nb)
+                return false;
+        for (size_t i = 0; i < na; i++)
+                if (strcmp(a[i], b[i]) != 0)
+                        return false;
+        return true;
+}
+
+/* Equal as far as the include file is concerned (next_hop is not rendered). */
+static bool attrs_equal(const struct attrs *a, const struct attrs *b)
+{
+        return a->med == b->med && a->prepend == b->prepend &&
+               strv_equal(a->communities, a->n_communities, b->communities, b->n_communities) &&
+               strv_equal(a->large_communities, a->n_large_communities, b->large_communities,
+                          b->n_large_communities);
+}
+
+static void route_remove(struct backend *b, size_t i)
+{
+        attrs_free(&b->routes[i].attrs);
+        free(b->routes[i].raw);
+        memmove(&b->routes[i], &b->routes[i + 1], (b->n_routes - i - 1) * sizeof(b->routes[0]));
+        b->n_routes--;
+}
+
+static int route_insert(struct backend *b, size_t i, const struct prefix *p)
+{
+        if (b->n_routes == b->cap_routes) {
+                size_t cap = b->cap_routes ? b->cap_routes * 2 : 16;
+                struct route_entry *r = reallocarray(b->routes, cap, sizeof(*r));
+                if (!r)
+                        return -ENOMEM;
+                b->routes = r;
+                b->cap_routes = cap;
+        }
+        memmove(&b->routes[i + 1], &b->routes[i], (b->n_routes - i) * sizeof(b->routes[0]));
+        b->routes[i] = (struct route_entry){.prefix = *p, .attrs = {.med = -1}};
+        b->n_routes++;
+        return 0;
+}
+
+/* ---- files ---- */
+
+int bird_write_atomic(const char *path, const char *text)
+{
+        /* BIRD runs as its own user: it must be able to read the file. */
+        return atomic_write_file(path, text, 0644);
+}
+
+/* Include files are ours, but a FIFO put in their place must not stall
+ * the start (file_read.h). */
+#define INCLUDE_FILE_MAX (64 << 20)
+
+static int fam_write(struct backend *b, struct fam *f, const char *text)
+{
+        int r = bird_write_atomic(f->path, text);
+        if (r < 0) {
+                b->stats.write_failed++;
+                snprintf(b->stats.last_error, sizeof(b->stats.last_error), "writing %s: %s",
+                         f->path, strerror(-r));
+                /* Retried with backoff: say it once, not every round. */
+                if (r != f->write_err)
+                        log_err("bird: cannot write %s: %s; BIRD keeps its current routes, "
+                                "retrying",
+                                f->path, strerror(-r));
+                else
+                        log_debug("bird: still cannot write %s: %s", f->path, strerror(-r));
+                f->write_err = r;
+                return r;
+        }
+        if (f->write_err) {
+                log_notice("bird: %s written again", f->path);
+                f->write_err = 0;
+        }
+        char *copy = strdup(text);
+        if (!copy)
+                return -ENOMEM;
+        free(f->disk);
+        f->disk = copy;
+        b->stats.writes++;
+        return 0;
+}
+
+static bool text_equal(const char *a, const char *b)
+{
+        return a && b && strcmp(a, b) == 0;
+}
+
+/* Renders both families and writes the files that changed. Returns <0 when
+ * a write failed (the old file stays). */
+static int write_files(struct backend *b)
+{
+        struct bird_route *rt = calloc(b->n_routes ? b->n_routes : 1, sizeof(*rt));
+        if (!rt)
+                return -ENOMEM;
+        size_t n = 0;
+        for (size_t i = 0; i < b->n_routes; i++) {
+                const struct route_entry *e = &b->routes[i];
+                rt[n++] = (struct bird_route){e->prefix, &e->attrs, e->raw};
+        }
+        int ret = 0;
+        for (int k = 0; k < 2; k++) {
+                struct fam *f = &b->fam[k];
+                char *text = NULL;
+                const char *why = NULL;
+                int r = bird_render(f->family, rt, n, b->asn, &text, &why);
+                if (r == -EINVAL) {
+                        /* The config validates attributes; this guards the
+                         * file BIRD must be able to load, so skip the bad
+                         * routes rather than the whole family. */
+                        size_t m = 0;
+                        for (size_t i = 0; i < n; i++) {
+                                char *one = NULL;
+                                const char *w = NULL;
+                                if (rt[i].prefix.family != f->family ||
+                                    bird_render(f->family, &rt[i], 1, b->asn, &one, &w) == 0) {
+                                        rt[m++] = rt[i];
+                                        free(one);
+                                        continue;
+                                }
+                                char p[PREFIX_STRLEN];
+                                bird_prefix_format(&rt[i].prefix, p);
+                                log_err("bird: not announcing %s: %s", p, w);
+                                b->stats.render_failed++;
+                        }
+                        n = m;
+                        r = bird_render(f->family, rt, n, b->asn, &text, &why);
+                }
+                if (r < 0) {
+                        ret = r;
+                        continue;
+                }
+                if (!text_equal(text, f->disk)) {
+                        r = fam_write(b, f, text);
+                        if (r < 0)
+                                ret = r;
+                        else
+                                b->need_configure = true;
+                }
+                free(text);
+        }
+        free(rt);
+        return ret;
+}
+
+/* Puts the last accepted text back where BIRD refused the new one. */
+static void restore_good(struct backend *b)
+{
+        for (int k = 0; k < 2; k++) {
+                struct fam *f = &b->fam[k];
+                if (!f->good || text_equal(f->good, f->disk))
+                        continue;
+                if (fam_write(b, f, f->good) == 0) {
+                        b->stats.restores++;
+                        log_notice("bird: restored the last good %s", f->path);
+                }
+        }
+}
+
+static void mark_good(struct backend *b)
+{
+        for (int k = 0; k < 2; k++) {
+                struct fam *f = &b->fam[k];
+                if (!f->disk || text_equal(f->disk, f->good))
+                        continue;
+                char *copy = strdup(f->disk);
+                if (!copy)
+                        continue;
+                free(f->good);
+                f->good = copy;
+        }
+}
+
+/* ---- link state ---- */
+
+static void socket_group(const char *path, char *buf, size_t size)
+{
+        struct stat st;
+        snprintf(buf, size, "bird");
+        if (stat(path, &st) < 0)
+                return;
+        struct group *g = getgrgid(st.st_gid);
+        if (g)
+                snprintf(buf, size, "%s", g->gr_name);
+        else
+                snprintf(buf, size, "%u", (unsigned)st.st_gid);
+}
+
+static void link_up(struct backend *b)
+{
+        b->stats.reachable = true;
+        if (b->link != LINK_UP)
+                log_notice("bird: BIRD answers on %s", b->socket);
+        b->link = LINK_UP;
+        b->link_err = 0;
+}
+
+static void link_down(struct backend *b, int err)
+{
+        b->stats.reachable = false;
+        b->stats.unreachable++;
+        if (err == -EACCES) {
+                char grp[64];
+                socket_group(b->socket, grp, sizeof(grp));
+                snprintf(b->stats.last_error, sizeof(b->stats.last_error),
+                         "permission denied on %s: join group %s", b->socket, grp);
+        } else {
+                snprintf(b->stats.last_error, sizeof(b->stats.last_error), "%s: %s", b->socket,
+                         strerror(-err));
+        }
+        /* No socket and a refused connect are one state: BIRD is not
+         * running (a restart can show both). */
+        int state = err == -ECONNREFUSED ? -ENOENT : err;
+        if (b->link == LINK_DOWN && b->link_err == state)
+                return;
+        b->link = LINK_DOWN;
+        b->link_err = state;
+        switch (err) {
+        case -EACCES:
+                log_err("bird: cannot connect to BIRD's control socket: %s (add the daemon's "
+                        "user to that group, e.g. SupplementaryGroups=, and restart it)",
+                        b->stats.last_error);
+                break;
+        case -ENOENT:
+        case -ECONNREFUSED:
+                log_warning("bird: BIRD is not running (%s: %s); keeping the include files "
+                            "current and retrying",
+                            b->socket, strerror(-err));
+                break;
+        case -ECONNRESET:
+                log_warning("bird: lost the connection to BIRD on %s (BIRD restarted?); "
+                            "retrying",
+                            b->socket);
+                break;
+        case -EAGAIN:
+                log_warning("bird: BIRD is busy (%s accepts no connection); retrying", b->socket);
+                break;
+        case -ETIMEDOUT:
+                log_warning("bird: BIRD did not answer on %s in time; retrying", b->socket);
+                break;
+        default:
+                log_warning("bird: BIRD's control socket %s: %s; retrying", b->socket,
+                            strerror(-err));
+        }
+}
+
+/* ---- scheduling ---- */
+
+static bool settled(const struct backend *b)
+{
+        return !b->dirty && !b->need_configure && !b->recheck && !birdctl_busy(b->ctl);
+}
+
+static void maybe_done(struct backend *b)
+{
+        if (!b->stopping || !b->done || birdctl_busy(b->ctl))
+                return;
+        if (b->dirty || b->coalesce_timer)
+                return;
+        void (*done)(void *) = b->done;
+        b->done = NULL;
+        done(b->done_userdata);
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct backend *b = userdata;
+        b->retry_timer = sd_event_source_disable_unref(b->retry_timer);
+        apply(b);
+        return 0;
+}
+
+static void retry_later(struct backend *b)
+{
+        if (b->stopping || b->retry_timer)
+                return;
+        b->backoff_usec = b->backoff_usec ? b->backoff_usec * 2 : BACKOFF_MIN_USEC;
+        if (b->backoff_usec > BACKOFF_MAX_USEC)
+                b->backoff_usec = BACKOFF_MAX_USEC;
+        uint64_t now = 0;
+        sd_event_now(b->event, CLOCK_MONOTONIC, &now);
+        if (sd_event_add_time(b->event, &b->retry_timer, CLOCK_MONOTONIC, now + b->backoff_usec, 0,
+                              on_retry, b) < 0)
+                log_err("bird: cannot arm the retry timer");
+        else
+                sd_event_source_set_priority(b->retry_timer, EV_PRIO_SPEAKER);
+}
+
+static int on_coalesce(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct backend *b = userdata;
+        b->coalesce_timer = sd_event_source_disable_unref(b->coalesce_timer);
+        apply(b);
+        return 0;
+}
+
+static int on_coalesce_now(sd_event_source *s, void *userdata)
+{
+        return on_coalesce(s, 0, userdata);
+}
+
+static void schedule(struct backend *b)
+{
+        if (b->coalesce_timer || birdctl_busy(b->ctl))
+                return; /* the running round or the reply picks the change up */
+        uint64_t now = 0;
+        sd_event_now(b->event, CLOCK_MONOTONIC, &now);
+        /* Leading edge: after a quiet window the change goes out in the
+         * next loop iteration, with everything this dispatch produced, so
+         * a lone change does not wait. Within a window of the last
+         * configure it waits for the window to end: a burst costs one
+         * configure per window. Accuracy 1 ms: sd-event's default (0 = 250
+         * ms) would stretch the window by up to a quarter second. */
+        uint64_t at = b->last_send_usec + b->coalesce_usec;
+        if (!b->last_send_usec || at < now)
+                at = now;
+        int r;
+        if (at == now)
+                /* A defer, not a timer due now: a timer is only seen once
+                 * the loop has polled again, behind everything pending. */
+                r = sd_event_add_defer(b->event, &b->coalesce_timer, on_coalesce_now, b);
+        else
+                r = sd_event_add_time(b->event, &b->coalesce_timer, CLOCK_MONOTONIC, at,
+                                      COALESCE_ACCURACY_USEC, on_coalesce, b);
+        if (r >= 0)
+                r = sd_event_source_set_priority(b->coalesce_timer, EV_PRIO_ROUTE);
+        if (r < 0) {
+                b->coalesce_timer = sd_event_source_disable_unref(b->coalesce_timer);
+                log_err("bird: cannot arm the coalescing timer; applying now");
+                apply(b);
+        }
+}
+
+static void on_configure_reply(struct birdctl *c, const struct birdctl_reply *r, void *userdata)
+{
+        struct backend *b = userdata;
+        if (!r->error)
+                duration_hist_add(&b->stats.configure_duration, mono_usec() - b->configure_started);
+        log_debug("bird: configure answered %04d at %llu us%s", r->error ? 0 : r->code, mono_usec(),
+                  r->error ? " (no reply)" : "");
+        /* One line per answer, with its time: what a change cost BIRD
+         * (test/bench/overload reads it). */
+        if (!r->error)
+                log_info("bird: answer to configure %" PRIu64 ": %04d in %.1f ms",
+                         b->stats.configures, r->code,
+                         (double)(mono_usec() - b->configure_started) / 1000.0);
+        if (r->error) {
+                link_down(b, r->error);
+                retry_later(b);
+        } else if (birdctl_code_is_error(r->code)) {
+                link_up(b);
+                b->stats.configure_failed++;
+                /* The final line carries "file:line:col message". */
+                snprintf(b->stats.last_error, sizeof(b->stats.last_error), "%04d %s", r->code,
+                         r->text);
+                log_err("bird: BIRD refused the new include files: %04d %s", r->code, r->text);
+                /* BIRD kept its running config; make the files match it
+                 * again, then try the desired state later. While stopping
+                 * there is no retry of the refused text, but changes the
+                 * stop itself made (withdraw all) stay pending. */
+                restore_good(b);
+                if (b->inflight_gen > b->failed_gen)
+                        b->failed_gen = b->inflight_gen;
+                b->need_configure = false;
+                if (!b->stopping)
+                        b->dirty = true;
+                b->stats.in_sync = false;
+                retry_later(b);
+        } else {
+                link_up(b);
+                b->stats.configure_ok++;
+                /* Every 0xxx answer to `configure` means BIRD parsed the
+                 * files: 0003 applied, 0004 in progress, 0005 queued. The
+                 * latter two are applied later: configure again after a
+                 * pause to make sure the newest files end up running. */
+                mark_good(b);
+                b->need_configure = false;
+                b->recheck = r->code == 4 || r->code == 5;
+                if (b->recheck) {
+                        log_info("bird: BIRD answered %04d %s; configuring again later", r->code,
+                                 r->text);
+                        retry_later(b);
+                } else {
+                        b->backoff_usec = 0;
+                        b->stats.last_error[0] = '\0';
+                        if (b->inflight_gen > b->confirmed_gen)
+                                b->confirmed_gen = b->inflight_gen;
+                }
+                b->stats.in_sync = !b->dirty && !b->recheck;
+        }
+        if (b->stopping) {
+                /* One final round for changes made meanwhile, no retries.
+                 * With BIRD away only the files can be made right: BIRD
+                 * reads them when it comes back. */
+                if (b->dirty && !r->error) {
+                        apply(b);
+                        return;
+                }
+                if (b->dirty) {
+                        b->dirty = false;
+                        write_files(b);
+                }
+                b->recheck = false;
+                maybe_done(b);
+                return;
+        }
+        if (b->dirty && !b->retry_timer)
+                schedule(b);
+}
+
+static void send_configure(struct backend *b)
+{
+        b->inflight_gen = b->written_gen;
+        b->stats.in_sync = false;
+        b->configure_started = mono_usec();
+        b->last_send_usec = mono_usec(); /* after rendering: the window is between sends */
+        log_debug("bird: configure sent at %llu us (%zu routes)", mono_usec(), b->n_routes);
+        int r = birdctl_command(b->ctl, "configure", COMMAND_TIMEOUT_USEC, on_configure_reply, b);
+        if (r == 0) {
+                if (b->decided_usec && b->hooks.route_sent) {
+                        uint64_t now = mono_usec();
+                        b->hooks.route_sent(b->hooks.userdata,
+                                            now > b->decided_usec ? now - b->decided_usec : 0);
+                }
+                b->decided_usec = 0;
+                /* One line per configure sent: operators (and the tests)
+                 * see what a burst of changes cost. */
+                b->stats.configures++;
+                size_t n4 = 0;
+                for (size_t i = 0; i < b->n_routes; i++)
+                        n4 += b->routes[i].prefix.family == AF_INET;
+                log_info("bird: configure #%" PRIu64 ": %zu IPv4 and %zu IPv6 routes",
+                         b->stats.configures, n4, b->n_routes - n4);
+        } else {
+                struct birdctl_reply rep = {.error = r, .code = -1, .text = "", .all = ""};
+                on_configure_reply(b->ctl, &rep, b);
+        }
+}
+
+static void apply(struct backend *b)
+{
+        if (birdctl_busy(b->ctl))
+                return; /* the reply schedules the next round */
+        if (b->dirty) {
+                b->dirty = false;
+                b->written_gen = b->gen;
+                if (write_files(b) < 0 && !b->stopping) {
+                        b->dirty = true;
+                        retry_later(b);
+                }
+        }
+        if ((b->need_configure || b->recheck) && !b->retry_timer) {
+                send_configure(b);
+                return;
+        }
+        b->stats.in_sync = settled(b);
+        /* Nothing to configure: the files equal what BIRD accepted last. */
+        if (b->stats.in_sync && text_equal(b->fam[0].disk, b->fam[0].good) &&
+            text_equal(b->fam[1].disk, b->fam[1].good) && b->written_gen > b->confirmed_gen)
+                b->confirmed_gen = b->written_gen;
+        maybe_done(b);
+}
+
+/* ---- startup ---- */
+
+static bool prefix_configured(const struct config *cfg, const struct prefix *p)
+{
+        for (size_t i = 0; i < cfg->n_services; i++)
+                for (size_t j = 0; j < cfg->services[i].n_prefixes; j++)
+                        if (cfg->services[i].prefixes[j].family == p->family &&
+                            cfg->services[i].prefixes[j].len == p->len &&
+                            memcmp(cfg->services[i].prefixes[j].addr, p->addr, 16) == 0)
+                                return true;
+        return false;
+}
+
+/* Routes found in the file we wrote before stay until the engine decides
+ * them: a restart with unchanged health causes no churn. Prefixes no longer
+ * configured are dropped with the next write. */
+static int adopt(struct backend *b, const struct config *cfg, const char *text)
+{
+        const char *s = text;
+        while (*s) {
+                const char *nl = strchr(s, '\n');
+                size_t len = nl ? (size_t)(nl - s) : strlen(s);
+                char *line = strndup(s, len);
+                if (!line)
+                        return -ENOMEM;
+                struct prefix p;
+                size_t off;
+                bool found;
+                if (bird_render_parse_line(line, &p, &off) == 0 && prefix_configured(cfg, &p)) {
+                        size_t i = route_find(b, &p, &found);
+                        if (!found) {
+                                char *raw = strdup(line + off);
+                                if (!raw || route_insert(b, i, &p) < 0) {
+                                        free(raw);
+                                        free(line);
+                                        return -ENOMEM;
+                                }
+                                b->routes[i].raw = raw;
+                        }
+                }
+                free(line);
+                s += len + (nl ? 1 : 0);
+        }
+        return 0;
+}
+
+static void on_check_reply(struct birdctl *c, const struct birdctl_reply *r, void *userdata)
+{
+        struct backend *b = userdata;
+        if (r->error) {
+                link_down(b, r->error);
+        } else if (birdctl_code_is_error(r->code)) {
+                link_up(b);
+                snprintf(b->stats.last_error, sizeof(b->stats.last_error), "%04d %s", r->code,
+                         r->text);
+                log_err("bird: BIRD's configuration does not load as it is now: %04d %s", r->code,
+                        r->text);
+        } else {
+                link_up(b);
+                log_info("bird: BIRD's configuration checks out (%04d %s)", r->code, r->text);
+        }
+        if (b->dirty || b->stopping)
+                apply(b);
+}
+
+static int fam_init(struct backend *b, struct fam *f, int family, const char *path,
+                    const struct config *cfg)
+{
+        f->family = family;
+        f->path = strdup(path);
+        if (!f->path)
+                return -ENOMEM;
+        char *text = NULL, whyr[128];
+        size_t len;
+        int r = file_read_regular(path, INCLUDE_FILE_MAX, &text, &len, whyr, sizeof(whyr));
+        if (r == 0) {
+                /* BIRD loaded this file if it runs; it is our fallback. */
+                f->disk = text;
+                f->good = strdup(text);
+                if (!f->good)
+                        return -ENOMEM;
+                return adopt(b, cfg, text);
+        }
+        if (r != -ENOENT) {
+                log_err("bird: cannot read %s: %s", path, whyr);
+                return r;
+        }
+        /* BIRD cannot start while an include file is missing: write an
+         * empty one now. */
+        const char *why;
+        r = bird_render(family, NULL, 0, 0, &text, &why);
+        if (r < 0)
+                return r;
+        r = fam_write(b, f, text);
+        if (r == 0) {
+                f->good = text;
+                text = NULL;
+        }
+        free(text);
+        return r;
+}
+
+static void bird_free(struct backend *b);
+
+static int bird_create(sd_event *e, const struct config *cfg, const struct backend_hooks *hooks,
+                       struct backend **out)
+{
+        if (!cfg->bird.socket || !cfg->bird.include_v4 || !cfg->bird.include_v6)
+                return -EINVAL;
+        struct backend *b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        b->event = sd_event_ref(e);
+        if (hooks)
+                b->hooks = *hooks;
+        b->asn = cfg->asn;
+        b->coalesce_usec =
+            cfg->bird.coalesce_usec ? cfg->bird.coalesce_usec : COALESCE_DEFAULT_USEC;
+        int r = -ENOMEM;
+        b->socket = strdup(cfg->bird.socket);
+        if (!b->socket)
+                goto fail;
+        r = birdctl_new(e, cfg->bird.socket, &b->ctl);
+        if (r < 0)
+                goto fail;
+        r = fam_init(b, &b->fam[0], AF_INET, cfg->bird.include_v4, cfg);
+        if (r < 0)
+                goto fail;
+        r = fam_init(b, &b->fam[1], AF_INET6, cfg->bird.include_v6, cfg);
+        if (r < 0)
+                goto fail;
+        r = birdctl_command(b->ctl, "configure check", COMMAND_TIMEOUT_USEC, on_check_reply, b);
+        if (r < 0)
+                link_down(b, r); /* the first change retries */
+        *out = b;
+        return 0;
+fail:
+        log_err("bird: cannot start the BIRD backend: %s", strerror(-r));
+        bird_free(b);
+        return r;
+}
+
+/* ---- backend_ops ---- */
+
+static struct withdrawn *find_withdrawn(struct backend *b, const struct prefix *p)
+{
+        for (size_t i = 0; i < b->n_wd; i++)
+                if (prefix_cmp(&b->wd[i].prefix, p) == 0)
+                        return &b->wd[i];
+        return NULL;
+}
+
+static void note_withdrawn(struct backend *b, const struct prefix *p, uint64_t gen)
+{
+        struct withdrawn *w = find_withdrawn(b, p);
+        if (!w) {
+                struct withdrawn *n = reallocarray(b->wd, b->n_wd + 1, sizeof(*n));
+                if (!n)
+                        return;
+                b->wd = n;
+                w = &b->wd[b->n_wd++];
+                w->prefix = *p;
+        }
+        w->gen = gen;
+}
+
+static void forget_withdrawn(struct backend *b, const struct prefix *p)
+{
+        struct withdrawn *w = find_withdrawn(b, p);
+        if (w)
+                *w = b->wd[--b->n_wd];
+}
+
+static enum route_confirm bird_confirmed(struct backend *b, const struct prefix *p)
+{
+        bool found;
+        size_t i = route_find(b, p, &found);
+        uint64_t gen;
+        if (found) {
+                gen = b->routes[i].gen;
+        } else {
+                struct withdrawn *w = find_withdrawn(b, p);
+                if (!w)
+                        return CONFIRM_NONE;
+                gen = w->gen;
+        }
+        if (gen <= b->confirmed_gen)
+                return CONFIRM_CONFIRMED;
+        if (gen <= b->failed_gen)
+                return CONFIRM_FAILED;
+        return CONFIRM_PENDING;
+}
+
+static void bird_update(struct backend *b, const struct route_update *u)
+{
+        bool found;
+        size_t i = route_find(b, u->prefix, &found);
+        char p[PREFIX_STRLEN];
+        bird_prefix_format(u->prefix, p);
+        if (u->action == ROUTE_WITHDRAW) {
+                note_withdrawn(b, u->prefix, found ? ++b->gen : b->confirmed_gen);
+                if (!found)
+                        return;
+                route_remove(b, i);
+                log_debug("bird: withdraw %s at %llu us (%s: %s)", p, mono_usec(),
+                          u->service ? u->service : "-", u->reason ? u->reason : "-");
+        } else if (u->action == ROUTE_ANNOUNCE) {
+                static const struct attrs none = {.med = -1};
+                const struct attrs *a = u->attrs ? u->attrs : &none;
+                if (found && !b->routes[i].raw && attrs_equal(&b->routes[i].attrs, a))
+                        return;
+                struct attrs copy;
+                if (attrs_copy(&copy, a) < 0) {
+                        log_err("bird: out of memory for %s", p);
+                        return;
+                }
+                if (!found && route_insert(b, i, u->prefix) < 0) {
+                        attrs_free(&copy);
+                        log_err("bird: out of memory for %s", p);
+                        return;
+                }
+                attrs_free(&b->routes[i].attrs);
+                free(b->routes[i].raw);
+                b->routes[i].raw = NULL;
+                b->routes[i].attrs = copy;
+                b->routes[i].gen = ++b->gen;
+                forget_withdrawn(b, u->prefix);
+                log_debug("bird: announce %s at %llu us (%s: %s)", p, mono_usec(),
+                          u->service ? u->service : "-", u->reason ? u->reason : "-");
+        } else {
+                return;
+        }
+        if (u->decided_usec && (!b->decided_usec || u->decided_usec < b->decided_usec))
+                b->decided_usec = u->decided_usec;
+        b->dirty = true;
+        b->stats.in_sync = false;
+        if (!b->stopping)
+                schedule(b);
+}
+
+static void bird_commit(struct backend *b)
+{
+        if (b->dirty && !b->stopping)
+                schedule(b);
+}
+
+static void bird_stop(struct backend *b, bool withdraw, void (*done)(void *), void *userdata)
+{
+        b->stopping = true;
+        b->done = done;
+        b->done_userdata = userdata;
+        if (withdraw) {
+                while (b->n_routes)
+                        route_remove(b, b->n_routes - 1);
+                b->dirty = true;
+        }
+        b->coalesce_timer = sd_event_source_disable_unref(b->coalesce_timer);
+        b->retry_timer = sd_event_source_disable_unref(b->retry_timer);
+        b->recheck = false;
+        /* With BIRD away, only the files can be made right. */
+        if (b->link == LINK_DOWN && !birdctl_busy(b->ctl) && b->dirty) {
+                b->dirty = false;
+                write_files(b);
+                maybe_done(b);
+                return;
+        }
+        apply(b);
+}
+
+static void bird_free(struct backend *b)
+{
+        if (!b)
+                return;
+        birdctl_free(b->ctl);
+        sd_event_source_disable_unref(b->coalesce_timer);
+        sd_event_source_disable_unref(b->retry_timer);
+        while (b->n_routes)
+                route_remove(b, b->n_routes - 1);
+        free(b->routes);
+        for (int k = 0; k < 2; k++) {
+                free(b->fam[k].path);
+                free(b->fam[k].disk);
+                free(b->fam[k].good);
+        }
+        free(b->socket);
+        free(b->wd);
+        sd_event_unref(b->event);
+        free(b);
+}
+
+const struct backend_ops backend_bird_ops = {
+    .name = "bird",
+    .create = bird_create,
+    .update = bird_update,
+    .commit = bird_commit,
+    .stop = bird_stop,
+    .free = bird_free,
+    .confirmed = bird_confirmed,
+};

@@ -1,0 +1,1069 @@
+/* exabgp_backend.c: the ExaBGP backend, the I/O edge on sd-event.
+ *
+ * ExaBGP runs us as its process: it reads API commands from our stdout and
+ * writes acks and JSON events to our stdin. Two rules shape this file:
+ * - our stdout is non-blocking with an output queue, so an ExaBGP that
+ *   reads slowly never stalls the daemon's loop;
+ * - stdin is read whatever happens, because ExaBGP writes to us blocking and
+ *   freezes (sessions and all) once our stdin pipe is full.
+ * With acks on, every command gets exactly one "done" or "error", in order:
+ * they are matched FIFO to the commands written. A refused command is
+ * retried with backoff while it is still what we want for its prefix; a
+ * command superseded by a newer one is never resent, so no withdraw goes out
+ * that the engine did not ask for (ExaBGP puts every withdraw on the wire). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <time.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "exabgp_backend.h"
+#include "event_priority.h"
+#include "exabgp_proto.h"
+#include "exabgp_render.h"
+#include "log.h"
+#include "exabgp_watchdog.h"
+
+#define BACKOFF_INITIAL_USEC (1ULL * 1000 * 1000)
+#define BACKOFF_MAX_USEC     (30ULL * 1000 * 1000)
+/* Pending acks beyond this mean ExaBGP does not ack (api.ack false while
+ * exabgp.ack is true): stop remembering the oldest. */
+#define MAX_PENDING_ACKS   65536
+#define READS_PER_DISPATCH 16
+#define GARBAGE_WARNINGS   5
+#define NEIGHBORS_MAX      1024
+/* How long a stop waits for ExaBGP to answer the commands already written. */
+#define STOP_WAIT_USEC (2ULL * 1000 * 1000)
+/* The last lines before _exit: time for the log writer to put them out. */
+#define LOG_FLUSH_USEC (500ULL * 1000)
+
+struct route {
+        struct backend *b;
+        struct prefix prefix;
+        char *service;
+        enum route_action desired;
+        char *cmd;             /* the command for desired, without newline */
+        uint64_t gen;          /* bumped whenever desired changes */
+        uint64_t decided_usec; /* when the engine decided desired; 0 once reported */
+        enum exabgp_route_sync sync;
+        unsigned failures;
+        uint64_t backoff_usec;
+        sd_event_source *retry;
+};
+
+/* A command queued or written, oldest first. */
+struct sent {
+        struct route *route;
+        uint64_t gen;
+        uint64_t end; /* output stream offset just past its newline */
+        uint64_t decided_usec;
+        char *cmd;
+};
+
+struct neighbor {
+        char peer[64];
+        enum exabgp_peer_state state;
+};
+
+struct backend {
+        sd_event *e;
+        struct backend_hooks hooks;
+        char *pop;
+        uint32_t asn;
+        bool ack;
+
+        int in_fd, out_fd;
+        sd_event_source *in_src, *out_src;
+        struct exabgp_lines lines;
+        char rbuf[64 * 1024];
+
+        char *obuf; /* bytes [ooff, olen) still to write */
+        size_t olen, ooff, ocap;
+        bool mid_line; /* the pipe has taken part of a line, not yet its end */
+        uint64_t queued_total, written_total;
+
+        /* sent[head, n): awaiting write or ack; sent[head, wcur) are written */
+        struct sent *sent;
+        size_t sent_head, sent_wcur, sent_n, sent_cap;
+
+        struct route **routes; /* sorted by prefix */
+        size_t n_routes, cap_routes;
+
+        struct neighbor *nbrs; /* sorted by peer */
+        size_t n_nbrs, cap_nbrs;
+        bool warned_nbrs;
+
+        uint64_t backoff_initial, backoff_max;
+        bool gone, stopping;
+        void (*stop_done)(void *);
+        void *stop_userdata;
+        uint64_t stop_wait_usec;
+        sd_event_source *stop_timer; /* bounds the wait for the last acks */
+        bool stop_wait_over;
+        unsigned garbage;
+        bool warned_acks, warned_unexpected_ack;
+        struct exabgp_stats stats;
+
+        /* The watchdog's thread reads routes and the output stream when it
+         * fires: everything that changes them holds the lock (taken at the
+         * backend's entry points; recursive, as they call each other). */
+        pthread_mutex_t lock;
+        struct loop_watchdog *watchdog;
+        uint64_t watchdog_usec;
+};
+
+const struct exabgp_stats *backend_exabgp_stats(const struct backend *b)
+{
+        return &b->stats;
+}
+
+const char *exabgp_route_sync_name(enum exabgp_route_sync s)
+{
+        switch (s) {
+        case EXABGP_SYNC_QUEUED:
+                return "queued";
+        case EXABGP_SYNC_WRITTEN:
+                return "sent";
+        case EXABGP_SYNC_CONFIRMED:
+                return "confirmed by speaker";
+        case EXABGP_SYNC_REJECTED:
+                return "rejected by speaker";
+        }
+        return "?";
+}
+
+static const char *action_word(enum route_action a)
+{
+        return a == ROUTE_ANNOUNCE ? "announce" : "withdraw";
+}
+
+static void format_prefix(const struct prefix *p, char *buf, size_t size)
+{
+        /* the withdraw command is exactly "withdraw route P" */
+        struct route_update u = {.prefix = p, .action = ROUTE_WITHDRAW};
+        char *cmd = NULL;
+        if (exabgp_render(&u, 0, &cmd) == 0)
+                snprintf(buf, size, "%s", cmd + strlen("withdraw route "));
+        else
+                snprintf(buf, size, "?");
+        free(cmd);
+}
+
+/* ---- routes ---- */
+
+/* Index of p in routes, or where it would go (*found false). */
+static size_t route_find(struct backend *b, const struct prefix *p, bool *found)
+{
+        size_t lo = 0, hi = b->n_routes;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = prefix_cmp(&b->routes[mid]->prefix, p);
+                if (c == 0) {
+                        *found = true;
+                        return mid;
+                }
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        *found = false;
+        return lo;
+}
+
+/* IPv4 prefixes compare by memcmp over all 16 bytes: zero the unused ones
+ * whatever the caller left there. */
+static struct prefix prefix_key(const struct prefix *p)
+{
+        struct prefix k = *p;
+        if (k.family == AF_INET)
+                memset(k.addr + 4, 0, sizeof(k.addr) - 4);
+        return k;
+}
+
+static struct route *route_get(struct backend *b, const struct prefix *p)
+{
+        struct prefix key = prefix_key(p);
+        bool found;
+        size_t i = route_find(b, &key, &found);
+        if (found)
+                return b->routes[i];
+        if (b->n_routes == b->cap_routes) {
+                size_t cap = b->cap_routes ? b->cap_routes * 2 : 16;
+                struct route **n = realloc(b->routes, cap * sizeof(*n));
+                if (!n)
+                        return NULL;
+                b->routes = n;
+                b->cap_routes = cap;
+        }
+        struct route *r = calloc(1, sizeof(*r));
+        if (!r)
+                return NULL;
+        r->b = b;
+        r->prefix = key;
+        r->desired = ROUTE_NONE;
+        r->backoff_usec = b->backoff_initial;
+        memmove(b->routes + i + 1, b->routes + i, (b->n_routes - i) * sizeof(*b->routes));
+        b->routes[i] = r;
+        b->n_routes++;
+        return r;
+}
+
+static void route_free(struct route *r)
+{
+        sd_event_source_disable_unref(r->retry);
+        free(r->service);
+        free(r->cmd);
+        free(r);
+}
+
+/* ---- output ---- */
+
+static void speaker_gone(struct backend *b, const char *why);
+static void read_input(struct backend *b, int fd);
+
+static void sent_compact(struct backend *b)
+{
+        if (b->sent_head == b->sent_n) {
+                b->sent_head = b->sent_wcur = b->sent_n = 0;
+        } else if (b->sent_head > b->sent_cap / 2) {
+                memmove(b->sent, b->sent + b->sent_head,
+                        (b->sent_n - b->sent_head) * sizeof(*b->sent));
+                b->sent_wcur -= b->sent_head;
+                b->sent_n -= b->sent_head;
+                b->sent_head = 0;
+        }
+}
+
+static void sent_pop(struct backend *b)
+{
+        free(b->sent[b->sent_head].cmd);
+        b->sent_head++;
+        if (b->sent_wcur < b->sent_head)
+                b->sent_wcur = b->sent_head;
+        sent_compact(b);
+}
+
+static int obuf_append(struct backend *b, const char *s, size_t n)
+{
+        if (b->ooff > 0 && b->ooff == b->olen)
+                b->ooff = b->olen = 0;
+        if (b->olen + n > b->ocap) {
+                if (b->ooff > 0) {
+                        memmove(b->obuf, b->obuf + b->ooff, b->olen - b->ooff);
+                        b->olen -= b->ooff;
+                        b->ooff = 0;
+                }
+                if (b->olen + n > b->ocap) {
+                        size_t cap = b->ocap ? b->ocap : 4096;
+                        while (cap < b->olen + n)
+                                cap *= 2;
+                        char *nb = realloc(b->obuf, cap);
+                        if (!nb)
+                                return -ENOMEM;
+                        b->obuf = nb;
+                        b->ocap = cap;
+                }
+        }
+        memcpy(b->obuf + b->olen, s, n);
+        b->olen += n;
+        b->queued_total += n;
+        return 0;
+}
+
+/* Queues r's current command. */
+static int enqueue(struct backend *b, struct route *r)
+{
+        if (b->gone)
+                return -EPIPE;
+        if (b->sent_n == b->sent_cap) {
+                size_t cap = b->sent_cap ? b->sent_cap * 2 : 64;
+                struct sent *n = realloc(b->sent, cap * sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                b->sent = n;
+                b->sent_cap = cap;
+        }
+        char *copy = strdup(r->cmd);
+        if (!copy)
+                return -ENOMEM;
+        size_t len = strlen(r->cmd);
+        if (obuf_append(b, r->cmd, len) < 0 || obuf_append(b, "\n", 1) < 0) {
+                /* the partial line would corrupt the stream: take it back */
+                free(copy);
+                log_err("exabgp: out of memory queueing '%s'", r->cmd);
+                return -ENOMEM;
+        }
+        b->sent[b->sent_n++] = (struct sent){.route = r,
+                                             .gen = r->gen,
+                                             .end = b->queued_total,
+                                             .decided_usec = r->decided_usec,
+                                             .cmd = copy};
+        r->decided_usec = 0; /* a retry is not a new decision */
+        r->sync = EXABGP_SYNC_QUEUED;
+        return 0;
+}
+
+static uint64_t mono_now(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Moves commands the pipe has taken from "queued" to "written". */
+static void mark_written(struct backend *b)
+{
+        uint64_t now = 0;
+        while (b->sent_wcur < b->sent_n && b->sent[b->sent_wcur].end <= b->written_total) {
+                struct sent *s = &b->sent[b->sent_wcur];
+                if (s->route->gen == s->gen && s->route->sync == EXABGP_SYNC_QUEUED)
+                        s->route->sync = EXABGP_SYNC_WRITTEN;
+                if (s->decided_usec && b->hooks.route_sent) {
+                        if (!now)
+                                now = mono_now();
+                        b->hooks.route_sent(b->hooks.userdata,
+                                            now > s->decided_usec ? now - s->decided_usec : 0);
+                }
+                b->sent_wcur++;
+                b->stats.commands++;
+        }
+        if (!b->ack) {
+                /* nothing will ever answer: forget what is written */
+                while (b->sent_head < b->sent_wcur)
+                        sent_pop(b);
+        } else if (b->sent_n - b->sent_head > MAX_PENDING_ACKS) {
+                if (!b->warned_acks) {
+                        log_warning("exabgp: %d commands without an ack: is ExaBGP's api.ack "
+                                    "off? Set exabgp.ack to false to match",
+                                    MAX_PENDING_ACKS);
+                        b->warned_acks = true;
+                }
+                while (b->sent_n - b->sent_head > MAX_PENDING_ACKS && b->sent_head < b->sent_wcur)
+                        sent_pop(b);
+        }
+}
+
+/* A stop is complete once ExaBGP has everything and, with acks on, has
+ * answered it (bounded by stop_wait_usec). Waiting for the answers matters:
+ * ExaBGP sends acks to the process *name*, so an ack still owed when we exit
+ * reaches the instance ExaBGP respawns and would shift its FIFO by one. */
+static void maybe_stop_done(struct backend *b)
+{
+        if (!b->stop_done)
+                return;
+        if (!b->gone && b->ooff < b->olen)
+                return;
+        if (!b->gone && b->ack && b->sent_head < b->sent_n && !b->stop_wait_over)
+                return;
+        void (*done)(void *) = b->stop_done;
+        b->stop_done = NULL;
+        b->stop_timer = sd_event_source_disable_unref(b->stop_timer);
+        done(b->stop_userdata);
+}
+
+static int on_stop_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct backend *b = userdata;
+        if (b->sent_head < b->sent_n)
+                log_warning("exabgp: stopping without ExaBGP's answer to %zu command(s)",
+                            b->sent_n - b->sent_head);
+        b->stop_wait_over = true;
+        maybe_stop_done(b);
+        return 0;
+}
+
+static void flush(struct backend *b)
+{
+        while (!b->gone && b->ooff < b->olen) {
+                ssize_t n = write(b->out_fd, b->obuf + b->ooff, b->olen - b->ooff);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN)
+                                break;
+                        if (errno == EPIPE) {
+                                speaker_gone(b, "ExaBGP closed our stdout");
+                        } else {
+                                log_err("exabgp: writing commands failed: %m");
+                                speaker_gone(b, "writing to ExaBGP failed");
+                        }
+                        return;
+                }
+                b->ooff += (size_t)n;
+                b->written_total += (uint64_t)n;
+                b->mid_line = b->obuf[b->ooff - 1] != '\n';
+        }
+        mark_written(b);
+        if (b->ooff == b->olen)
+                b->ooff = b->olen = 0;
+        if (b->out_src)
+                sd_event_source_set_enabled(b->out_src,
+                                            b->ooff < b->olen ? SD_EVENT_ON : SD_EVENT_OFF);
+        maybe_stop_done(b);
+}
+
+static int on_out(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        struct backend *b = userdata;
+        pthread_mutex_lock(&b->lock);
+        flush(b);
+        pthread_mutex_unlock(&b->lock);
+        return 0;
+}
+
+/* ---- acks and events ---- */
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct route *r = userdata;
+        struct backend *b = r->b;
+
+        pthread_mutex_lock(&b->lock);
+        r->retry = sd_event_source_disable_unref(r->retry);
+        if (!b->gone && !b->stopping) {
+                log_debug("exabgp: retrying '%s' (attempt %u)", r->cmd, r->failures + 1);
+                if (enqueue(b, r) == 0)
+                        flush(b);
+        }
+        pthread_mutex_unlock(&b->lock);
+        return 0;
+}
+
+static void schedule_retry(struct backend *b, struct route *r)
+{
+        if (b->gone || b->stopping || r->retry)
+                return;
+        int ret = sd_event_add_time_relative(b->e, &r->retry, CLOCK_MONOTONIC, r->backoff_usec, 0,
+                                             on_retry, r);
+        if (ret < 0) {
+                log_err("exabgp: cannot schedule a retry of '%s': %s", r->cmd, strerror(-ret));
+                return;
+        }
+        sd_event_source_set_priority(r->retry, EV_PRIO_SPEAKER);
+        r->backoff_usec =
+            r->backoff_usec * 2 > b->backoff_max ? b->backoff_max : r->backoff_usec * 2;
+}
+
+static void on_ack(struct backend *b, bool ok)
+{
+        if (!b->ack) {
+                log_debug("exabgp: ignoring an ack (exabgp.ack is false)");
+                return;
+        }
+        if (b->sent_head == b->sent_n) {
+                if (!b->warned_unexpected_ack) {
+                        log_warning("exabgp: got '%s' with no command awaiting an ack",
+                                    ok ? "done" : "error");
+                        b->warned_unexpected_ack = true;
+                }
+                return;
+        }
+        struct sent *s = &b->sent[b->sent_head];
+        struct route *r = s->route;
+        char pfx[64];
+
+        if (ok)
+                b->stats.acks_done++;
+        else
+                b->stats.acks_error++;
+
+        if (r->gen != s->gen) {
+                /* superseded: whatever became of it, it is not retried */
+                if (!ok)
+                        log_warning("exabgp: ExaBGP refused '%s' (already superseded)", s->cmd);
+        } else if (ok) {
+                if (r->failures > 0) {
+                        format_prefix(&r->prefix, pfx, sizeof(pfx));
+                        log_notice("exabgp: ExaBGP accepted %s %s after %u refusals",
+                                   action_word(r->desired), pfx, r->failures);
+                }
+                r->sync = EXABGP_SYNC_CONFIRMED;
+                r->failures = 0;
+                r->backoff_usec = b->backoff_initial;
+        } else {
+                r->failures++;
+                r->sync = EXABGP_SYNC_REJECTED;
+                if (r->failures == 1)
+                        log_err("exabgp: ExaBGP refused '%s' (service %s, pop %s)%s", s->cmd,
+                                r->service ? r->service : "?", b->pop,
+                                b->stopping ? "" : "; retrying with backoff");
+                else
+                        log_debug("exabgp: ExaBGP refused '%s' again (%u times)", s->cmd,
+                                  r->failures);
+                schedule_retry(b, r);
+        }
+        sent_pop(b);
+        maybe_stop_done(b);
+}
+
+/* The neighbor table only de-duplicates state logs, but its keys come from
+ * ExaBGP's events: sorted for a binary search, and bounded, so a stream of
+ * made-up peers can neither grow it nor slow each event down. */
+static struct neighbor *neighbor_get(struct backend *b, const char *peer)
+{
+        size_t lo = 0, hi = b->n_nbrs;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(b->nbrs[mid].peer, peer);
+                if (c == 0)
+                        return &b->nbrs[mid];
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        if (b->n_nbrs >= NEIGHBORS_MAX) {
+                if (!b->warned_nbrs)
+                        log_warning("exabgp: more than %d neighbors; not tracking the state of "
+                                    "more",
+                                    NEIGHBORS_MAX);
+                b->warned_nbrs = true;
+                return NULL;
+        }
+        if (b->n_nbrs == b->cap_nbrs) {
+                size_t cap = b->cap_nbrs ? b->cap_nbrs * 2 : 8;
+                struct neighbor *n = realloc(b->nbrs, cap * sizeof(*n));
+                if (!n)
+                        return NULL;
+                b->nbrs = n;
+                b->cap_nbrs = cap;
+        }
+        memmove(b->nbrs + lo + 1, b->nbrs + lo, (b->n_nbrs - lo) * sizeof(*b->nbrs));
+        b->stats.neighbors = ++b->n_nbrs;
+        struct neighbor *nb = &b->nbrs[lo];
+        *nb = (struct neighbor){.state = EXABGP_PEER_UNKNOWN};
+        snprintf(nb->peer, sizeof(nb->peer), "%s", peer);
+        return nb;
+}
+
+static void on_state(struct backend *b, const struct exabgp_msg *m)
+{
+        struct neighbor *nb = neighbor_get(b, m->peer);
+        if (!nb)
+                return;
+        if (nb->state == m->state)
+                return;
+        nb->state = m->state;
+        const char *peer = m->peer[0] ? m->peer : "?";
+        switch (m->state) {
+        case EXABGP_PEER_UP:
+                log_notice("exabgp: neighbor %s up", peer);
+                break;
+        case EXABGP_PEER_DOWN:
+                log_warning("exabgp: neighbor %s down%s%s", peer, m->reason[0] ? ": " : "",
+                            m->reason);
+                break;
+        case EXABGP_PEER_CONNECTED:
+                log_info("exabgp: neighbor %s connected", peer);
+                break;
+        case EXABGP_PEER_UNKNOWN:
+                log_info("exabgp: neighbor %s in an unknown state", peer);
+                break;
+        }
+}
+
+static void on_line(void *userdata, char *line, size_t len)
+{
+        struct backend *b = userdata;
+        struct exabgp_msg m;
+
+        if (b->gone)
+                return;
+        exabgp_classify(line, len, &m);
+        switch (m.kind) {
+        case EXABGP_MSG_EMPTY:
+        case EXABGP_MSG_IGNORED:
+                break;
+        case EXABGP_MSG_DONE:
+                on_ack(b, true);
+                break;
+        case EXABGP_MSG_ERROR:
+                on_ack(b, false);
+                break;
+        case EXABGP_MSG_STATE:
+                on_state(b, &m);
+                break;
+        case EXABGP_MSG_SHUTDOWN:
+                speaker_gone(b, "ExaBGP is shutting down");
+                break;
+        case EXABGP_MSG_GARBAGE:
+                b->garbage++;
+                log_msg(b->garbage <= GARBAGE_WARNINGS ? LOG_WARNING : LOG_DEBUG,
+                        "exabgp: ignoring a line that is neither an ack nor an event: %.120s",
+                        line);
+                break;
+        }
+}
+
+static int on_in(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        struct backend *b = userdata;
+        pthread_mutex_lock(&b->lock);
+        read_input(b, fd);
+        pthread_mutex_unlock(&b->lock);
+        return 0; /* more may be waiting: the loop calls us again */
+}
+
+static void read_input(struct backend *b, int fd)
+{
+        for (int i = 0; i < READS_PER_DISPATCH && !b->gone; i++) {
+                ssize_t n = read(fd, b->rbuf, sizeof(b->rbuf));
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN)
+                                return;
+                        log_err("exabgp: reading from ExaBGP failed: %m");
+                        speaker_gone(b, "reading from ExaBGP failed");
+                        return;
+                }
+                if (n == 0) {
+                        speaker_gone(b, "ExaBGP closed our stdin");
+                        return;
+                }
+                int dropped = exabgp_lines_feed(&b->lines, b->rbuf, (size_t)n, on_line, b);
+                if (dropped < 0)
+                        log_err("exabgp: out of memory reading ExaBGP's output");
+                else if (dropped > 0)
+                        log_warning("exabgp: dropped %d line(s) longer than %d bytes", dropped,
+                                    EXABGP_LINE_MAX);
+        }
+}
+
+static void speaker_gone(struct backend *b, const char *why)
+{
+        if (b->gone)
+                return;
+        b->gone = true;
+        log_notice("exabgp: %s", why);
+        if (b->in_src)
+                sd_event_source_set_enabled(b->in_src, SD_EVENT_OFF);
+        if (b->out_src)
+                sd_event_source_set_enabled(b->out_src, SD_EVENT_OFF);
+        for (size_t i = 0; i < b->n_routes; i++)
+                b->routes[i]->retry = sd_event_source_disable_unref(b->routes[i]->retry);
+        if (b->hooks.speaker_gone)
+                b->hooks.speaker_gone(b->hooks.userdata, why);
+        maybe_stop_done(b);
+}
+
+/* ---- backend_ops ---- */
+
+static int set_nonblock(int fd)
+{
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+                return -errno;
+        return 0;
+}
+
+static void exabgp_free(struct backend *b)
+{
+        if (!b)
+                return;
+        loop_watchdog_free(b->watchdog);
+        sd_event_source_disable_unref(b->in_src);
+        sd_event_source_disable_unref(b->out_src);
+        sd_event_source_disable_unref(b->stop_timer);
+        while (b->sent_head < b->sent_n)
+                free(b->sent[b->sent_head++].cmd);
+        free(b->sent);
+        for (size_t i = 0; i < b->n_routes; i++)
+                route_free(b->routes[i]);
+        free(b->routes);
+        free(b->nbrs);
+        free(b->obuf);
+        free(b->pop);
+        exabgp_lines_free(&b->lines);
+        pthread_mutex_destroy(&b->lock);
+        sd_event_unref(b->e);
+        free(b);
+}
+
+/* ---- the watchdog: a wedged loop fails closed ---- */
+
+/* Writes all of [p, p + n) to the non-blocking fd by the deadline. */
+static int write_all_by(int fd, const char *p, size_t n, uint64_t deadline)
+{
+        while (n > 0) {
+                ssize_t w = write(fd, p, n);
+                if (w > 0) {
+                        p += w;
+                        n -= (size_t)w;
+                        continue;
+                }
+                if (w < 0 && errno != EAGAIN && errno != EINTR)
+                        return -errno;
+                struct timespec ts;
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                uint64_t now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+                poll(&pfd, 1, (int)((deadline - now) / 1000) + 1);
+        }
+        return 0;
+}
+
+/* ExaBGP sends acks to the process name: answers still owed when we end
+ * would reach the daemon it respawns and shift its FIFO. Read (bounded) until
+ * `owed` acks have come. */
+static void drain_acks(struct backend *b, size_t owed, uint64_t deadline)
+{
+        char line[16];
+        size_t len = 0;
+        bool skip = false;
+        /* the loop may hold the start of a line already */
+        if (b->lines.len < sizeof(line) && !b->lines.discarding) {
+                memcpy(line, b->lines.buf, b->lines.len);
+                len = b->lines.len;
+        } else {
+                skip = true;
+        }
+        char buf[4096];
+        while (owed > 0) {
+                uint64_t now = mono_now();
+                if (now >= deadline)
+                        return;
+                struct pollfd pfd = {.fd = b->in_fd, .events = POLLIN};
+                if (poll(&pfd, 1, (int)((deadline - now) / 1000) + 1) <= 0)
+                        continue;
+                ssize_t n = read(b->in_fd, buf, sizeof(buf));
+                if (n == 0)
+                        return;
+                for (ssize_t i = 0; i < n && owed > 0; i++) {
+                        if (buf[i] != '\n') {
+                                if (len < sizeof(line) - 1)
+                                        line[len++] = buf[i];
+                                else
+                                        skip = true;
+                                continue;
+                        }
+                        if (len && line[len - 1] == '\r')
+                                len--;
+                        line[len] = '\0';
+                        if (!skip && (strcmp(line, "done") == 0 || strcmp(line, "error") == 0))
+                                owed--;
+                        len = 0;
+                        skip = false;
+                }
+        }
+}
+
+/* Runs on the watchdog's thread with the loop wedged: withdraws every route
+ * ExaBGP may hold for us and ends the process, so that ExaBGP starts a fresh
+ * daemon (it restarts a dead helper, never a hung one). The output lock
+ * keeps our lines whole: a line the pipe took only part of is completed
+ * first. Writing more withdraws than needed is harmless; fewer is not. */
+static void watchdog_fired(void *userdata)
+{
+        struct backend *b = userdata;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        if (pthread_mutex_timedlock(&b->lock, &ts) != 0) {
+                log_crit("exabgp: the event loop has not turned for %llu ms and holds the output; "
+                         "exiting without withdrawing",
+                         (unsigned long long)(b->watchdog_usec / 1000));
+                log_async_flush(LOG_FLUSH_USEC);
+                _exit(EXIT_FAILURE);
+        }
+        size_t n = 0;
+        for (size_t i = 0; i < b->n_routes; i++)
+                n += b->routes[i]->desired == ROUTE_ANNOUNCE ||
+                     b->routes[i]->sync == EXABGP_SYNC_QUEUED;
+        log_crit("exabgp: the event loop has not turned for %llu ms: withdrawing %zu route%s and "
+                 "exiting, so that ExaBGP starts a fresh daemon (exabgp.watchdog)",
+                 (unsigned long long)(b->watchdog_usec / 1000), n, n == 1 ? "" : "s");
+        if (b->gone) {
+                log_async_flush(LOG_FLUSH_USEC);
+                _exit(EXIT_FAILURE);
+        }
+        uint64_t deadline = mono_now() + STOP_WAIT_USEC;
+        int r = 0;
+        size_t owed = b->ack ? b->sent_n - b->sent_head : 0;
+        if (b->mid_line && b->ooff < b->olen) {
+                const char *nl = memchr(b->obuf + b->ooff, '\n', b->olen - b->ooff);
+                size_t rest = nl ? (size_t)(nl - (b->obuf + b->ooff)) + 1 : b->olen - b->ooff;
+                r = write_all_by(b->out_fd, b->obuf + b->ooff, rest, deadline);
+                if (r == 0 && !nl)
+                        r = write_all_by(b->out_fd, "\n", 1, deadline);
+        }
+        for (size_t i = 0; r == 0 && i < b->n_routes; i++) {
+                struct route *rt = b->routes[i];
+                if (rt->desired != ROUTE_ANNOUNCE && rt->sync != EXABGP_SYNC_QUEUED)
+                        continue;
+                struct route_update u = {.prefix = &rt->prefix, .action = ROUTE_WITHDRAW};
+                char *cmd = NULL;
+                if (exabgp_render(&u, b->asn, &cmd) < 0)
+                        continue;
+                size_t len = strlen(cmd);
+                cmd[len] = '\n'; /* over the NUL: written by length */
+                r = write_all_by(b->out_fd, cmd, len + 1, deadline);
+                free(cmd);
+                owed += b->ack;
+        }
+        if (r < 0)
+                log_crit("exabgp: writing the withdraws failed: %s", strerror(-r));
+        else if (owed)
+                drain_acks(b, owed, deadline);
+        log_async_flush(LOG_FLUSH_USEC);
+        _exit(EXIT_FAILURE);
+}
+
+int backend_exabgp_create_fds(sd_event *e, const struct config *cfg,
+                              const struct backend_hooks *hooks, int in_fd, int out_fd,
+                              struct backend **out)
+{
+        int r;
+
+        *out = NULL;
+        struct backend *b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        pthread_mutexattr_t ma;
+        pthread_mutexattr_init(&ma);
+        pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+        pthread_mutex_init(&b->lock, &ma);
+        pthread_mutexattr_destroy(&ma);
+        b->e = sd_event_ref(e);
+        if (hooks)
+                b->hooks = *hooks;
+        b->watchdog_usec = cfg->exabgp.watchdog_usec;
+        /* the config may be replaced on reload: keep what we need */
+        b->pop = strdup(cfg->pop ? cfg->pop : "");
+        b->asn = cfg->asn;
+        b->ack = cfg->exabgp.ack;
+        b->in_fd = in_fd;
+        b->out_fd = out_fd;
+        b->backoff_initial = BACKOFF_INITIAL_USEC;
+        b->backoff_max = BACKOFF_MAX_USEC;
+        b->stop_wait_usec = STOP_WAIT_USEC;
+        exabgp_lines_init(&b->lines);
+        if (!b->pop) {
+                r = -ENOMEM;
+                goto fail;
+        }
+
+        if ((r = set_nonblock(in_fd)) < 0 || (r = set_nonblock(out_fd)) < 0) {
+                log_err("exabgp: cannot make ExaBGP's pipes non-blocking: %s", strerror(-r));
+                goto fail;
+        }
+        r = sd_event_add_io(e, &b->in_src, in_fd, EPOLLIN, on_in, b);
+        if (r >= 0)
+                r = sd_event_add_io(e, &b->out_src, out_fd, EPOLLOUT, on_out, b);
+        if (r < 0) {
+                log_err("exabgp: cannot watch stdin/stdout (%s): in ExaBGP mode both must be "
+                        "pipes from ExaBGP",
+                        strerror(-r));
+                goto fail;
+        }
+        sd_event_source_set_description(b->in_src, "exabgp-in");
+        sd_event_source_set_description(b->out_src, "exabgp-out");
+        /* event_priority.h: our commands leave first; ExaBGP's output is
+         * drained next, or ExaBGP blocks writing to us and freezes. */
+        r = sd_event_source_set_priority(b->out_src, EV_PRIO_ROUTE);
+        if (r >= 0)
+                r = sd_event_source_set_priority(b->in_src, EV_PRIO_SPEAKER);
+        if (r < 0)
+                goto fail;
+        r = sd_event_source_set_enabled(b->out_src, SD_EVENT_OFF);
+        if (r < 0)
+                goto fail;
+        if (b->watchdog_usec) {
+                r = loop_watchdog_new(e, b->watchdog_usec, watchdog_fired, b, &b->watchdog);
+                if (r < 0) {
+                        log_err("exabgp: cannot start the watchdog: %s", strerror(-r));
+                        goto fail;
+                }
+        }
+        *out = b;
+        return 0;
+fail:
+        exabgp_free(b);
+        return r;
+}
+
+static int exabgp_create(sd_event *e, const struct config *cfg, const struct backend_hooks *hooks,
+                         struct backend **out)
+{
+        return backend_exabgp_create_fds(e, cfg, hooks, STDIN_FILENO, STDOUT_FILENO, out);
+}
+
+void backend_exabgp_set_backoff(struct backend *b, uint64_t initial_usec, uint64_t max_usec)
+{
+        b->backoff_initial = initial_usec;
+        b->backoff_max = max_usec < initial_usec ? initial_usec : max_usec;
+        for (size_t i = 0; i < b->n_routes; i++)
+                if (b->routes[i]->failures == 0)
+                        b->routes[i]->backoff_usec = initial_usec;
+}
+
+void backend_exabgp_set_stop_wait(struct backend *b, uint64_t usec)
+{
+        b->stop_wait_usec = usec;
+}
+
+static void log_change(struct backend *b, const struct route *r, const char *service,
+                       const char *reason)
+{
+        char pfx[64];
+        format_prefix(&r->prefix, pfx, sizeof(pfx));
+        log_info("%s %s service=%s pop=%s reason=\"%s\"", action_word(r->desired), pfx,
+                 service ? service : "?", b->pop, reason ? reason : "");
+        log_debug("exabgp: > %s", r->cmd);
+}
+
+static void update_locked(struct backend *b, const struct route_update *u);
+
+static void exabgp_update(struct backend *b, const struct route_update *u)
+{
+        pthread_mutex_lock(&b->lock);
+        update_locked(b, u);
+        pthread_mutex_unlock(&b->lock);
+}
+
+static void update_locked(struct backend *b, const struct route_update *u)
+{
+        char pfx[64];
+        char *cmd = NULL;
+
+        format_prefix(u->prefix, pfx, sizeof(pfx));
+        if (b->stopping) {
+                log_debug("exabgp: stopping, ignoring %s %s", action_word(u->action), pfx);
+                return;
+        }
+        if (u->action != ROUTE_ANNOUNCE && u->action != ROUTE_WITHDRAW)
+                return;
+        int ret = exabgp_render(u, b->asn, &cmd);
+        if (ret < 0) {
+                log_err("exabgp: cannot express %s %s for service %s as an ExaBGP command: %s",
+                        action_word(u->action), pfx, u->service ? u->service : "?", strerror(-ret));
+                return;
+        }
+        struct route *r = route_get(b, u->prefix);
+        if (!r) {
+                free(cmd);
+                log_err("exabgp: out of memory tracking %s", pfx);
+                return;
+        }
+        if (r->desired == u->action && strcmp(r->cmd, cmd) == 0) {
+                free(cmd);
+                return;
+        }
+        if (u->service && (!r->service || strcmp(r->service, u->service) != 0)) {
+                char *s = strdup(u->service);
+                if (s) {
+                        free(r->service);
+                        r->service = s;
+                }
+        }
+        free(r->cmd);
+        r->cmd = cmd;
+        r->desired = u->action;
+        r->decided_usec = u->decided_usec;
+        r->gen++;
+        r->failures = 0;
+        r->backoff_usec = b->backoff_initial;
+        r->retry = sd_event_source_disable_unref(r->retry);
+        log_change(b, r, u->service, u->reason);
+        if (enqueue(b, r) < 0)
+                r->sync = EXABGP_SYNC_QUEUED;
+}
+
+static void exabgp_commit(struct backend *b)
+{
+        pthread_mutex_lock(&b->lock);
+        flush(b);
+        pthread_mutex_unlock(&b->lock);
+}
+
+static void stop_locked(struct backend *b, bool withdraw, void (*done)(void *), void *userdata);
+
+static void exabgp_stop(struct backend *b, bool withdraw, void (*done)(void *), void *userdata)
+{
+        pthread_mutex_lock(&b->lock);
+        stop_locked(b, withdraw, done, userdata);
+        pthread_mutex_unlock(&b->lock);
+}
+
+static void stop_locked(struct backend *b, bool withdraw, void (*done)(void *), void *userdata)
+{
+        b->stopping = true;
+        b->stop_done = done;
+        b->stop_userdata = userdata;
+        for (size_t i = 0; i < b->n_routes; i++) {
+                struct route *r = b->routes[i];
+                r->retry = sd_event_source_disable_unref(r->retry);
+                if (!withdraw || r->desired != ROUTE_ANNOUNCE || b->gone)
+                        continue;
+                struct route_update u = {.prefix = &r->prefix, .action = ROUTE_WITHDRAW};
+                char *cmd = NULL;
+                if (exabgp_render(&u, b->asn, &cmd) < 0) {
+                        log_err("exabgp: cannot render a withdraw while stopping");
+                        continue;
+                }
+                free(r->cmd);
+                r->cmd = cmd;
+                r->desired = ROUTE_WITHDRAW;
+                r->gen++;
+                r->failures = 0;
+                log_change(b, r, r->service, "daemon stopping");
+                enqueue(b, r);
+        }
+        if (done && b->ack && !b->gone && !b->stop_timer) {
+                int ret = sd_event_add_time_relative(b->e, &b->stop_timer, CLOCK_MONOTONIC,
+                                                     b->stop_wait_usec, 0, on_stop_timer, b);
+                if (ret < 0)
+                        b->stop_wait_over = true; /* cannot bound the wait: do not wait */
+        }
+        flush(b);
+}
+
+int backend_exabgp_route_status(struct backend *b, const struct prefix *p,
+                                struct exabgp_route_status *st)
+{
+        struct prefix key = prefix_key(p);
+        bool found;
+        size_t i = route_find(b, &key, &found);
+        if (!found)
+                return -ENOENT;
+        const struct route *r = b->routes[i];
+        *st = (struct exabgp_route_status){
+            .desired = r->desired, .sync = r->sync, .failures = r->failures};
+        return 0;
+}
+
+/* With acks off nothing ever confirms: such routes stay "pending". */
+static enum route_confirm exabgp_confirmed(struct backend *b, const struct prefix *p)
+{
+        struct exabgp_route_status st;
+        if (backend_exabgp_route_status(b, p, &st) < 0)
+                return CONFIRM_NONE;
+        switch (st.sync) {
+        case EXABGP_SYNC_QUEUED:
+        case EXABGP_SYNC_WRITTEN:
+                return CONFIRM_PENDING;
+        case EXABGP_SYNC_CONFIRMED:
+                return CONFIRM_CONFIRMED;
+        case EXABGP_SYNC_REJECTED:
+                return CONFIRM_FAILED;
+        }
+        return CONFIRM_NONE;
+}
+
+const struct backend_ops backend_exabgp_ops = {
+    .name = "exabgp",
+    .create = exabgp_create,
+    .update = exabgp_update,
+    .commit = exabgp_commit,
+    .stop = exabgp_stop,
+    .free = exabgp_free,
+    .confirmed = exabgp_confirmed,
+};

@@ -14,8 +14,6 @@
 
 #include "ahd-build-config.h"
 #include "backend.h"
-#include "exabgp_backend.h"
-#include "bird_withdraw.h"
 #include "config.h"
 #include "diag.h"
 #include "engine.h"
@@ -25,6 +23,7 @@
 #include "operator.h"
 #include "plugin_host.h"
 #include "probe.h"
+#include "speakers.h"
 
 #define STOP_GRACE_USEC (5ULL * 1000000ULL)
 
@@ -45,18 +44,20 @@ static void usage(FILE *f)
         fprintf(f,
                 "Usage: anycast-healthd [OPTIONS]\n"
                 "Decides per service whether this PoP advertises its anycast prefixes.\n\n"
-                "  --config PATH    daemon configuration (default %s)\n"
-                "  --exabgp         drive ExaBGP: run as its process (API on stdout/stdin)\n"
-                "  --bird           drive BIRD: write include files, configure over its socket\n"
-                "  --check-config   validate the configuration and plugins, start nothing\n"
-                "  --probe SERVICE  run SERVICE's checks once, print each result; exit with\n"
-                "                   the worst result code (0 OK .. 3 UNKNOWN), 4 on errors\n"
-                "  --withdraw-all   BIRD: empty our include files and configure BIRD, for a\n"
-                "                   daemon that died (systemd ExecStopPost=; does nothing\n"
-                "                   when $SERVICE_RESULT is \"success\")\n"
-                "  --version        print the version\n"
-                "  --help           this text\n",
+                "  --config PATH    daemon configuration (default %s)\n",
                 AHD_DEFAULT_CONFIG);
+        for (size_t i = 0; speaker_at(i); i++)
+                fprintf(f, "  --%-15s%s\n", speaker_at(i)->name, speaker_at(i)->usage);
+        fputs("  --check-config   validate the configuration and plugins, start nothing\n"
+              "  --probe SERVICE  run SERVICE's checks once, print each result; exit with\n"
+              "                   the worst result code (0 OK .. 3 UNKNOWN), 4 on errors\n"
+              "  --withdraw-all   withdraw every route of ours at the speaker, for a daemon\n"
+              "                   that died (systemd ExecStopPost=; BIRD: empty our include\n"
+              "                   files and configure; does nothing when $SERVICE_RESULT is\n"
+              "                   \"success\")\n"
+              "  --version        print the version\n"
+              "  --help           this text\n",
+              f);
 }
 
 /* Loads plugins and lets each validate its options; with e NULL nothing runs. */
@@ -133,10 +134,7 @@ static void begin_stop(struct daemon *dm, const char *why)
                 return;
         }
         dm->stopping = true;
-        const struct config *cfg = engine_config(dm->en);
-        enum on_action on_exit =
-            dm->ops == &backend_exabgp_ops ? cfg->exabgp.on_exit : cfg->bird.on_exit;
-        bool withdraw = on_exit == ON_WITHDRAW;
+        bool withdraw = dm->ops->on_exit(engine_config(dm->en)) == ON_WITHDRAW;
         log_notice("%s: stopping, %s routes", why, withdraw ? "withdrawing" : "keeping");
         sd_notify(0, "STOPPING=1");
         /* Services with drain.on_shutdown drain first (bounded by their time). */
@@ -232,26 +230,6 @@ static void speaker_gone(void *userdata, const char *why)
         sd_event_exit(dm->e, 0);
 }
 
-/* In ExaBGP mode the API pipes move to private close-on-exec descriptors and
- * fds 0/1 become /dev/null: nothing else (a plugin's printf, a forked child)
- * can write into ExaBGP's command stream or keep its pipes open. */
-static int take_api_fds(int *in_fd, int *out_fd)
-{
-        int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (nul < 0)
-                return -errno;
-        *in_fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
-        *out_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-        if (*in_fd < 0 || *out_fd < 0 || dup2(nul, STDIN_FILENO) < 0 ||
-            dup2(nul, STDOUT_FILENO) < 0) {
-                int r = -errno;
-                close(nul);
-                return r;
-        }
-        close(nul);
-        return 0;
-}
-
 static int run(const char *path, enum backend_kind force)
 {
         struct daemon dm = {0};
@@ -265,15 +243,15 @@ static int run(const char *path, enum backend_kind force)
                 return EXIT_FAILURE;
         }
         enum backend_kind kind = force != BACKEND_NONE ? force : dm.cfg->backend;
-        if (kind == BACKEND_NONE) {
-                log_err("%s: no backend: set \"backend\" or pass --exabgp or --bird", path);
+        dm.ops = speaker_by_kind(kind);
+        if (!dm.ops) {
+                log_err("%s: no backend: set \"backend\" or pass the speaker's option "
+                        "(anycast-healthd --help)",
+                        path);
                 config_free(dm.cfg);
                 return EXIT_FAILURE;
         }
-
-        int in_fd = -1, out_fd = -1;
-        if (kind == BACKEND_EXABGP && (r = take_api_fds(&in_fd, &out_fd)) < 0) {
-                log_err("cannot set up ExaBGP API descriptors: %s", strerror(-r));
+        if (dm.ops->prepare && dm.ops->prepare() < 0) {
                 config_free(dm.cfg);
                 return EXIT_FAILURE;
         }
@@ -317,17 +295,9 @@ static int run(const char *path, enum backend_kind force)
 
         struct backend_hooks hooks = {
             .speaker_gone = speaker_gone, .route_sent = route_sent, .userdata = &dm};
-        if (kind == BACKEND_EXABGP) {
-                dm.ops = &backend_exabgp_ops;
-                r = backend_exabgp_create_fds(dm.e, dm.cfg, &hooks, in_fd, out_fd, &dm.be);
-                if (r >= 0)
-                        in_fd = out_fd = -1; /* the backend owns them now */
-        } else {
-                dm.ops = &backend_bird_ops;
-                r = dm.ops->create(dm.e, dm.cfg, &hooks, &dm.be);
-        }
+        r = dm.ops->create(dm.e, dm.cfg, &hooks, &dm.be);
         if (r < 0) {
-                log_err("cannot start the %s backend: %s", backend_kind_name(kind), strerror(-r));
+                log_err("cannot start the %s backend: %s", dm.ops->name, strerror(-r));
                 goto out;
         }
 
@@ -355,8 +325,8 @@ static int run(const char *path, enum backend_kind force)
         if (ops_start(dm.e, dm.cfg, dm.en, dm.ops, dm.be, &ctl_hooks, &dm.ops_io) < 0)
                 goto out;
         sd_event_set_watchdog(dm.e, true);
-        log_notice("started: pop %s, backend %s, %zu services", dm.cfg->pop,
-                   backend_kind_name(kind), dm.cfg->n_services);
+        log_notice("started: pop %s, backend %s, %zu services", dm.cfg->pop, dm.ops->name,
+                   dm.cfg->n_services);
         sd_notify(0, "READY=1"); /* STATUS= comes from the engine, on every change */
 
         r = sd_event_loop(dm.e);
@@ -373,10 +343,6 @@ out:
         sd_event_unref(dm.e);
         config_free(dm.cfg);
         diag_free(&d);
-        if (in_fd >= 0)
-                close(in_fd);
-        if (out_fd >= 0)
-                close(out_fd);
         log_async_stop(LOG_STOP_USEC);
         return ret;
 }
@@ -385,25 +351,27 @@ int main(int argc, char **argv)
 {
         enum {
                 OPT_CONFIG = 256,
-                OPT_EXABGP,
-                OPT_BIRD,
                 OPT_CHECK,
                 OPT_WITHDRAW,
                 OPT_VERSION,
                 OPT_HELP,
-                OPT_PROBE
+                OPT_PROBE,
+                OPT_SPEAKER = 512 /* + the speaker's row: --exabgp, --bird, ... */
         };
-        static const struct option opts[] = {
+        static const struct option fixed[] = {
             {"config", required_argument, NULL, OPT_CONFIG},
-            {"exabgp", no_argument, NULL, OPT_EXABGP},
-            {"bird", no_argument, NULL, OPT_BIRD},
             {"check-config", no_argument, NULL, OPT_CHECK},
             {"withdraw-all", no_argument, NULL, OPT_WITHDRAW},
             {"version", no_argument, NULL, OPT_VERSION},
             {"help", no_argument, NULL, OPT_HELP},
             {"probe", required_argument, NULL, OPT_PROBE},
-            {0},
         };
+        enum { N_FIXED = sizeof(fixed) / sizeof(fixed[0]), SPEAKERS_MAX = 8 };
+        struct option opts[N_FIXED + SPEAKERS_MAX + 1] = {0};
+        memcpy(opts, fixed, sizeof(fixed));
+        for (size_t i = 0; speaker_at(i) && i < SPEAKERS_MAX; i++)
+                opts[N_FIXED + i] =
+                    (struct option){speaker_at(i)->name, no_argument, NULL, OPT_SPEAKER + (int)i};
         const char *path = AHD_DEFAULT_CONFIG;
         enum backend_kind force = BACKEND_NONE;
         bool check = false, withdraw = false;
@@ -415,15 +383,6 @@ int main(int argc, char **argv)
                 switch (o) {
                 case OPT_CONFIG:
                         path = optarg;
-                        break;
-                case OPT_EXABGP:
-                case OPT_BIRD:
-                        if (force != BACKEND_NONE) {
-                                fprintf(stderr, "anycast-healthd: --exabgp and --bird "
-                                                "exclude each other\n");
-                                return EXIT_FAILURE;
-                        }
-                        force = o == OPT_EXABGP ? BACKEND_EXABGP : BACKEND_BIRD;
                         break;
                 case OPT_CHECK:
                         check = true;
@@ -441,6 +400,19 @@ int main(int argc, char **argv)
                         usage(stdout);
                         return EXIT_SUCCESS;
                 default:
+                        if (o >= OPT_SPEAKER && speaker_at((size_t)(o - OPT_SPEAKER))) {
+                                const struct backend_ops *sp =
+                                    speaker_at((size_t)(o - OPT_SPEAKER));
+                                if (force != BACKEND_NONE && force != speaker_kind(sp)) {
+                                        fprintf(stderr,
+                                                "anycast-healthd: --%s and --%s exclude each "
+                                                "other\n",
+                                                speaker_by_kind(force)->name, sp->name);
+                                        return EXIT_FAILURE;
+                                }
+                                force = speaker_kind(sp);
+                                break;
+                        }
                         usage(stderr);
                         return EXIT_FAILURE;
                 }
@@ -455,6 +427,6 @@ int main(int argc, char **argv)
         if (probe)
                 return probe_service(path, probe, stdout, stderr);
         if (withdraw)
-                return bird_withdraw_main(path, force);
+                return speaker_withdraw_all_main(path, force);
         return run(path, force);
 }

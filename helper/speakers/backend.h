@@ -1,7 +1,8 @@
 /* backend.h: the one small interface between the engine and a BGP speaker.
  * The engine says what each prefix should be, the backend makes the speaker
- * do it and reports what the speaker confirmed. A new speaker is one file
- * implementing backend_ops. */
+ * do it and reports what the speaker confirmed. A new speaker is one folder
+ * under helper/speakers/ defining a backend_ops, plus its row in
+ * speakers.c. */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,8 +42,22 @@ struct backend_hooks {
         void *userdata;
 };
 
+/* One speaker: how the daemon drives it. Each speaker's folder defines one
+ * of these, and speakers.c lists them; the daemon uses nothing else. */
 struct backend_ops {
+        /* Its "backend" value and --NAME option. */
         const char *name;
+        /* For --help: what --NAME does, one line. */
+        const char *usage;
+        /* Runs first, before plugins are loaded or anything is forked (ExaBGP:
+         * take the API pipes from fds 0 and 1). NULL: nothing. Negative
+         * errno, logged. */
+        int (*prepare)(void);
+        /* What a clean stop does with the routes (the speaker's on_exit). */
+        enum on_action (*on_exit)(const struct config *cfg);
+        /* `--withdraw-all` for a daemon that did not stop cleanly: the exit
+         * status (EXIT_SUCCESS or EXIT_FAILURE), the outcome logged. */
+        int (*withdraw_all)(const struct config *cfg);
         /* Allocates; attaches its I/O to the loop. */
         int (*create)(sd_event *e, const struct config *cfg, const struct backend_hooks *hooks,
                       struct backend **out);

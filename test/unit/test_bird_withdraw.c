@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bird_withdraw.h"
+#include "speakers.h"
 #include "fake_bird.h"
 
 #define TIMEOUT (5 * 1000 * 1000ULL)
@@ -278,7 +279,7 @@ START_TEST(main_skips_a_clean_stop)
         setup(&fx, false);
         write_config(&fx, "bird");
         setenv("SERVICE_RESULT", "success", 1);
-        ck_assert_int_eq(bird_withdraw_main(fx.conf, BACKEND_NONE), EXIT_SUCCESS);
+        ck_assert_int_eq(speaker_withdraw_all_main(fx.conf, BACKEND_NONE), EXIT_SUCCESS);
         ck_assert_str_eq(slurp(fx.r4), ROUTES4);
         ck_assert_str_eq(slurp(fx.r6), ROUTES6);
         teardown(&fx);
@@ -291,13 +292,13 @@ START_TEST(main_refuses_exabgp)
         setup(&fx, false);
         write_config(&fx, "exabgp");
         unsetenv("SERVICE_RESULT");
-        ck_assert_int_eq(bird_withdraw_main(fx.conf, BACKEND_NONE), EXIT_FAILURE);
+        ck_assert_int_eq(speaker_withdraw_all_main(fx.conf, BACKEND_NONE), EXIT_FAILURE);
         ck_assert_str_eq(slurp(fx.r4), ROUTES4);
         /* --bird over the config's backend */
-        ck_assert_int_eq(bird_withdraw_main(fx.conf, BACKEND_BIRD), EXIT_SUCCESS);
+        ck_assert_int_eq(speaker_withdraw_all_main(fx.conf, BACKEND_BIRD), EXIT_SUCCESS);
         assert_empty(fx.r4);
         put(fx.r4, ROUTES4);
-        ck_assert_int_eq(bird_withdraw_main(fx.conf, BACKEND_EXABGP), EXIT_FAILURE);
+        ck_assert_int_eq(speaker_withdraw_all_main(fx.conf, BACKEND_EXABGP), EXIT_FAILURE);
         ck_assert_str_eq(slurp(fx.r4), ROUTES4);
         teardown(&fx);
 }
@@ -309,7 +310,7 @@ START_TEST(main_bad_daemon_file_fails)
         setup(&fx, false);
         put(fx.conf, "{ \"backend\": \"bird\", \"bird\": { \"sockett\": \"x\" } }\n");
         unsetenv("SERVICE_RESULT");
-        ck_assert_int_eq(bird_withdraw_main(fx.conf, BACKEND_NONE), EXIT_FAILURE);
+        ck_assert_int_eq(speaker_withdraw_all_main(fx.conf, BACKEND_NONE), EXIT_FAILURE);
         ck_assert_str_eq(slurp(fx.r4), ROUTES4);
         teardown(&fx);
 }
@@ -345,7 +346,7 @@ START_TEST(main_withdraws_after_a_crash_despite_a_broken_service)
         write_config(&fx, "bird"); /* on_exit keep applies to clean stops only */
         setenv("SERVICE_RESULT", "signal", 1);
         pid_t pid = fork_fake_bird(fx.sock);
-        ck_assert_int_eq(bird_withdraw_main(fx.conf, BACKEND_NONE), EXIT_SUCCESS);
+        ck_assert_int_eq(speaker_withdraw_all_main(fx.conf, BACKEND_NONE), EXIT_SUCCESS);
         int status = 0;
         ck_assert_int_eq(waitpid(pid, &status, 0), pid);
         ck_assert(WIFEXITED(status));

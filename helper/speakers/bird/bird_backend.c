@@ -42,6 +42,7 @@
 #include "bird_backend.h"
 #include "bird_render.h"
 #include "bird_ctl.h"
+#include "bird_withdraw.h"
 #include "event_priority.h"
 #include "file_read.h"
 #include "log.h"
@@ -898,8 +899,16 @@ static void bird_free(struct backend *b)
         free(b);
 }
 
+static enum on_action bird_on_exit(const struct config *cfg)
+{
+        return cfg->bird.on_exit;
+}
+
 const struct backend_ops backend_bird_ops = {
     .name = "bird",
+    .usage = "drive BIRD: write include files, configure over its socket",
+    .on_exit = bird_on_exit,
+    .withdraw_all = bird_withdraw_all_action,
     .create = bird_create,
     .update = bird_update,
     .commit = bird_commit,

@@ -115,52 +115,15 @@ int bird_withdraw_all(sd_event *e, const struct config *cfg, uint64_t timeout_us
         return 0;
 }
 
-int bird_withdraw_main(const char *config_path, enum backend_kind force)
+int bird_withdraw_all_action(const struct config *cfg)
 {
-        const char *result = getenv("SERVICE_RESULT");
-        if (result && strcmp(result, "success") == 0) {
-                log_info("withdraw-all: the daemon stopped cleanly (SERVICE_RESULT=success) "
-                         "and did what on_exit says; nothing to do");
-                return EXIT_SUCCESS;
-        }
-        struct diag d = {0};
-        struct config *cfg = NULL;
-        int r = config_load_daemon(config_path, &cfg, &d);
+        sd_event *e = NULL;
+        int r = sd_event_new(&e);
         if (r < 0) {
-                diag_print(&d, stderr);
-                log_err("withdraw-all: configuration %s has %zu problem%s; cannot find the "
-                        "include files to empty",
-                        config_path, d.n, d.n == 1 ? "" : "s");
-                diag_free(&d);
+                log_err("withdraw-all: cannot create event loop: %s", strerror(-r));
                 return EXIT_FAILURE;
         }
-        diag_free(&d);
-        enum backend_kind kind = force != BACKEND_NONE ? force : cfg->backend;
-        int ret = EXIT_FAILURE;
-        if (kind == BACKEND_EXABGP) {
-                /* ExaBGP runs us as its process: only ExaBGP holds our
-                 * routes and nothing outside it can change them. It
-                 * restarts a daemon that died (the new one decides every
-                 * route again), and stopping ExaBGP closes its sessions,
-                 * which withdraws everything. There is nothing to undo. */
-                log_err("withdraw-all is for the BIRD backend. In ExaBGP mode anycast-healthd is "
-                        "ExaBGP's process: ExaBGP restarts it when it dies, and stopping ExaBGP "
-                        "withdraws every route; no stop action is needed");
-        } else if (kind != BACKEND_BIRD) {
-                log_err("%s: no backend: set \"backend\" or pass --bird", config_path);
-        } else {
-                if (result)
-                        log_notice("withdraw-all: the daemon did not stop cleanly "
-                                   "(SERVICE_RESULT=%s); withdrawing every route",
-                                   result);
-                sd_event *e = NULL;
-                r = sd_event_new(&e);
-                if (r < 0)
-                        log_err("withdraw-all: cannot create event loop: %s", strerror(-r));
-                else if (bird_withdraw_all(e, cfg, BIRD_WITHDRAW_TIMEOUT_USEC) >= 0)
-                        ret = EXIT_SUCCESS;
-                sd_event_unref(e);
-        }
-        config_free(cfg);
-        return ret;
+        r = bird_withdraw_all(e, cfg, BIRD_WITHDRAW_TIMEOUT_USEC);
+        sd_event_unref(e);
+        return r >= 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -24,12 +24,7 @@
  * still asked) or BIRD did not answer. Logs the outcome once. */
 int bird_withdraw_all(sd_event *e, const struct config *cfg, uint64_t timeout_usec);
 
-/* The whole --withdraw-all action: loads the daemon file at config_path
- * (services are not read, so a broken service file cannot stop it), picks
- * the backend (force over the config), and withdraws. Under systemd's
- * ExecStopPost= ($SERVICE_RESULT set) it does nothing after a clean stop
- * ("success"): the daemon already did what on_exit says. The ExaBGP
- * backend is an error (see bird_withdraw.c). Returns the exit status:
- * EXIT_SUCCESS when BIRD confirmed, BIRD is not running, or nothing was to
- * do; EXIT_FAILURE otherwise. */
-int bird_withdraw_main(const char *config_path, enum backend_kind force);
+/* The BIRD row's withdraw_all (speakers.h has the whole --withdraw-all):
+ * bird_withdraw_all on a loop of its own. EXIT_SUCCESS when BIRD took the
+ * empty files or is not running (it loads them when it starts). */
+int bird_withdraw_all_action(const struct config *cfg);

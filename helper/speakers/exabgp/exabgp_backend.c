@@ -890,10 +890,58 @@ fail:
         return r;
 }
 
+/* The API pipes, once exabgp_prepare took them from fds 0 and 1. */
+static int api_in = -1, api_out = -1;
+
+/* The API pipes move to private close-on-exec descriptors and fds 0/1
+ * become /dev/null: nothing else (a plugin's printf, a forked child) can
+ * write into ExaBGP's command stream or keep its pipes open. Runs before
+ * plugins are loaded. */
+static int exabgp_prepare(void)
+{
+        int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (nul < 0) {
+                log_err("exabgp: cannot open /dev/null: %m");
+                return -errno;
+        }
+        api_in = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+        api_out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (api_in < 0 || api_out < 0 || dup2(nul, STDIN_FILENO) < 0 ||
+            dup2(nul, STDOUT_FILENO) < 0) {
+                int r = -errno;
+                log_err("cannot set up ExaBGP API descriptors: %s", strerror(-r));
+                close(nul);
+                return r;
+        }
+        close(nul);
+        return 0;
+}
+
 static int exabgp_create(sd_event *e, const struct config *cfg, const struct backend_hooks *hooks,
                          struct backend **out)
 {
-        return backend_exabgp_create_fds(e, cfg, hooks, STDIN_FILENO, STDOUT_FILENO, out);
+        int in = api_in >= 0 ? api_in : STDIN_FILENO, o = api_out >= 0 ? api_out : STDOUT_FILENO;
+        int r = backend_exabgp_create_fds(e, cfg, hooks, in, o, out);
+        if (r >= 0)
+                api_in = api_out = -1; /* the backend owns them now */
+        return r;
+}
+
+static enum on_action exabgp_on_exit(const struct config *cfg)
+{
+        return cfg->exabgp.on_exit;
+}
+
+/* ExaBGP runs us as its process: only ExaBGP holds our routes and nothing
+ * outside it can change them. It restarts a daemon that died (the new one
+ * decides every route again), and stopping ExaBGP closes its sessions,
+ * which withdraws everything. There is nothing to undo. */
+static int exabgp_withdraw_all(const struct config *cfg)
+{
+        log_err("withdraw-all is for the BIRD backend. In ExaBGP mode anycast-healthd is "
+                "ExaBGP's process: ExaBGP restarts it when it dies, and stopping ExaBGP "
+                "withdraws every route; no stop action is needed");
+        return EXIT_FAILURE;
 }
 
 void backend_exabgp_set_backoff(struct backend *b, uint64_t initial_usec, uint64_t max_usec)
@@ -1060,6 +1108,10 @@ static enum route_confirm exabgp_confirmed(struct backend *b, const struct prefi
 
 const struct backend_ops backend_exabgp_ops = {
     .name = "exabgp",
+    .usage = "drive ExaBGP: run as its process (API on stdout/stdin)",
+    .prepare = exabgp_prepare,
+    .on_exit = exabgp_on_exit,
+    .withdraw_all = exabgp_withdraw_all,
     .create = exabgp_create,
     .update = exabgp_update,
     .commit = exabgp_commit,

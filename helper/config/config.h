@@ -1,6 +1,7 @@
 /* config.h: the daemon file and service files, parsed and validated.
- * Keys are the contract in DESIGN.md; every problem becomes a diag entry
- * "file:line:column: message" naming the key. */
+ * Keys are the contract in README.md ("Configuration" and the sections it
+ * points to); every problem becomes a diag entry "file:line:column: message"
+ * naming the key. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -101,8 +102,8 @@ struct config {
                 char *include_v4;
                 char *include_v6;
                 enum on_action on_exit;
-                /* Updates within this window become one write and one
-                 * configure; 0: the default (20 ms). Not a config key yet. */
+                /* "coalesce": updates within this window become one write
+                 * and one configure; 0: the default (20 ms). */
                 uint64_t coalesce_usec;
         } bird;
         char *state_file;       /* manual disables, drains, withdraw-all */

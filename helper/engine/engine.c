@@ -69,7 +69,6 @@ static int commit_cb(sd_event_source *s, void *userdata)
         return sd_event_source_set_enabled(s, SD_EVENT_OFF);
 }
 
-/* Asks the backend for each prefix whose route or attribute set changed. */
 /* Replaces *dst with a copy of src (NULL or "" clears it), only when it
  * changed: reasons live on the heap, not in fixed buffers per service. */
 static void set_text(char **dst, const char *src)
@@ -90,6 +89,7 @@ static void set_text(char **dst, const char *src)
         *dst = copy;
 }
 
+/* Asks the backend for each prefix whose route or attribute set changed. */
 static void service_apply(struct service_rt *s, const struct svc_plan *plan, const char *reason)
 {
         struct engine *en = s->en;

@@ -1,6 +1,6 @@
 /* test_config.c: config_load against the corpus in config-corpus/: each bad
  * case must report its exact message at its exact line:column; the good
- * case must load with the values and defaults DESIGN.md promises. */
+ * case must load with the values and defaults README.md promises. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>

@@ -108,7 +108,8 @@ void engine_status_line(struct engine *en, char *buf, size_t size);
  * (unless another service now holds them); new and changed services start
  * unknown and send nothing until their checks decide (a changed service's
  * prefixes stay as they were meanwhile). Daemon settings the backend
- * copied at start (backend, asn, exabgp, bird) need a restart: a change is
+ * copied at start (backend, asn, the speaker's own block: needs_restart in
+ * backend.h) need a restart: a change is
  * logged. Takes ownership of newcfg in every case. Returns 0, or -EINVAL
  * (or another negative errno) with the old configuration still running. */
 int engine_reload(struct engine *en, struct config *newcfg, struct diag *d);

@@ -45,18 +45,16 @@ static bool old_route(struct service_rt **old, size_t n, const bool *kept, const
         return false;
 }
 
-static void warn_restart_only(const struct config *a, const struct config *b)
+static void warn_restart_only(const struct engine *en, const struct config *a,
+                              const struct config *b)
 {
-        bool exabgp = a->exabgp.ack != b->exabgp.ack;
-        bool bird = strcmp(a->bird.socket, b->bird.socket) != 0 ||
-                    strcmp(a->bird.include_v4, b->bird.include_v4) != 0 ||
-                    strcmp(a->bird.include_v6, b->bird.include_v6) != 0 ||
-                    a->bird.coalesce_usec != b->bird.coalesce_usec;
-        if (a->backend != b->backend || a->asn != b->asn || exabgp || bird ||
+        bool speaker = en->ops->needs_restart && en->ops->needs_restart(a, b);
+        if (a->backend != b->backend || a->asn != b->asn || speaker ||
             strcmp(a->pop, b->pop) != 0 || strcmp(a->plugin_dir, b->plugin_dir) != 0 ||
             strcmp(a->state_file, b->state_file) != 0)
-                log_warning("reload: pop, backend, asn, plugin_dir, state_file, exabgp and "
-                            "bird settings take effect at the next restart");
+                log_warning("reload: pop, backend, asn, plugin_dir, state_file and the \"%s\" "
+                            "block's settings (but on_exit) take effect at the next restart",
+                            en->ops->name);
 }
 
 int engine_reload(struct engine *en, struct config *newcfg, struct diag *d)
@@ -89,7 +87,7 @@ int engine_reload(struct engine *en, struct config *newcfg, struct diag *d)
                 goto fail;
 
         /* 2. Switch. */
-        warn_restart_only(oldcfg, newcfg);
+        warn_restart_only(en, oldcfg, newcfg);
         for (size_t i = 0; i < n_old; i++)
                 for (size_t k = 0; k < n_new; k++)
                         if (reused[k] && nv[k] == en->svcs[i])

@@ -58,6 +58,9 @@ struct backend_ops {
         /* `--withdraw-all` for a daemon that did not stop cleanly: the exit
          * status (EXIT_SUCCESS or EXIT_FAILURE), the outcome logged. */
         int (*withdraw_all)(const struct config *cfg);
+        /* Whether its own block differs in a setting read only at start,
+         * so that a reload from a to b leaves it unapplied. NULL: never. */
+        bool (*needs_restart)(const struct config *a, const struct config *b);
         /* Allocates; attaches its I/O to the loop. */
         int (*create)(sd_event *e, const struct config *cfg, const struct backend_hooks *hooks,
                       struct backend **out);

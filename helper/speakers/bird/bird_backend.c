@@ -904,11 +904,22 @@ static enum on_action bird_on_exit(const struct config *cfg)
         return cfg->bird.on_exit;
 }
 
+/* Read at start: the socket, the include files and the window; on_exit is
+ * read when the daemon stops. */
+static bool bird_needs_restart(const struct config *a, const struct config *b)
+{
+        return strcmp(a->bird.socket, b->bird.socket) != 0 ||
+               strcmp(a->bird.include_v4, b->bird.include_v4) != 0 ||
+               strcmp(a->bird.include_v6, b->bird.include_v6) != 0 ||
+               a->bird.coalesce_usec != b->bird.coalesce_usec;
+}
+
 const struct backend_ops backend_bird_ops = {
     .name = "bird",
     .usage = "drive BIRD: write include files, configure over its socket",
     .on_exit = bird_on_exit,
     .withdraw_all = bird_withdraw_all_action,
+    .needs_restart = bird_needs_restart,
     .create = bird_create,
     .update = bird_update,
     .commit = bird_commit,

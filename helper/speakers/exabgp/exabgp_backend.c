@@ -932,6 +932,12 @@ static enum on_action exabgp_on_exit(const struct config *cfg)
         return cfg->exabgp.on_exit;
 }
 
+/* Read at start: ack and the watchdog; on_exit is read when we stop. */
+static bool exabgp_needs_restart(const struct config *a, const struct config *b)
+{
+        return a->exabgp.ack != b->exabgp.ack || a->exabgp.watchdog_usec != b->exabgp.watchdog_usec;
+}
+
 /* ExaBGP runs us as its process: only ExaBGP holds our routes and nothing
  * outside it can change them. It restarts a daemon that died (the new one
  * decides every route again), and stopping ExaBGP closes its sessions,
@@ -1112,6 +1118,7 @@ const struct backend_ops backend_exabgp_ops = {
     .prepare = exabgp_prepare,
     .on_exit = exabgp_on_exit,
     .withdraw_all = exabgp_withdraw_all,
+    .needs_restart = exabgp_needs_restart,
     .create = exabgp_create,
     .update = exabgp_update,
     .commit = exabgp_commit,

@@ -14,8 +14,7 @@
 #include <string.h>
 #include <microhttpd.h>
 
-#include "bird_backend.h"
-#include "exabgp_backend.h"
+#include "backend.h"
 #include "config_operator.h"
 #include "engine.h"
 #include "engine_ctl.h"
@@ -75,15 +74,11 @@ static ssize_t scrape_read(void *cls, uint64_t pos, char *buf, size_t max)
                                      .n = engine_service_count(m->en),
                                      .get = engine_get,
                                      .userdata = m->en};
-        if (m->be && m->ops == &backend_exabgp_ops) {
-                mb = (struct metrics_backend){.name = "exabgp",
-                                              .exabgp = backend_exabgp_stats(m->be)};
-                src.be = &mb;
-        } else if (m->be && m->ops == &backend_bird_ops) {
-                mb = (struct metrics_backend){.name = "bird", .bird = backend_bird_stats(m->be)};
+        if (m->be) {
+                mb = (struct metrics_backend){
+                    .ops = m->ops, .be = m->be, .route_delay = engine_route_delay(m->en)};
                 src.be = &mb;
         }
-        mb.route_delay = engine_route_delay(m->en);
         ssize_t n = metrics_cursor_read(&sc->cur, &src, buf, max);
         if (n < 0) {
                 log_warning("metrics: cannot render a scrape: %s", strerror((int)-n));

@@ -11,40 +11,30 @@
 #include "anycast-healthd-check.h"
 #include "control_proto.h"
 #include "metrics_render.h"
-
-#define P "anycast_healthd_"
+#include "prom_text.h"
 
 static const enum svc_state all_states[] = {SVC_UNKNOWN, SVC_UP,       SVC_DEGRADED,
                                             SVC_DOWN,    SVC_DISABLED, SVC_DRAINING};
 
-/* Label values escape backslash, double quote and newline. */
 static void label(FILE *f, const char *name, const char *value, bool first)
 {
-        fprintf(f, "%s%s=\"", first ? "" : ",", name);
-        for (const char *c = value ? value : ""; *c; c++) {
-                if (*c == '\\' || *c == '"')
-                        fprintf(f, "\\%c", *c);
-                else if (*c == '\n')
-                        fputs("\\n", f);
-                else
-                        fputc(*c, f);
-        }
-        fputc('"', f);
+        prom_label(f, name, value, first);
+}
+
+static void open_series(FILE *f, const char *name, const char *pop, const char *service)
+{
+        prom_open_series(f, name, pop, service);
 }
 
 static void head(FILE *f, const char *name, const char *type, const char *help)
 {
-        fprintf(f, "# HELP " P "%s %s\n# TYPE " P "%s %s\n", name, help, name, type);
+        prom_head(f, name, type, help);
 }
 
-/* name{pop="..",service=".." */
-static void open_series(FILE *f, const char *name, const char *pop, const char *service)
-{
-        fprintf(f, P "%s{", name);
-        label(f, "pop", pop, true);
-        if (service)
-                label(f, "service", service, false);
-}
+struct check_ref {
+        size_t idx;
+        const struct check_status *c;
+};
 
 static void check_labels(FILE *f, size_t idx, const struct check_status *c)
 {
@@ -54,46 +44,10 @@ static void check_labels(FILE *f, size_t idx, const struct check_status *c)
         label(f, "plugin", c->plugin, false);
 }
 
-static void seconds(FILE *f, uint64_t usec)
+static void check_ref_labels(FILE *f, const void *arg)
 {
-        fprintf(f, "%llu.%06llu", (unsigned long long)(usec / 1000000),
-                (unsigned long long)(usec % 1000000));
-}
-
-static void histogram(FILE *f, const char *name, const char *pop, const char *service, size_t idx,
-                      const struct check_status *c, const struct duration_hist *h)
-{
-        char bucket[128];
-        snprintf(bucket, sizeof(bucket), "%s_bucket", name);
-        for (size_t b = 0; b <= DURATION_HIST_BUCKETS; b++) {
-                open_series(f, bucket, pop, service);
-                if (c)
-                        check_labels(f, idx, c);
-                if (b < DURATION_HIST_BUCKETS) {
-                        char le[32];
-                        snprintf(le, sizeof(le), "%g", duration_hist_bounds_usec[b] / 1e6);
-                        label(f, "le", le, false);
-                        fprintf(f, "} %llu\n", (unsigned long long)h->le[b]);
-                } else {
-                        label(f, "le", "+Inf", false);
-                        fprintf(f, "} %llu\n", (unsigned long long)h->count);
-                }
-        }
-        fprintf(f, P "%s_sum{", name);
-        label(f, "pop", pop, true);
-        if (service)
-                label(f, "service", service, false);
-        if (c)
-                check_labels(f, idx, c);
-        fputs("} ", f);
-        seconds(f, h->sum_usec);
-        fprintf(f, "\n" P "%s_count{", name);
-        label(f, "pop", pop, true);
-        if (service)
-                label(f, "service", service, false);
-        if (c)
-                check_labels(f, idx, c);
-        fprintf(f, "} %llu\n", (unsigned long long)h->count);
+        const struct check_ref *r = arg;
+        check_labels(f, r->idx, r->c);
 }
 
 /* One service's series of each family, in the order the families appear. */
@@ -177,9 +131,11 @@ static void timeouts_unit(FILE *f, const char *pop, const struct service_status 
 
 static void durations_unit(FILE *f, const char *pop, const struct service_status *s)
 {
-        for (size_t c = 0; c < s->n_checks; c++)
-                histogram(f, "check_duration_seconds", pop, s->name, c, &s->checks[c],
-                          &s->checks[c].durations);
+        for (size_t c = 0; c < s->n_checks; c++) {
+                struct check_ref r = {c, &s->checks[c]};
+                prom_histogram(f, "check_duration_seconds", pop, s->name, check_ref_labels, &r,
+                               &s->checks[c].durations);
+        }
 }
 
 /* The per-service families: a HELP/TYPE head, then one unit per service. */
@@ -211,56 +167,28 @@ static const struct family {
 
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 
-static void counter(FILE *f, const char *name, const char *help, const char *pop,
-                    const char *backend, uint64_t v)
-{
-        head(f, name, "counter", help);
-        open_series(f, name, pop, NULL);
-        if (backend)
-                label(f, "backend", backend, false);
-        fprintf(f, "} %llu\n", (unsigned long long)v);
-}
-
+/* The speaker's part: the counters every speaker has, the route change
+ * delay, then the speaker's own families (backend_ops.metrics). */
 static void backend(FILE *f, const char *pop, const struct metrics_backend *be)
 {
-        uint64_t cmds = 0, acks = 0, errs = 0;
-        if (be->exabgp) {
-                cmds = be->exabgp->commands;
-                acks = be->exabgp->acks_done + be->exabgp->acks_error;
-                errs = be->exabgp->acks_error;
-        } else if (be->bird) {
-                cmds = be->bird->configures;
-                acks = be->bird->configure_ok + be->bird->configure_failed;
-                errs = be->bird->configure_failed + be->bird->unreachable;
-        }
-        counter(f, "backend_commands_total",
-                "Commands sent to the speaker (ExaBGP API lines; BIRD configure).", pop, be->name,
-                cmds);
-        counter(f, "backend_acks_total", "Answers from the speaker to commands.", pop, be->name,
-                acks);
-        counter(f, "backend_errors_total", "Commands the speaker refused or never answered.", pop,
-                be->name, errs);
+        struct speaker_counters n = {0};
+        if (be->ops->counters)
+                be->ops->counters(be->be, &n);
+        prom_counter(f, "backend_commands_total",
+                     "Commands sent to the speaker (what one is: see the speaker's section).", pop,
+                     be->ops->name, n.commands);
+        prom_counter(f, "backend_acks_total", "Answers from the speaker to commands.", pop,
+                     be->ops->name, n.acks);
+        prom_counter(f, "backend_errors_total", "Commands the speaker refused or never answered.",
+                     pop, be->ops->name, n.errors);
         if (be->route_delay) {
                 head(f, "route_change_delay_seconds", "histogram",
-                     "Time from a decided route change to its command leaving for the speaker "
-                     "(ExaBGP: in the pipe; BIRD: the configure carrying it written).");
-                histogram(f, "route_change_delay_seconds", pop, NULL, 0, NULL, be->route_delay);
+                     "Time from a decided route change to its command leaving for the speaker.");
+                prom_histogram(f, "route_change_delay_seconds", pop, NULL, NULL, NULL,
+                               be->route_delay);
         }
-        if (!be->bird)
-                return;
-        const struct bird_stats *b = be->bird;
-        counter(f, "bird_configures_total", "configure commands sent to BIRD.", pop, NULL,
-                b->configures);
-        counter(f, "bird_configure_failures_total", "configure commands BIRD refused.", pop, NULL,
-                b->configure_failed);
-        counter(f, "bird_unreachable_total", "BIRD commands without a reply.", pop, NULL,
-                b->unreachable);
-        head(f, "bird_in_sync", "gauge", "1 when BIRD confirmed the include files as they are.");
-        open_series(f, "bird_in_sync", pop, NULL);
-        fprintf(f, "} %d\n", b->in_sync);
-        head(f, "bird_configure_duration_seconds", "histogram",
-             "Time from a configure command to BIRD's answer.");
-        histogram(f, "bird_configure_duration_seconds", pop, NULL, 0, NULL, &b->configure_duration);
+        if (be->ops->metrics)
+                be->ops->metrics(be->be, f, pop);
 }
 
 /* Writes the next unit (a head, one service of a family, or the backend's

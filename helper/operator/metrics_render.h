@@ -8,14 +8,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "bird_backend.h"
-#include "exabgp_backend.h"
+#include "backend.h"
 #include "engine_ctl.h"
 
+/* The speaker: its counters and families come through its ops. */
 struct metrics_backend {
-        const char *name;                  /* "exabgp" or "bird" */
-        const struct exabgp_stats *exabgp; /* set for ExaBGP */
-        const struct bird_stats *bird;     /* set for BIRD */
+        const struct backend_ops *ops;
+        const struct backend *be;
         /* decision -> the speaker's channel (engine.h); NULL: not rendered */
         const struct duration_hist *route_delay;
 };

@@ -6,6 +6,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
@@ -42,6 +43,13 @@ struct backend_hooks {
         void *userdata;
 };
 
+/* What every speaker counts, for the speaker-neutral metrics. */
+struct speaker_counters {
+        uint64_t commands; /* commands sent (ExaBGP: API lines; BIRD: configure) */
+        uint64_t acks;     /* answers to them */
+        uint64_t errors;   /* refused or never answered */
+};
+
 /* One speaker: how the daemon drives it. Each speaker's folder defines one
  * of these, and speakers.c lists them; the daemon uses nothing else. */
 struct backend_ops {
@@ -76,6 +84,12 @@ struct backend_ops {
         /* How far the speaker confirmed what was last asked for p (may be
          * NULL: unknown, reported as CONFIRM_NONE). */
         enum route_confirm (*confirmed)(struct backend *b, const struct prefix *p);
+        /* Its counters (NULL: all zero). */
+        void (*counters)(const struct backend *b, struct speaker_counters *out);
+        /* Its own metric families, in the Prometheus text format
+         * (prom_text.h; names start with the speaker's name, every series
+         * carries pop). NULL: none. */
+        void (*metrics)(const struct backend *b, FILE *f, const char *pop);
 };
 
 extern const struct backend_ops backend_exabgp_ops;

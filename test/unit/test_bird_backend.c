@@ -258,6 +258,32 @@ START_TEST(refused_configure_restores_last_good)
         ck_assert(st->in_sync);
         free(now);
         free(good);
+
+        /* What the metrics say of it: three configures, one refused. */
+        struct speaker_counters n;
+        backend_bird_ops.counters(fx.b, &n);
+        ck_assert_uint_eq(n.commands, 3);
+        ck_assert_uint_eq(n.acks, 3);
+        ck_assert_uint_eq(n.errors, 1);
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        backend_bird_ops.metrics(fx.b, f, "ams1");
+        fclose(f);
+        static const char *const lines[] = {
+            "# TYPE anycast_healthd_bird_configures_total counter\n",
+            "anycast_healthd_bird_configures_total{pop=\"ams1\"} 3\n",
+            "anycast_healthd_bird_configure_failures_total{pop=\"ams1\"} 1\n",
+            "anycast_healthd_bird_unreachable_total{pop=\"ams1\"} 0\n",
+            "# TYPE anycast_healthd_bird_in_sync gauge\n",
+            "anycast_healthd_bird_in_sync{pop=\"ams1\"} 1\n",
+            "# TYPE anycast_healthd_bird_configure_duration_seconds histogram\n",
+            "anycast_healthd_bird_configure_duration_seconds_bucket{pop=\"ams1\",le=\"+Inf\"} 3\n",
+            "anycast_healthd_bird_configure_duration_seconds_count{pop=\"ams1\"} 3\n",
+        };
+        for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+                ck_assert_msg(strstr(text, lines[i]), "missing %s in:\n%s", lines[i], text);
+        free(text);
         teardown(&fx);
 }
 END_TEST

@@ -320,6 +320,12 @@ START_TEST(error_is_retried_with_backoff)
         /* confirmed: no more retries */
         run_for(500 * 1000);
         ck_assert_uint_eq(n_lines(), 3);
+        /* what the metrics count: three commands, three answers, two refused */
+        struct speaker_counters n;
+        backend_exabgp_ops.counters(F.b, &n);
+        ck_assert_uint_eq(n.commands, 3);
+        ck_assert_uint_eq(n.acks, 3);
+        ck_assert_uint_eq(n.errors, 2);
 }
 END_TEST
 

@@ -9,6 +9,27 @@
 
 #include "fake_engine.h"
 #include "metrics_render.h"
+#include "prom_text.h"
+
+/* A speaker as metrics_render sees it: counters and, maybe, its own family. */
+struct backend {
+        struct speaker_counters n;
+};
+
+static void fake_counters(const struct backend *b, struct speaker_counters *out)
+{
+        *out = b->n;
+}
+
+static void fake_family(const struct backend *b, FILE *f, const char *pop)
+{
+        prom_counter(f, "fake_things_total", "Things the fake speaker did.", pop, NULL,
+                     b->n.commands * 10);
+}
+
+static const struct backend_ops plain_ops = {.name = "exabgp", .counters = fake_counters};
+static const struct backend_ops family_ops = {
+    .name = "bird", .counters = fake_counters, .metrics = fake_family};
 
 static char *text;
 
@@ -120,30 +141,27 @@ END_TEST
 
 START_TEST(exabgp_counters)
 {
-        struct exabgp_stats st = {.commands = 7, .acks_done = 5, .acks_error = 1};
-        struct metrics_backend be = {.name = "exabgp", .exabgp = &st};
+        struct backend b = {.n = {.commands = 7, .acks = 6, .errors = 1}};
+        struct metrics_backend be = {.ops = &plain_ops, .be = &b};
         fake_engine_reset();
         render(fake_services, 2, &be);
         has("# TYPE anycast_healthd_backend_commands_total counter");
         has("anycast_healthd_backend_commands_total{pop=\"ams1\",backend=\"exabgp\"} 7");
         has("anycast_healthd_backend_acks_total{pop=\"ams1\",backend=\"exabgp\"} 6");
         has("anycast_healthd_backend_errors_total{pop=\"ams1\",backend=\"exabgp\"} 1");
-        lacks("bird_configures_total");
+        lacks("fake_things_total");
+        lacks("route_change_delay_seconds");
 }
 END_TEST
 
+/* The speaker's own families follow the common part (the BIRD backend's
+ * are tested in test_bird_backend.c). */
 START_TEST(bird_counters)
 {
-        struct bird_stats st = {.configures = 4,
-                                .configure_ok = 3,
-                                .configure_failed = 1,
-                                .unreachable = 2,
-                                .in_sync = true};
-        duration_hist_add(&st.configure_duration, 10000);
-        duration_hist_add(&st.configure_duration, 300000);
+        struct backend b = {.n = {.commands = 4, .acks = 4, .errors = 3}};
         struct duration_hist delay = {0};
         duration_hist_add(&delay, 3000);
-        struct metrics_backend be = {.name = "bird", .bird = &st, .route_delay = &delay};
+        struct metrics_backend be = {.ops = &family_ops, .be = &b, .route_delay = &delay};
         render(NULL, 0, &be);
         has("# TYPE anycast_healthd_route_change_delay_seconds histogram");
         has("anycast_healthd_route_change_delay_seconds_bucket{pop=\"ams1\",le=\"0.001\"} 0");
@@ -152,18 +170,8 @@ START_TEST(bird_counters)
         has("anycast_healthd_backend_commands_total{pop=\"ams1\",backend=\"bird\"} 4");
         has("anycast_healthd_backend_acks_total{pop=\"ams1\",backend=\"bird\"} 4");
         has("anycast_healthd_backend_errors_total{pop=\"ams1\",backend=\"bird\"} 3");
-        has("# TYPE anycast_healthd_bird_configures_total counter");
-        has("anycast_healthd_bird_configures_total{pop=\"ams1\"} 4");
-        has("anycast_healthd_bird_configure_failures_total{pop=\"ams1\"} 1");
-        has("anycast_healthd_bird_unreachable_total{pop=\"ams1\"} 2");
-        has("anycast_healthd_bird_in_sync{pop=\"ams1\"} 1");
-        has("# TYPE anycast_healthd_bird_configure_duration_seconds histogram");
-        has("anycast_healthd_bird_configure_duration_seconds_bucket{pop=\"ams1\",le=\"0.01\"} 1");
-        has("anycast_healthd_bird_configure_duration_seconds_bucket{pop=\"ams1\",le=\"0.25\"} 1");
-        has("anycast_healthd_bird_configure_duration_seconds_bucket{pop=\"ams1\",le=\"0.5\"} 2");
-        has("anycast_healthd_bird_configure_duration_seconds_bucket{pop=\"ams1\",le=\"+Inf\"} 2");
-        has("anycast_healthd_bird_configure_duration_seconds_sum{pop=\"ams1\"} 0.310000");
-        has("anycast_healthd_bird_configure_duration_seconds_count{pop=\"ams1\"} 2");
+        has("# TYPE anycast_healthd_fake_things_total counter");
+        has("anycast_healthd_fake_things_total{pop=\"ams1\"} 40");
         /* no services: the metric families are still declared, with no series */
         has("# TYPE anycast_healthd_service_state gauge");
         lacks("anycast_healthd_service_state{");
@@ -173,8 +181,8 @@ END_TEST
 /* Every series has pop first; every family has one TYPE before its series. */
 START_TEST(exposition_is_well_formed)
 {
-        struct exabgp_stats st = {0};
-        struct metrics_backend be = {.name = "exabgp", .exabgp = &st};
+        struct backend b = {0};
+        struct metrics_backend be = {.ops = &family_ops, .be = &b};
         fake_engine_reset();
         render(fake_services, 2, &be);
         char *copy = strdup(text), *save = NULL, *typed = NULL;
@@ -271,9 +279,10 @@ static char *read_all(const struct metrics_source *src, size_t chunk, size_t max
 
 START_TEST(chunks_equal_the_whole_text)
 {
-        struct bird_stats st = {.configures = 4, .configure_ok = 3, .in_sync = true};
-        duration_hist_add(&st.configure_duration, 10000);
-        struct metrics_backend be = {.name = "bird", .bird = &st};
+        struct backend b = {.n = {.commands = 4, .acks = 3}};
+        struct duration_hist delay = {0};
+        duration_hist_add(&delay, 10000);
+        struct metrics_backend be = {.ops = &family_ops, .be = &b, .route_delay = &delay};
         static const size_t chunks[] = {1, 100, 4096, 65536};
         static const size_t maxes[] = {1, 7, 1000, 1 << 20};
         fill_many();
@@ -298,8 +307,8 @@ END_TEST
 /* A small service set read in tiny pieces: the exact text, twice over. */
 START_TEST(small_text_in_tiny_reads)
 {
-        struct exabgp_stats st = {.commands = 7, .acks_done = 5, .acks_error = 1};
-        struct metrics_backend be = {.name = "exabgp", .exabgp = &st};
+        struct backend b = {.n = {.commands = 7, .acks = 6, .errors = 1}};
+        struct metrics_backend be = {.ops = &family_ops, .be = &b};
         fake_engine_reset();
         render(fake_services, 2, &be);
         fill_many();

@@ -46,6 +46,7 @@
 #include "event_priority.h"
 #include "file_read.h"
 #include "log.h"
+#include "prom_text.h"
 
 #define COALESCE_DEFAULT_USEC  (20 * 1000ULL)
 #define COALESCE_ACCURACY_USEC 1000ULL
@@ -904,6 +905,33 @@ static enum on_action bird_on_exit(const struct config *cfg)
         return cfg->bird.on_exit;
 }
 
+static void bird_counters(const struct backend *b, struct speaker_counters *out)
+{
+        const struct bird_stats *st = &b->stats;
+        *out = (struct speaker_counters){
+            .commands = st->configures,
+            .acks = st->configure_ok + st->configure_failed,
+            .errors = st->configure_failed + st->unreachable,
+        };
+}
+
+static void bird_metrics(const struct backend *b, FILE *f, const char *pop)
+{
+        const struct bird_stats *st = &b->stats;
+        prom_counter(f, "bird_configures_total", "configure commands sent to BIRD.", pop, NULL,
+                     st->configures);
+        prom_counter(f, "bird_configure_failures_total", "configure commands BIRD refused.", pop,
+                     NULL, st->configure_failed);
+        prom_counter(f, "bird_unreachable_total", "BIRD commands without a reply.", pop, NULL,
+                     st->unreachable);
+        prom_gauge(f, "bird_in_sync", "1 when BIRD confirmed the include files as they are.", pop,
+                   st->in_sync);
+        prom_head(f, "bird_configure_duration_seconds", "histogram",
+                  "Time from a configure command to BIRD's answer.");
+        prom_histogram(f, "bird_configure_duration_seconds", pop, NULL, NULL, NULL,
+                       &st->configure_duration);
+}
+
 /* Read at start: the socket, the include files and the window; on_exit is
  * read when the daemon stops. */
 static bool bird_needs_restart(const struct config *a, const struct config *b)
@@ -920,6 +948,8 @@ const struct backend_ops backend_bird_ops = {
     .on_exit = bird_on_exit,
     .withdraw_all = bird_withdraw_all_action,
     .needs_restart = bird_needs_restart,
+    .counters = bird_counters,
+    .metrics = bird_metrics,
     .create = bird_create,
     .update = bird_update,
     .commit = bird_commit,

@@ -932,6 +932,14 @@ static enum on_action exabgp_on_exit(const struct config *cfg)
         return cfg->exabgp.on_exit;
 }
 
+static void exabgp_counters(const struct backend *b, struct speaker_counters *out)
+{
+        const struct exabgp_stats *st = backend_exabgp_stats(b);
+        *out = (struct speaker_counters){.commands = st->commands,
+                                         .acks = st->acks_done + st->acks_error,
+                                         .errors = st->acks_error};
+}
+
 /* Read at start: ack and the watchdog; on_exit is read when we stop. */
 static bool exabgp_needs_restart(const struct config *a, const struct config *b)
 {
@@ -1119,6 +1127,7 @@ const struct backend_ops backend_exabgp_ops = {
     .on_exit = exabgp_on_exit,
     .withdraw_all = exabgp_withdraw_all,
     .needs_restart = exabgp_needs_restart,
+    .counters = exabgp_counters,
     .create = exabgp_create,
     .update = exabgp_update,
     .commit = exabgp_commit,

@@ -230,10 +230,11 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
         }
         int nargs = argc - optind - 1;
-        bool takes_service = verb != VERB_RELOAD && verb != VERB_WITHDRAW_ALL;
-        bool needs_service = takes_service && verb != VERB_STATUS;
-        if ((needs_service && nargs != 1) || (!takes_service && nargs != 0) ||
-            (verb == VERB_STATUS && nargs > 1)) {
+        /* the daemon's own rules for the verb (control_proto.c) */
+        unsigned allows = control_verb_allows(verb), requires = control_verb_requires(verb);
+        bool takes_service = allows & CONTROL_KEY_SERVICE;
+        bool needs_service = requires & CONTROL_KEY_SERVICE;
+        if ((needs_service && nargs != 1) || (!takes_service && nargs != 0) || nargs > 1) {
                 fprintf(stderr, "anycast-healthctl: %s %s\n", argv[optind],
                         needs_service   ? "takes one SERVICE"
                         : takes_service ? "takes at most one SERVICE"
@@ -242,18 +243,18 @@ int main(int argc, char **argv)
         }
         if (nargs == 1)
                 service = argv[optind + 1];
-        if ((verb == VERB_DISABLE || verb == VERB_WITHDRAW_ALL) && (!reason || !reason[0])) {
+        if ((requires & CONTROL_KEY_REASON) && (!reason || !reason[0])) {
                 fprintf(stderr,
                         "anycast-healthctl: %s needs --reason TEXT (it is logged and "
                         "shown in status)\n",
                         argv[optind]);
                 return EXIT_USAGE;
         }
-        if (reason && verb != VERB_DISABLE && verb != VERB_DRAIN && verb != VERB_WITHDRAW_ALL) {
+        if (reason && !(allows & CONTROL_KEY_REASON)) {
                 fprintf(stderr, "anycast-healthctl: %s takes no --reason\n", argv[optind]);
                 return EXIT_USAGE;
         }
-        if (verb == VERB_WITHDRAW_ALL && !confirm) {
+        if ((requires & CONTROL_KEY_CONFIRM) && !confirm) {
                 fprintf(stderr, "anycast-healthctl: withdraw-all withdraws every prefix of this "
                                 "PoP; add --yes-really if you mean it\n");
                 return EXIT_USAGE;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "anycast-healthd-check.h"
+#include "check_result.h"
 #include "engine_internal.h"
 #include "event_priority.h"
 #include "log.h"
@@ -40,21 +41,6 @@ uint64_t engine_now_rt(void)
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static const char *result_name(int r)
-{
-        switch (r) {
-        case AHC_OK:
-                return "OK";
-        case AHC_WARNING:
-                return "WARNING";
-        case AHC_CRITICAL:
-                return "CRITICAL";
-        case AHC_UNKNOWN:
-                return "UNKNOWN";
-        }
-        return "INVALID";
 }
 
 static int commit_cb(sd_event_source *s, void *userdata)
@@ -262,7 +248,7 @@ static void check_fold(struct check_rt *c, int result, const char *msg, bool eve
         log_sanitise(c->last_msg, sizeof(c->last_msg), msg ? msg : "");
         struct check_hyst *h = &s->hyst[c->index];
         log_debug("service %s: check %s[%zu]: %s %s: %s", s->cfg->name, cfg->plugin, c->index,
-                  event ? "reported" : "probed", result_name(result), c->last_msg);
+                  event ? "reported" : "probed", check_result_label(result), c->last_msg);
         bool warned = h->warning;
         bool changed = check_hyst_feed(h, cfg->rise, event ? 1 : cfg->fall, result);
         /* A WARNING keeps the check up but makes the service degraded:
@@ -271,7 +257,7 @@ static void check_fold(struct check_rt *c, int result, const char *msg, bool eve
                 return;
 
         char reason[512];
-        const char *msg_or_code = c->last_msg[0] ? c->last_msg : result_name(result);
+        const char *msg_or_code = c->last_msg[0] ? c->last_msg : check_result_label(result);
         const char *what = cfg->capacity ? "capacity check" : "check";
         if (changed && event && h->state == CHECK_DOWN) {
                 snprintf(reason, sizeof(reason), "%s %s[%zu] failed (event): %s", what, cfg->plugin,
@@ -288,7 +274,7 @@ static void check_fold(struct check_rt *c, int result, const char *msg, bool eve
         if (changed)
                 log_info("service %s: %s %s[%zu] is now %s (%s: %s)", s->cfg->name, what,
                          cfg->plugin, c->index, h->state == CHECK_UP ? "up" : "down",
-                         result_name(result), c->last_msg);
+                         check_result_label(result), c->last_msg);
         enum svc_state health =
             service_combine(s->hyst, s->cfg->n_checks, s->cfg->combine, s->cfg->combine_n);
         service_set_health(s, health, reason);

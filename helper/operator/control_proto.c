@@ -19,8 +19,12 @@ static const char *const verb_names[] = {
 };
 #define N_VERBS (sizeof(verb_names) / sizeof(verb_names[0]))
 
-/* Which keys each verb takes; "verb" always. */
-enum { K_SERVICE = 1, K_REASON = 2, K_CONFIRM = 4 };
+/* Which keys each verb takes; "verb" always. The CLI asks the same table. */
+enum {
+        K_SERVICE = CONTROL_KEY_SERVICE,
+        K_REASON = CONTROL_KEY_REASON,
+        K_CONFIRM = CONTROL_KEY_CONFIRM
+};
 static const struct {
         unsigned allowed, required;
 } verb_keys[] = {
@@ -36,6 +40,16 @@ static const struct {
 const char *control_verb_name(enum control_verb v)
 {
         return (size_t)v < N_VERBS ? verb_names[v] : "?";
+}
+
+unsigned control_verb_allows(enum control_verb v)
+{
+        return (size_t)v < N_VERBS ? verb_keys[v].allowed : 0;
+}
+
+unsigned control_verb_requires(enum control_verb v)
+{
+        return (size_t)v < N_VERBS ? verb_keys[v].required : 0;
 }
 
 bool control_verb_mutates(enum control_verb v)
@@ -188,21 +202,6 @@ char *control_reply_error(const char *fmt, ...)
         json_object_set_new(o, "ok", json_false());
         json_object_set_new(o, "error", json_string(buf));
         return dump_line(o);
-}
-
-const char *check_result_name(int result)
-{
-        switch (result) {
-        case AHC_OK:
-                return "ok";
-        case AHC_WARNING:
-                return "warning";
-        case AHC_CRITICAL:
-                return "critical";
-        case AHC_UNKNOWN:
-                return "unknown";
-        }
-        return "none";
 }
 
 const char *route_confirm_name(enum route_confirm c)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "check_result.h"
 #include "engine_ctl.h"
 
 #define CONTROL_REQUEST_MAX 4096 /* bytes per request line, newline included */
@@ -40,6 +41,11 @@ struct control_request {
 const char *control_verb_name(enum control_verb v);
 /* Whether a verb changes anything (everything but status). */
 bool control_verb_mutates(enum control_verb v);
+/* The keys a verb's request may carry and must carry (CONTROL_KEY_*): the
+ * daemon checks requests against them, the CLI its arguments. */
+enum { CONTROL_KEY_SERVICE = 1, CONTROL_KEY_REASON = 2, CONTROL_KEY_CONFIRM = 4 };
+unsigned control_verb_allows(enum control_verb v);
+unsigned control_verb_requires(enum control_verb v);
 
 /* Parses one request (without its newline). Returns 0 with rq filled
  * (release with control_request_clear), or -EINVAL with a message for
@@ -62,6 +68,5 @@ char *control_reply_error(const char *fmt, ...) __attribute__((format(printf, 1,
 json_t *control_status_json(const char *pop, uint64_t now_usec, const struct service_status *svcs,
                             size_t n);
 
-const char *check_result_name(int result); /* "ok", ..., "none" before the first */
 const char *route_confirm_name(enum route_confirm c);
 const char *check_state_name(enum check_state s);

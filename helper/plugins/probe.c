@@ -11,6 +11,7 @@
 #include "config.h"
 #include "diag.h"
 #include "plugin_host.h"
+#include "check_result.h"
 #include "probe.h"
 
 struct probe_check {
@@ -30,12 +31,6 @@ struct probe_run {
         size_t pending;
 };
 
-static const char *code_name(int r)
-{
-        static const char *const names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
-        return r >= AHC_OK && r <= AHC_UNKNOWN ? names[r] : "INVALID";
-}
-
 static void on_result(void *userdata, int result, const char *msg, uint64_t duration)
 {
         struct probe_check *c = userdata;
@@ -51,7 +46,7 @@ static void on_report(void *userdata, int result, const char *msg)
 {
         struct probe_check *c = userdata;
         fprintf(c->run->out, "checks[%zu] %s reported %s: %s\n", c->index, c->cfg->plugin,
-                code_name(result), msg ? msg : "");
+                check_result_label(result), msg ? msg : "");
 }
 
 static const struct service_cfg *find_service(const struct config *cfg, const char *name)
@@ -123,7 +118,7 @@ int probe_service(const char *config_path, const char *service, FILE *out, FILE 
         for (size_t i = 0; i < svc->n_checks; i++) {
                 struct probe_check *c = &checks[i];
                 fprintf(out, "checks[%zu] %-10s %-8s %9.3f ms  %s\n", i, c->cfg->plugin,
-                        code_name(c->result), c->duration / 1000.0, c->msg);
+                        check_result_label(c->result), c->duration / 1000.0, c->msg);
                 int code =
                     c->result >= AHC_OK && c->result <= AHC_UNKNOWN ? c->result : AHC_UNKNOWN;
                 if (code > ret)

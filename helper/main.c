@@ -52,9 +52,8 @@ static void usage(FILE *f)
               "  --probe SERVICE  run SERVICE's checks once, print each result; exit with\n"
               "                   the worst result code (0 OK .. 3 UNKNOWN), 4 on errors\n"
               "  --withdraw-all   withdraw every route of ours at the speaker, for a daemon\n"
-              "                   that died (systemd ExecStopPost=; BIRD: empty our include\n"
-              "                   files and configure; does nothing when $SERVICE_RESULT is\n"
-              "                   \"success\")\n"
+              "                   that died (systemd ExecStopPost=; does nothing when\n"
+              "                   $SERVICE_RESULT is \"success\")\n"
               "  --version        print the version\n"
               "  --help           this text\n",
               f);
@@ -356,7 +355,7 @@ int main(int argc, char **argv)
                 OPT_VERSION,
                 OPT_HELP,
                 OPT_PROBE,
-                OPT_SPEAKER = 512 /* + the speaker's row: --exabgp, --bird, ... */
+                OPT_SPEAKER = 512 /* + the speaker's row: --NAME */
         };
         static const struct option fixed[] = {
             {"config", required_argument, NULL, OPT_CONFIG},

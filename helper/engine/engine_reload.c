@@ -1,5 +1,5 @@
 /* engine_reload.c: switching to a new configuration without route churn.
- * Like BIRD's reconfigure hooks: a service whose definition (its whole
+ * Like a routing daemon's reconfigure: a service whose definition (its whole
  * service file, service_cfg.raw) did not change keeps its runtime as is -
  * check runners, timers, hysteresis, counters, dampening - and only its
  * config pointers move to the new configuration. Everything else is built

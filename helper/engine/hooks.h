@@ -1,6 +1,6 @@
 /* hooks.h: commands run on service transitions, without a shell and
  * without blocking the loop: fork + exec in their own process group,
- * stdin and stdout on /dev/null (in ExaBGP mode our stdout is the API),
+ * stdin and stdout on /dev/null (a speaker may own our stdout),
  * stderr to our log, reaped through sd-event, killed (the whole group) at
  * their timeout. The caller must have SIGCHLD blocked (the plugin host
  * does), as sd-event's child sources require. */

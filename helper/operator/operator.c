@@ -23,7 +23,7 @@ int ops_start(sd_event *e, const struct config *cfg, struct engine *en,
         if (!o)
                 return -ENOMEM;
         /* What the operator configured must work; the defaults are best
-         * effort (e.g. ExaBGP runs us as a user who cannot create /run/...). */
+         * effort (e.g. a speaker runs us as a user who cannot create /run/...). */
         r = control_new(e, cfg, en, hooks, &o->control);
         if (r < 0 && cfg->control.configured) {
                 ops_stop(o);

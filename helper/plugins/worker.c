@@ -241,8 +241,8 @@ static void child_setup(int sock, pid_t parent, uint64_t mem_limit)
         if (sock != 3 && dup2(sock, 3) < 0)
                 _exit(127);
         fcntl(3, F_SETFD, FD_CLOEXEC);
-        /* Nothing else of the daemon's: its stdout carries ExaBGP's API and
-         * any copy held here would hide our death from ExaBGP. */
+        /* Nothing else of the daemon's: its stdout may carry a speaker's API,
+         * and any copy held here would hide our death from that speaker. */
         if (close_range(4, ~0u, 0) < 0)
                 for (int fd = 4; fd < 65536; fd++)
                         close(fd);

@@ -1,4 +1,4 @@
-/* atomic_file.c: replace a file so that a reader (BIRD at its next start,
+/* atomic_file.c: replace a file so that a reader (a speaker at its next start,
  * the daemon after a crash) sees the old content or the new, never a part:
  * write a temp file beside it, fsync, rename over, fsync the directory. */
 #include <errno.h>
@@ -33,7 +33,7 @@ int atomic_write_file(const char *path, const char *text, mode_t mode)
                 tmp = NULL;
                 goto out;
         }
-        /* Explicit: our umask may be strict (ExaBGP sets 0137). */
+        /* Explicit: our umask may be strict (a speaker may start us with 0137). */
         if (fchmod(fd, mode) < 0) {
                 r = -errno;
                 goto out;

@@ -1,6 +1,6 @@
 /* duration_hist.h: a fixed-bucket histogram of durations in the shape
  * Prometheus wants (cumulative "le" buckets, a sum and a count), for check
- * durations and BIRD configure round trips. Pure; O(1) memory. */
+ * durations and speaker round trips. Pure; O(1) memory. */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>

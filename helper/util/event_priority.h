@@ -12,10 +12,10 @@
  *  1. EV_PRIO_ROUTE: the commit of decided route changes to the speaker
  *     and the speaker's output. A decision leaves the daemon in the next
  *     iteration, ahead of everything else pending.
- *  2. EV_PRIO_SPEAKER: the speaker's input (ExaBGP's acks and events, which
- *     must be drained or ExaBGP freezes; BIRD's replies), its retry and
+ *  2. EV_PRIO_SPEAKER: the speaker's input (acks, events and replies: a
+ *     speaker whose output we do not drain may freeze), its retry and
  *     coalescing timers, the stop signals (a stop withdraws), the loop's
- *     own liveness tick (the ExaBGP-mode watchdog).
+ *     own liveness tick (a speaker's watchdog).
  *  3. EV_PRIO_RESULT: check results (plugin I/O, workers, children), disable
  *     files, drains, dampening, hooks, the control socket: the inputs of
  *     decisions, in arrival order among themselves.

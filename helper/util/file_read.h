@@ -1,5 +1,5 @@
 /* file_read.h: opening a named file the daemon reads (service and daemon
- * files, the state file, BIRD include files read back) so that nothing
+ * files, the state file, a speaker's files read back) so that nothing
  * dropped in its place can stall the loop: a FIFO or a device would block
  * open() or read() forever, and every check would wait with it. */
 #pragma once

@@ -2,7 +2,7 @@
  * (JOURNAL_STREAM), else to stderr. Never stdout.
  *
  * The daemon's loop must not wait on whoever reads its log: a full stderr
- * pipe (ExaBGP busy, a stopped pager) or a slow journald would otherwise
+ * pipe (a busy speaker, a stopped pager) or a slow journald would otherwise
  * stall route changes for as long as the reader sleeps. Once
  * log_async_start() has run, lines go into a bounded queue that one thread
  * writes out in order; when the queue is full a line is dropped, counted,

@@ -1,5 +1,5 @@
 /* log.h: the daemon's logging: journal under systemd, stderr otherwise.
- * Never stdout: in ExaBGP mode stdout carries API commands only. */
+ * Never stdout: a speaker may own it (backend_ops.prepare). */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>

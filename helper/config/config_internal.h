@@ -18,15 +18,12 @@ struct cfile {
         char *text;
         struct jsonpos *pos; /* NULL until the text parsed */
         json_t *root;        /* NULL until the text parsed */
-        size_t n0;           /* d->n when the file was opened */
 };
 
 /* Reads and parses file; root must be an object. Returns 0, or -EINVAL
  * with the problem reported. f must be released with cfile_done() either way. */
 int cfile_open(struct cfile *f, const char *file, struct diag *d);
 void cfile_done(struct cfile *f);
-/* True when no problem was reported since cfile_open(). */
-bool cfile_clean(const struct cfile *f);
 
 /* Reports at the position of path, or of its nearest known parent. */
 void cfg_err(struct cfile *f, const char *path, const char *fmt, ...)

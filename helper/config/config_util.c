@@ -102,7 +102,7 @@ int cfile_open(struct cfile *f, const char *file, struct diag *d)
         char why[128];
         int r;
 
-        *f = (struct cfile){.d = d, .file = xstrdup(file), .n0 = d->n};
+        *f = (struct cfile){.d = d, .file = xstrdup(file)};
         f->dir = abs_dir_of(file);
         /* Never a blocking open: a FIFO in services.d would stall the
          * reload, and with it every check, until someone wrote to it. */
@@ -141,11 +141,6 @@ void cfile_done(struct cfile *f)
         jsonpos_free(f->pos);
         json_decref(f->root);
         *f = (struct cfile){0};
-}
-
-bool cfile_clean(const struct cfile *f)
-{
-        return f->d->n == f->n0;
 }
 
 void cfg_err(struct cfile *f, const char *path, const char *fmt, ...)

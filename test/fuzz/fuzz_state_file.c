@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "state_file.h"
+#include "manual_state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

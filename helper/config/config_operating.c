@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "attrs.h"
 #include "config_internal.h"
 #include "file_read.h"
 

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "attrs.h"
 #include "bird_backend.h"
 #include "bird_render.h"
 #include "bird_ctl.h"

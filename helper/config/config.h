@@ -125,8 +125,4 @@ void config_free(struct config *c);
  * validated (they only place errors; later problems are logged without a
  * position). Saves about a kilobyte per service. */
 void config_drop_positions(struct config *c);
-/* Parses "500ms", "2s", "1.5s", "1m", "1h", "250us" into microseconds: digits,
- * an optional fraction, a unit (us ms s m h); no sign, no spaces. -EINVAL on
- * bad input, -ERANGE when it does not fit 64 bits; *usec untouched then. */
-int parse_duration(const char *s, uint64_t *usec);
 const char *backend_kind_name(enum backend_kind k);

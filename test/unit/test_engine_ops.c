@@ -18,6 +18,8 @@
 #include "config.h"
 #include "engine.h"
 #include "engine_ctl.h"
+#include "engine_notify.h"
+#include "engine_reload.h"
 #include "manual_state.h"
 
 /* ---- scripted check runners ------------------------------------------ */

@@ -75,11 +75,6 @@ void config_service_load(const struct config *c, const struct daemon_faults *fau
                          const char *file, struct service_cfg *s, struct diag *d);
 void service_cfg_clear(struct service_cfg *s);
 
-/* Parses the attribute keys of block (announce, degraded) present in o
- * into a, which holds the defaults. */
-void cfg_parse_attrs(struct cfile *f, const struct config *c, const struct daemon_faults *faults,
-                     json_t *o, const char *block, struct attrs *a);
-
 /* config_operating.c: the operating keys. Daemon: "state_file", "hooks". Service
  * (after "announce"): "degraded", "drain", "dampening", "hooks", and the
  * checks' "capacity" rules. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "engine_notify.h"
 #include "engine_reload.h"
 #include "log.h"
 

@@ -46,6 +46,7 @@
 #include "event_priority.h"
 #include "file_read.h"
 #include "log.h"
+#include "prefix.h"
 
 #define COALESCE_DEFAULT_USEC  (20 * 1000ULL)
 #define COALESCE_ACCURACY_USEC 1000ULL
@@ -267,7 +268,7 @@ static int write_files(struct backend *b)
                                         continue;
                                 }
                                 char p[PREFIX_STRLEN];
-                                bird_prefix_format(&rt[i].prefix, p);
+                                prefix_format(&rt[i].prefix, p);
                                 log_err("bird: not announcing %s: %s", p, w);
                                 b->stats.render_failed++;
                         }
@@ -807,7 +808,7 @@ static void bird_update(struct backend *b, const struct route_update *u)
         bool found;
         size_t i = route_find(b, u->prefix, &found);
         char p[PREFIX_STRLEN];
-        bird_prefix_format(u->prefix, p);
+        prefix_format(u->prefix, p);
         if (u->action == ROUTE_WITHDRAW) {
                 note_withdrawn(b, u->prefix, found ? ++b->gen : b->confirmed_gen);
                 if (!found)

@@ -18,6 +18,7 @@
 #include "diag.h"
 #include "engine.h"
 #include "engine_ctl.h"
+#include "engine_reload.h"
 #include "event_priority.h"
 #include "log.h"
 #include "operator.h"

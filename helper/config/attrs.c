@@ -1,10 +1,10 @@
-/* attrs.c: owning copies of a route's BGP attributes (struct attrs), for the
+/* attrs.c: owning copies of a route's BGP attributes (attrs.h), for the
  * configuration (degraded and draining sets) and the backends' tables. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "attrs.h"
 
 static void strv_free(char **v, size_t n)
 {

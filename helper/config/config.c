@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "ahd-build-config.h"
+#include "attrs.h"
 #include "config_internal.h"
 #include "config_operator.h"
 #include "jsonpos.h"

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "attrs.h"
 #include "diag.h"
 #include "prefix.h"
 
@@ -16,17 +17,6 @@ struct jsonpos;
 enum backend_kind { BACKEND_NONE = 0, BACKEND_EXABGP, BACKEND_BIRD };
 enum combine_mode { COMBINE_ALL, COMBINE_ANY, COMBINE_AT_LEAST };
 enum on_action { ON_WITHDRAW, ON_KEEP };
-
-/* BGP attributes a route is announced with. */
-struct attrs {
-        char *next_hop;     /* "self" or an address */
-        int64_t med;        /* -1 when unset */
-        char **communities; /* "65001:53" */
-        size_t n_communities;
-        char **large_communities; /* "65001:0:53" */
-        size_t n_large_communities;
-        unsigned prepend; /* extra copies of the daemon's asn */
-};
 
 /* A command run on state transitions (hooks.c): argv, no shell. */
 struct hooks_cfg {
@@ -132,16 +122,8 @@ int config_load(const char *path, struct config **out, struct diag *d);
  * must work while a service file is broken (--withdraw-all). */
 int config_load_daemon(const char *path, struct config **out, struct diag *d);
 void config_free(struct config *c);
-/* Frees what a holds and resets it to no attributes (med -1). */
-void attrs_free(struct attrs *a);
-/* A deep copy into dst (which holds nothing yet); -ENOMEM leaves dst empty. */
-int attrs_copy(struct attrs *dst, const struct attrs *src);
 /* Frees the services' position indexes once every check's options were
  * validated (they only place errors; later problems are logged without a
  * position). Saves about a kilobyte per service. */
 void config_drop_positions(struct config *c);
-/* Parses "500ms", "2s", "1.5s", "1m", "1h", "250us" into microseconds: digits,
- * an optional fraction, a unit (us ms s m h); no sign, no spaces. -EINVAL on
- * bad input, -ERANGE when it does not fit 64 bits; *usec untouched then. */
-int parse_duration(const char *s, uint64_t *usec);
 const char *backend_kind_name(enum backend_kind k);

@@ -18,15 +18,12 @@ struct cfile {
         char *text;
         struct jsonpos *pos; /* NULL until the text parsed */
         json_t *root;        /* NULL until the text parsed */
-        size_t n0;           /* d->n when the file was opened */
 };
 
 /* Reads and parses file; root must be an object. Returns 0, or -EINVAL
  * with the problem reported. f must be released with cfile_done() either way. */
 int cfile_open(struct cfile *f, const char *file, struct diag *d);
 void cfile_done(struct cfile *f);
-/* True when no problem was reported since cfile_open(). */
-bool cfile_clean(const struct cfile *f);
 
 /* Reports at the position of path, or of its nearest known parent. */
 void cfg_err(struct cfile *f, const char *path, const char *fmt, ...)
@@ -77,11 +74,6 @@ struct daemon_faults {
 void config_service_load(const struct config *c, const struct daemon_faults *faults,
                          const char *file, struct service_cfg *s, struct diag *d);
 void service_cfg_clear(struct service_cfg *s);
-
-/* Parses the attribute keys of block (announce, degraded) present in o
- * into a, which holds the defaults. */
-void cfg_parse_attrs(struct cfile *f, const struct config *c, const struct daemon_faults *faults,
-                     json_t *o, const char *block, struct attrs *a);
 
 /* config_operating.c: the operating keys. Daemon: "state_file", "hooks". Service
  * (after "announce"): "degraded", "drain", "dampening", "hooks", and the

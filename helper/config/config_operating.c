@@ -16,11 +16,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "attrs.h"
+#include "config_attrs.h"
 #include "config_internal.h"
 #include "file_read.h"
 
 #define DEGRADED_PREPEND         3
-#define PREPEND_MAX              10
 #define GRACEFUL_SHUTDOWN        "65535:0"
 #define DRAIN_TIME_DEFAULT       (30ULL * 1000000ULL)
 #define DRAIN_TIME_MAX           (3600ULL * 1000000ULL)

@@ -3,9 +3,11 @@
  * machine (policy/health.c) and the service plan (svc_plan.c: disable, drain,
  * dampening, degraded) and hands route changes to the backend, once per
  * change and per prefix. It also watches disable files (inotify on their
- * directories, polling where a directory does not exist yet).
+ * directories, polling where a directory does not exist yet) and ends
+ * manual drains on time.
  * Status and manual actions live in engine_ctl.c, reload in
- * engine_reload.c, hooks and STATUS= in engine_notify.c. */
+ * engine_reload.c, hooks and STATUS= in engine_notify.c, writing the state
+ * file in engine_save.c. */
 #include <errno.h>
 #include <stddef.h>
 #include <inttypes.h>
@@ -21,27 +23,14 @@
 #include "anycast-healthd-check.h"
 #include "check_result.h"
 #include "engine_internal.h"
+#include "engine_notify.h"
+#include "engine_save.h"
 #include "event_priority.h"
 #include "log.h"
 #include "timerq.h"
 
-#define USEC_PER_SEC      1000000ULL
 #define TIMER_ACCURACY    1000ULL /* 1 ms: sd-event's 250 ms default would be our jitter */
 #define DISABLE_POLL_USEC USEC_PER_SEC
-
-uint64_t engine_now(struct engine *en)
-{
-        uint64_t t = 0;
-        sd_event_now(en->e, CLOCK_MONOTONIC, &t);
-        return t;
-}
-
-uint64_t engine_now_rt(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static int commit_cb(sd_event_source *s, void *userdata)
 {
@@ -152,6 +141,57 @@ void service_update(struct service_rt *s, const char *reason)
                 engine_status_changed(en);
         }
         service_apply(s, &plan, reason);
+}
+
+/* ---- manual drain ---- */
+
+static int drain_timer_cb(sd_event_source *src, uint64_t usec, void *userdata)
+{
+        struct service_rt *s = userdata;
+        struct engine *en = s->en;
+        struct manual_entry *m = manual_state_find(&en->manual, s->cfg->name);
+
+        s->drain_deadline = 0;
+        if (m && m->drain_until_usec) {
+                char reason[ENGINE_REASON_MAX];
+                snprintf(reason, sizeof(reason), "drained: %s", m->reason);
+                /* stays disabled: a plain disable from now on */
+                manual_state_set(&en->manual, s->cfg->name, reason, m->since_usec, 0,
+                                 m->by_withdraw_all);
+                engine_save_manual(en);
+                service_update(s, "drain time over: withdrawn");
+        }
+        return 0;
+}
+
+void service_arm_drain(struct service_rt *s)
+{
+        struct engine *en = s->en;
+        struct manual_entry *m = manual_state_find(&en->manual, s->cfg->name);
+        uint64_t now_rt = engine_now_rt();
+
+        if (!m || !m->drain_until_usec) {
+                if (s->drain_timer && !s->shutdown_drain)
+                        sd_event_source_set_enabled(s->drain_timer, SD_EVENT_OFF);
+                if (!s->shutdown_drain)
+                        s->drain_deadline = 0;
+                return;
+        }
+        /* A drain whose end passed (the daemon was down meanwhile) ends at once. */
+        uint64_t left = m->drain_until_usec > now_rt ? m->drain_until_usec - now_rt : 0;
+        s->drain_deadline = engine_now(en) + left;
+        if (!s->drain_timer) {
+                if (sd_event_add_time(en->e, &s->drain_timer, CLOCK_MONOTONIC, s->drain_deadline,
+                                      DRAIN_ACCURACY, drain_timer_cb, s) < 0) {
+                        log_err("service %s: cannot arm the drain timer; withdrawing now",
+                                s->cfg->name);
+                        drain_timer_cb(NULL, 0, s);
+                        return;
+                }
+        } else {
+                sd_event_source_set_time(s->drain_timer, s->drain_deadline);
+        }
+        sd_event_source_set_enabled(s->drain_timer, SD_EVENT_ONESHOT);
 }
 
 /* ---- dampening ---- */

@@ -17,7 +17,7 @@ struct engine;
  * refusing to start is the fail-safe) and builds a runner for every check
  * (plugin problems go to d). The engine borrows cfg, plugins and backend;
  * they must outlive it. A configuration installed by engine_reload() is
- * the engine's own (engine_ctl.h). */
+ * the engine's own (engine_reload.h). */
 int engine_new(sd_event *e, const struct config *cfg, struct plugin_host *plugins,
                const struct backend_ops *ops, struct backend *backend, struct diag *d,
                struct engine **out);
@@ -36,9 +36,4 @@ void engine_reset_stats(struct engine *en);
 /* The configuration in use: the one given to engine_new, or the newest
  * one a reload installed. */
 const struct config *engine_config(const struct engine *en);
-/* Starts draining, for a clean stop, every announced service whose
- * drain.on_shutdown is set (not persisted). done(userdata) follows once the
- * longest drain has run (from the loop; at once when nothing drains).
- * Returns the time that takes in microseconds. */
-uint64_t engine_shutdown_drain(struct engine *en, void (*done)(void *), void *userdata);
 void engine_free(struct engine *en);

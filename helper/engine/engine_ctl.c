@@ -1,6 +1,7 @@
 /* engine_ctl.c: what the operator edges ask of the engine (engine_ctl.h):
  * status snapshots, manual disable/enable/drain/check/withdraw-all kept in
- * the state file, and the drain timeline (also for a clean stop). */
+ * the state file, and the drain before a clean stop (a manual drain's
+ * timer is engine.c's). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,9 +9,9 @@
 #include <systemd/sd-event.h>
 
 #include "engine_internal.h"
+#include "engine_notify.h"
+#include "engine_save.h"
 #include "log.h"
-
-#define DRAIN_ACCURACY 10000ULL
 
 size_t engine_service_count(struct engine *en)
 {
@@ -86,73 +87,6 @@ int engine_service_status(struct engine *en, size_t i, struct service_status *ou
         return 0;
 }
 
-#define SAVE_RETRY_FIRST (1000 * 1000ULL)
-#define SAVE_RETRY_MAX   (30 * 1000 * 1000ULL)
-
-/* Writes the state file; logs the first failure of an outage and the
- * recovery. Returns 0 or ENGINE_UNSAVED. */
-static int save_now(struct engine *en)
-{
-        int r = manual_state_save(en->cfg->state_file, &en->manual);
-        if (r == 0) {
-                if (en->save_error) {
-                        log_notice("state file %s saved: the manual state survives a restart "
-                                   "again",
-                                   en->cfg->state_file);
-                        en->save_error = 0;
-                        if (en->save_retry)
-                                sd_event_source_set_enabled(en->save_retry, SD_EVENT_OFF);
-                        engine_status_changed(en);
-                }
-                return 0;
-        }
-        /* Once per outage: a retry every few seconds must not flood the log. */
-        if (!en->save_error) {
-                log_err("cannot write the state file %s: %s; the manual state is applied but "
-                        "will NOT survive a restart until a write succeeds (retrying)",
-                        en->cfg->state_file, strerror(-r));
-                en->save_error = r;
-                engine_status_changed(en);
-        }
-        en->save_error = r;
-        return ENGINE_UNSAVED;
-}
-
-static int save_retry_cb(sd_event_source *src, uint64_t usec, void *userdata)
-{
-        struct engine *en = userdata;
-        if (save_now(en) == ENGINE_UNSAVED) {
-                en->save_backoff =
-                    en->save_backoff * 2 > SAVE_RETRY_MAX ? SAVE_RETRY_MAX : en->save_backoff * 2;
-                sd_event_source_set_time_relative(src, en->save_backoff);
-                sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
-        }
-        return 0;
-}
-
-int engine_save_manual(struct engine *en)
-{
-        if (save_now(en) == 0)
-                return 0;
-        int r = 0, on = SD_EVENT_OFF;
-        if (en->save_retry && sd_event_source_get_enabled(en->save_retry, &on) >= 0 &&
-            on != SD_EVENT_OFF)
-                return ENGINE_UNSAVED; /* a retry is pending: keep its backoff */
-        en->save_backoff = SAVE_RETRY_FIRST;
-        if (en->save_retry) {
-                r = sd_event_source_set_time_relative(en->save_retry, en->save_backoff);
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(en->save_retry, SD_EVENT_ONESHOT);
-        } else {
-                r = sd_event_add_time_relative(en->e, &en->save_retry, CLOCK_MONOTONIC,
-                                               en->save_backoff, 100000, save_retry_cb, en);
-        }
-        if (r < 0)
-                log_err("cannot arm the state file retry: %s; the next manual action writes it",
-                        strerror(-r));
-        return ENGINE_UNSAVED;
-}
-
 int engine_state_file_error(struct engine *en)
 {
         return en->save_error;
@@ -166,55 +100,6 @@ static int unchanged(struct engine *en)
 }
 
 /* ---- drain ---- */
-
-static int drain_timer_cb(sd_event_source *src, uint64_t usec, void *userdata)
-{
-        struct service_rt *s = userdata;
-        struct engine *en = s->en;
-        struct manual_entry *m = manual_state_find(&en->manual, s->cfg->name);
-
-        s->drain_deadline = 0;
-        if (m && m->drain_until_usec) {
-                char reason[ENGINE_REASON_MAX];
-                snprintf(reason, sizeof(reason), "drained: %s", m->reason);
-                /* stays disabled: a plain disable from now on */
-                manual_state_set(&en->manual, s->cfg->name, reason, m->since_usec, 0,
-                                 m->by_withdraw_all);
-                engine_save_manual(en);
-                service_update(s, "drain time over: withdrawn");
-        }
-        return 0;
-}
-
-void service_arm_drain(struct service_rt *s)
-{
-        struct engine *en = s->en;
-        struct manual_entry *m = manual_state_find(&en->manual, s->cfg->name);
-        uint64_t now_rt = engine_now_rt();
-
-        if (!m || !m->drain_until_usec) {
-                if (s->drain_timer && !s->shutdown_drain)
-                        sd_event_source_set_enabled(s->drain_timer, SD_EVENT_OFF);
-                if (!s->shutdown_drain)
-                        s->drain_deadline = 0;
-                return;
-        }
-        /* A drain whose end passed (the daemon was down meanwhile) ends at once. */
-        uint64_t left = m->drain_until_usec > now_rt ? m->drain_until_usec - now_rt : 0;
-        s->drain_deadline = engine_now(en) + left;
-        if (!s->drain_timer) {
-                if (sd_event_add_time(en->e, &s->drain_timer, CLOCK_MONOTONIC, s->drain_deadline,
-                                      DRAIN_ACCURACY, drain_timer_cb, s) < 0) {
-                        log_err("service %s: cannot arm the drain timer; withdrawing now",
-                                s->cfg->name);
-                        drain_timer_cb(NULL, 0, s);
-                        return;
-                }
-        } else {
-                sd_event_source_set_time(s->drain_timer, s->drain_deadline);
-        }
-        sd_event_source_set_enabled(s->drain_timer, SD_EVENT_ONESHOT);
-}
 
 int engine_drain(struct engine *en, const char *service, const char *reason)
 {

@@ -1,5 +1,5 @@
 /* engine_ctl.h: what the operator-facing edges (control socket, metrics,
- * sd_notify STATUS) may ask of the engine: a read-only snapshot of every
+ * the clean stop) may ask of the engine: a read-only snapshot of every
  * service, and the manual actions. The engine implements it; the control
  * socket and the metrics server only call it. Snapshot strings and arrays
  * are owned by the engine and valid until the next return to the event loop.
@@ -10,12 +10,10 @@
 #include <stdint.h>
 
 #include "backend.h" /* enum route_confirm */
-#include "diag.h"
 #include "duration_hist.h"
 #include "health.h"
 
 struct engine;
-struct config;
 
 struct prefix_status {
         char prefix[64];
@@ -97,23 +95,8 @@ int engine_state_file_error(struct engine *en);
 /* Whether withdraw-all is in force, and why (NULL when not). */
 const char *engine_withdraw_all_reason(struct engine *en);
 
-/* "12 up, 1 degraded, 0 down, 1 disabled" (plus draining and unknown when
- * any): the STATUS= line the engine sends to systemd on changes. */
-void engine_status_line(struct engine *en, char *buf, size_t size);
-
-/* Reload without churn. Validates newcfg (every changed check's plugin
- * options; problems go to d) and, when it is good, switches to it:
- * services whose definition did not change keep their state, counters and
- * check runners and send nothing; removed services' prefixes are withdrawn
- * (unless another service now holds them); new and changed services start
- * unknown and send nothing until their checks decide (a changed service's
- * prefixes stay as they were meanwhile). Daemon settings the backend
- * copied at start (backend, asn, the speaker's own block: needs_restart in
- * backend.h) need a restart: a change is
- * logged. Takes ownership of newcfg in every case. Returns 0, or -EINVAL
- * (or another negative errno) with the old configuration still running. */
-int engine_reload(struct engine *en, struct config *newcfg, struct diag *d);
-/* Loads the daemon file the running configuration came from and calls
- * engine_reload(); logs the outcome and every problem. What SIGHUP and the
- * control socket's "reload" call. */
-int engine_reload_file(struct engine *en, struct diag *d);
+/* Starts draining, for a clean stop, every announced service whose
+ * drain.on_shutdown is set (not persisted). done(userdata) follows once the
+ * longest drain has run (from the loop; at once when nothing drains).
+ * Returns the time that takes in microseconds. */
+uint64_t engine_shutdown_drain(struct engine *en, void (*done)(void *), void *userdata);

@@ -1,10 +1,15 @@
 /* engine_internal.h: the engine's runtime structures, shared by engine.c
- * (scheduling, results, routes), engine_ctl.c (status and manual actions)
- * and engine_reload.c (reload without churn). Nothing else includes it. */
+ * (scheduling, results, routes, drain timers), engine_ctl.c (status and
+ * manual actions), engine_notify.c (hooks, STATUS=), engine_save.c (the
+ * state file) and engine_reload.c (reload without churn). Nothing else
+ * includes it. The functions it declares are engine.c's; the other files
+ * declare theirs in their own headers, and engine.c uses only
+ * engine_notify.c and engine_save.c, which use nothing of it. */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
+#include <time.h>
 
 #include "dampening.h"
 #include "engine.h"
@@ -16,6 +21,10 @@
 #include "svc_plan.h"
 
 #define ENGINE_REASON_MAX 512
+#define USEC_PER_SEC      1000000ULL
+/* Timer slack of a drain's end, manual (engine.c) or before a stop
+ * (engine_ctl.c): 10 ms. */
+#define DRAIN_ACCURACY 10000ULL
 
 struct service_rt;
 
@@ -104,8 +113,21 @@ struct engine {
         sd_event_source *shutdown_timer;
 };
 
-uint64_t engine_now(struct engine *en);
-uint64_t engine_now_rt(void);
+/* Inline so that every engine file has the clock without needing engine.c. */
+static inline uint64_t engine_now(struct engine *en)
+{
+        uint64_t t = 0;
+        sd_event_now(en->e, CLOCK_MONOTONIC, &t);
+        return t;
+}
+
+static inline uint64_t engine_now_rt(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
 /* Recomputes the service's effective state and routes; reason explains a change. */
 void service_update(struct service_rt *s, const char *reason);
 /* Builds the runtime of one configured service (runners reported to d). */
@@ -119,13 +141,5 @@ int engine_watch_disable_files(struct engine *en);
 void engine_unwatch_disable_files(struct engine *en);
 /* Starts a probe now unless one is in flight. */
 int engine_check_start(struct check_rt *c, uint64_t now);
-/* Persists en->manual. 0, or ENGINE_UNSAVED: the write failed (logged
- * once, and once more when a retry succeeds) and is retried on the loop. */
-int engine_save_manual(struct engine *en);
 /* Arms the drain timer of a service whose manual entry drains. */
 void service_arm_drain(struct service_rt *s);
-/* Queues a STATUS= update (rate-limited). */
-void engine_status_changed(struct engine *en);
-/* Runs the hooks for a transition. */
-void engine_run_hooks(struct service_rt *s, enum svc_state old, enum svc_state new_state,
-                      const char *reason);

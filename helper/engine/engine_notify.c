@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "engine_internal.h"
+#include "engine_notify.h"
 #include "log.h"
 
 #define STATUS_MIN_INTERVAL_USEC 1000000ULL

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "engine_notify.h"
+#include "engine_reload.h"
 #include "log.h"
 
 static struct service_rt *find_old(struct engine *en, const char *name)

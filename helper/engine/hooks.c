@@ -69,11 +69,6 @@ void hook_runner_free(struct hook_runner *h)
         free(h);
 }
 
-unsigned hook_runner_active(const struct hook_runner *h)
-{
-        return h->n;
-}
-
 static int on_exit_cb(sd_event_source *s, const siginfo_t *si, void *userdata)
 {
         struct hook *k = userdata;

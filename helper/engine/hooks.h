@@ -19,5 +19,3 @@ void hook_runner_free(struct hook_runner *h);
  * negative errno (-EAGAIN when too many hooks are running already). */
 pid_t hook_run(struct hook_runner *h, char *const argv[], char *const env[], uint64_t timeout_usec,
                const char *label);
-/* Hooks running now. */
-unsigned hook_runner_active(const struct hook_runner *h);

@@ -12,6 +12,7 @@
 #include "jsonpos.h"
 #include "log.h"
 #include "config.h"
+#include "duration.h"
 #include "plugin_opts.h"
 
 struct ahc_opts *opts_new(json_t *obj, const char *plugin, const char *label)

@@ -115,23 +115,3 @@ enum svc_state service_combine(const struct check_hyst *checks, size_t n, enum c
                 return cap_unknown ? SVC_UNKNOWN : warning ? SVC_DEGRADED : SVC_UP;
         return SVC_UNKNOWN;
 }
-
-enum route_action service_route(enum svc_state health, bool disabled, enum on_action on_disabled,
-                                enum route_action previous)
-{
-        if (disabled)
-                return on_disabled == ON_KEEP ? previous : ROUTE_WITHDRAW;
-        switch (health) {
-        case SVC_UP:
-        case SVC_DEGRADED:
-                return ROUTE_ANNOUNCE;
-        case SVC_DOWN:
-                return ROUTE_WITHDRAW;
-        case SVC_UNKNOWN:
-                /* Not proven either way: say nothing, so a restarted daemon
-                 * leaves the speaker's routes as they were. */
-                return previous;
-        default:
-                return previous;
-        }
-}

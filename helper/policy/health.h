@@ -42,8 +42,3 @@ enum svc_state service_combine(const struct check_hyst *checks, size_t n, enum c
 
 enum route_action { ROUTE_NONE = 0, ROUTE_ANNOUNCE, ROUTE_WITHDRAW };
 const char *route_action_name(enum route_action a);
-
-/* What the service's prefixes should be given its health, whether it is
- * disabled, and what was last asked for (on_disabled keep holds that). */
-enum route_action service_route(enum svc_state health, bool disabled, enum on_action on_disabled,
-                                enum route_action previous);

@@ -97,6 +97,17 @@ void prefix_format(const struct prefix *p, char buf[PREFIX_STRLEN])
         snprintf(buf, PREFIX_STRLEN, "%s/%u", a, p->len);
 }
 
+int prefix_format_checked(const struct prefix *p, char buf[PREFIX_STRLEN])
+{
+        if (!p || (p->family != AF_INET && p->family != AF_INET6) ||
+            p->len > (p->family == AF_INET ? 32 : 128)) {
+                snprintf(buf, PREFIX_STRLEN, "?");
+                return -EINVAL;
+        }
+        prefix_format(p, buf);
+        return 0;
+}
+
 bool prefix_contains(const struct prefix *outer, const struct prefix *inner)
 {
         unsigned full, rest;

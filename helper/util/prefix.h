@@ -17,6 +17,11 @@ struct prefix {
 int prefix_parse(const char *s, struct prefix *out, const char **why);
 /* Writes the canonical text form ("2001:db8::/32"). */
 void prefix_format(const struct prefix *p, char buf[PREFIX_STRLEN]);
+/* The same for a prefix that may not have come from prefix_parse, for
+ * text that must not carry a malformed one (a speaker's command): -EINVAL
+ * with buf "?" when p is NULL, its family is neither AF_INET nor AF_INET6
+ * or its length does not fit the family; else 0. */
+int prefix_format_checked(const struct prefix *p, char buf[PREFIX_STRLEN]);
 /* True when inner lies entirely within outer (same family). */
 bool prefix_contains(const struct prefix *outer, const struct prefix *inner);
 bool prefix_equal(const struct prefix *a, const struct prefix *b);

@@ -34,8 +34,7 @@ static void on_line(void *userdata, char *line, size_t len)
                 struct exabgp_msg m;
                 exabgp_classify(line, len, &m);
                 if (m.kind > EXABGP_MSG_GARBAGE || memchr(m.peer, '\0', sizeof(m.peer)) == NULL ||
-                    memchr(m.reason, '\0', sizeof(m.reason)) == NULL ||
-                    exabgp_peer_state_name(m.state) == NULL)
+                    memchr(m.reason, '\0', sizeof(m.reason)) == NULL || m.state > EXABGP_PEER_DOWN)
                         abort();
         }
 }

@@ -12,6 +12,7 @@
 #include "ahd-build-config.h"
 #include "config.h"
 #include "config_internal.h"
+#include "duration.h"
 #include "jsonpos.h"
 
 static char *corpus_path(const char *rel)

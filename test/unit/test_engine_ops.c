@@ -18,6 +18,8 @@
 #include "config.h"
 #include "engine.h"
 #include "engine_ctl.h"
+#include "engine_notify.h"
+#include "engine_reload.h"
 #include "manual_state.h"
 
 /* ---- scripted check runners ------------------------------------------ */
@@ -399,6 +401,29 @@ START_TEST(disable_survives_restart)
         ck_assert_int_eq(manual_state_load(path, &ms, err, sizeof(err)), 0);
         ck_assert_uint_eq(ms.n, 0);
         manual_state_free(&ms);
+}
+END_TEST
+
+/* on_disabled keep: a disable leaves the announced route alone, also once
+ * the checks say down; enabling again lets health withdraw it. */
+START_TEST(disable_keep_holds_route)
+{
+        int ok[] = {AHC_OK}, bad[] = {AHC_CRITICAL};
+        set_script("a", ok, 1, false);
+        make_dir("");
+        write_service("a", 1, "\"on_disabled\": \"keep\"");
+        start();
+        RUN_UNTIL(count("announce 203.0.113.1/32 a") == 1);
+        ck_assert_int_eq(engine_disable(en, "a", "maintenance"), 0);
+        set_script("a", bad, 1, false);
+        RUN_UNTIL(status_of("a").health == SVC_DOWN);
+        run_ms(30);
+        ck_assert_int_eq(status_of("a").state, SVC_DISABLED);
+        ck_assert_uint_eq(count("withdraw"), 0);
+        ck_assert_uint_eq(rec.n, 1);
+        ck_assert_int_eq(engine_enable(en, "a"), 0);
+        RUN_UNTIL(count("withdraw 203.0.113.1/32 a") == 1);
+        ck_assert_int_eq(status_of("a").state, SVC_DOWN);
 }
 END_TEST
 
@@ -792,6 +817,7 @@ static Suite *suite(void)
         tcase_add_test(tc, degraded_reannounces_with_degraded_attrs);
         tcase_add_test(tc, degraded_block_and_capacity_check);
         tcase_add_test(tc, disable_survives_restart);
+        tcase_add_test(tc, disable_keep_holds_route);
         tcase_add_test(tc, unsaved_disable_is_retried);
         tcase_add_test(tc, corrupt_state_file_refuses_start);
         tcase_add_test(tc, drain_timeline);

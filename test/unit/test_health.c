@@ -143,22 +143,6 @@ START_TEST(combine_at_least)
 }
 END_TEST
 
-START_TEST(route_from_state)
-{
-        ck_assert_int_eq(service_route(SVC_UNKNOWN, false, ON_WITHDRAW, ROUTE_NONE), ROUTE_NONE);
-        ck_assert_int_eq(service_route(SVC_UP, false, ON_WITHDRAW, ROUTE_NONE), ROUTE_ANNOUNCE);
-        ck_assert_int_eq(service_route(SVC_DEGRADED, false, ON_WITHDRAW, ROUTE_NONE),
-                         ROUTE_ANNOUNCE);
-        ck_assert_int_eq(service_route(SVC_DOWN, false, ON_WITHDRAW, ROUTE_ANNOUNCE),
-                         ROUTE_WITHDRAW);
-        /* Disabled: withdraw wins over health, keep holds the last route. */
-        ck_assert_int_eq(service_route(SVC_UP, true, ON_WITHDRAW, ROUTE_ANNOUNCE), ROUTE_WITHDRAW);
-        ck_assert_int_eq(service_route(SVC_UNKNOWN, true, ON_WITHDRAW, ROUTE_NONE), ROUTE_WITHDRAW);
-        ck_assert_int_eq(service_route(SVC_DOWN, true, ON_KEEP, ROUTE_ANNOUNCE), ROUTE_ANNOUNCE);
-        ck_assert_int_eq(service_route(SVC_UP, true, ON_KEEP, ROUTE_NONE), ROUTE_NONE);
-}
-END_TEST
-
 int main(void)
 {
         Suite *s = suite_create("state");
@@ -171,7 +155,6 @@ int main(void)
         tcase_add_test(tc, combine_all);
         tcase_add_test(tc, combine_any);
         tcase_add_test(tc, combine_at_least);
-        tcase_add_test(tc, route_from_state);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

@@ -123,6 +123,35 @@ START_TEST(test_equal)
 }
 END_TEST
 
+/* What the speakers' commands and logs get: a prefix from anywhere is
+ * either well formed or "?". */
+START_TEST(test_format_checked)
+{
+        char buf[PREFIX_STRLEN];
+        struct prefix p = P("2001:db8::/32");
+        ck_assert_int_eq(prefix_format_checked(&p, buf), 0);
+        ck_assert_str_eq(buf, "2001:db8::/32");
+        p = P("203.0.113.1/32");
+        ck_assert_int_eq(prefix_format_checked(&p, buf), 0);
+        ck_assert_str_eq(buf, "203.0.113.1/32");
+
+        struct prefix bad = p;
+        bad.len = 33;
+        ck_assert_int_eq(prefix_format_checked(&bad, buf), -EINVAL);
+        ck_assert_str_eq(buf, "?");
+        bad = P("2001:db8::/128");
+        bad.len = 129;
+        ck_assert_int_eq(prefix_format_checked(&bad, buf), -EINVAL);
+        ck_assert_str_eq(buf, "?");
+        bad = p;
+        bad.family = AF_UNIX;
+        ck_assert_int_eq(prefix_format_checked(&bad, buf), -EINVAL);
+        ck_assert_str_eq(buf, "?");
+        ck_assert_int_eq(prefix_format_checked(NULL, buf), -EINVAL);
+        ck_assert_str_eq(buf, "?");
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("prefix");
@@ -131,6 +160,7 @@ int main(void)
         tcase_add_test(tc, test_parse_bad);
         tcase_add_test(tc, test_contains);
         tcase_add_test(tc, test_equal);
+        tcase_add_test(tc, test_format_checked);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

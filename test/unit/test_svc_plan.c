@@ -56,6 +56,28 @@ START_TEST(precedence)
 }
 END_TEST
 
+/* What test_health's route_from_state asked of service_route, which the
+ * engine never used: withdraw wins over health whatever it is, keep leaves
+ * the speaker's route as it was (ROUTE_NONE; test_engine_ops's
+ * disable_keep_holds_route shows the route stays). */
+START_TEST(route_from_state)
+{
+        EXPECT(plan(SVC_UNKNOWN, false, false, false), SVC_UNKNOWN, ROUTE_NONE, 0);
+        EXPECT(plan(SVC_UP, false, false, false), SVC_UP, ROUTE_ANNOUNCE, ATTRS_UP);
+        EXPECT(plan(SVC_DEGRADED, false, false, false), SVC_DEGRADED, ROUTE_ANNOUNCE,
+               ATTRS_DEGRADED);
+        EXPECT(plan(SVC_DOWN, false, false, false), SVC_DOWN, ROUTE_WITHDRAW, 0);
+        EXPECT(plan(SVC_UP, true, false, false), SVC_DISABLED, ROUTE_WITHDRAW, 0);
+        EXPECT(plan(SVC_UNKNOWN, true, false, false), SVC_DISABLED, ROUTE_WITHDRAW, 0);
+        struct svc_inputs keep = {.disabled = true, .on_disabled = ON_KEEP};
+        const enum svc_state healths[] = {SVC_UNKNOWN, SVC_UP, SVC_DEGRADED, SVC_DOWN};
+        for (size_t i = 0; i < sizeof(healths) / sizeof(healths[0]); i++) {
+                keep.health = healths[i];
+                EXPECT(svc_plan(&keep), SVC_DISABLED, ROUTE_NONE, 0);
+        }
+}
+END_TEST
+
 START_TEST(attribute_sets)
 {
         char *c1[] = {"65001:53"};
@@ -119,6 +141,7 @@ static Suite *suite(void)
         TCase *tc = tcase_create("plan");
         tcase_add_test(tc, health_alone);
         tcase_add_test(tc, precedence);
+        tcase_add_test(tc, route_from_state);
         tcase_add_test(tc, attribute_sets);
         tcase_add_test(tc, capacity_checks_degrade);
         suite_add_tcase(s, tc);

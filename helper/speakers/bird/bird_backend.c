@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "attrs.h"
 #include "bird_backend.h"
 #include "bird_render.h"
 #include "bird_ctl.h"
@@ -46,6 +47,7 @@
 #include "event_priority.h"
 #include "file_read.h"
 #include "log.h"
+#include "prefix.h"
 #include "prom_text.h"
 
 #define COALESCE_DEFAULT_USEC  (20 * 1000ULL)
@@ -190,12 +192,6 @@ static int route_insert(struct backend *b, size_t i, const struct prefix *p)
 
 /* ---- files ---- */
 
-int bird_write_atomic(const char *path, const char *text)
-{
-        /* BIRD runs as its own user: it must be able to read the file. */
-        return atomic_write_file(path, text, 0644);
-}
-
 /* Include files are ours, but a FIFO put in their place must not stall
  * the start (file_read.h). */
 #define INCLUDE_FILE_MAX (64 << 20)
@@ -268,7 +264,7 @@ static int write_files(struct backend *b)
                                         continue;
                                 }
                                 char p[PREFIX_STRLEN];
-                                bird_prefix_format(&rt[i].prefix, p);
+                                prefix_format(&rt[i].prefix, p);
                                 log_err("bird: not announcing %s: %s", p, w);
                                 b->stats.render_failed++;
                         }
@@ -808,7 +804,7 @@ static void bird_update(struct backend *b, const struct route_update *u)
         bool found;
         size_t i = route_find(b, u->prefix, &found);
         char p[PREFIX_STRLEN];
-        bird_prefix_format(u->prefix, p);
+        prefix_format(u->prefix, p);
         if (u->action == ROUTE_WITHDRAW) {
                 note_withdrawn(b, u->prefix, found ? ++b->gen : b->confirmed_gen);
                 if (!found)

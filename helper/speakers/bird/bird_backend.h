@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "atomic_file.h"
 #include "backend.h"
 #include "duration_hist.h"
 
@@ -26,7 +27,11 @@ struct bird_stats {
  * it, mode 0644 (BIRD runs as its own user and must read it), fsync'd,
  * renamed into place, the directory fsync'd. Returns 0 or a negative
  * errno; on failure the old file stays as it was. */
-int bird_write_atomic(const char *path, const char *text);
+static inline int bird_write_atomic(const char *path, const char *text)
+{
+        /* BIRD runs as its own user: it must be able to read the file. */
+        return atomic_write_file(path, text, 0644);
+}
 
 /* b must come from backend_bird_ops.create. */
 const struct bird_stats *backend_bird_stats(const struct backend *b);

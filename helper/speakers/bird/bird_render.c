@@ -13,14 +13,6 @@
 
 #include "bird_render.h"
 
-void bird_prefix_format(const struct prefix *p, char buf[PREFIX_STRLEN])
-{
-        char addr[INET6_ADDRSTRLEN];
-        if (!inet_ntop(p->family, p->addr, addr, sizeof(addr)))
-                snprintf(addr, sizeof(addr), "?");
-        snprintf(buf, PREFIX_STRLEN, "%s/%u", addr, (unsigned)p->len);
-}
-
 /* Parses "N:N" (n == 2) or "N:N:N" (n == 3) of decimal numbers each at
  * most max; no signs, spaces or empty parts. */
 static int parse_numbers(const char *s, unsigned n, uint64_t max, uint64_t *v)
@@ -120,7 +112,7 @@ int bird_render(int family, const struct bird_route *routes, size_t n, uint32_t 
                 if (rt->prefix.family != family)
                         continue;
                 char p[PREFIX_STRLEN];
-                bird_prefix_format(&rt->prefix, p);
+                prefix_format(&rt->prefix, p);
                 if (rt->raw) {
                         if (!raw_ok(rt->raw)) {
                                 *why = "bad adopted route text";

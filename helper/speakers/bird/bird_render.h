@@ -32,6 +32,3 @@ int bird_render(int family, const struct bird_route *routes, size_t n, uint32_t 
  * REST ending in ';'. Returns 0 and fills *prefix and *rest_off (offset of
  * REST in line), or -EINVAL for comments, blank lines and anything else. */
 int bird_render_parse_line(const char *line, struct prefix *prefix, size_t *rest_off);
-
-/* Canonical text of p ("203.0.113.1/32"). */
-void bird_prefix_format(const struct prefix *p, char buf[PREFIX_STRLEN]);

@@ -27,6 +27,7 @@
 #include "exabgp_proto.h"
 #include "exabgp_render.h"
 #include "log.h"
+#include "prefix.h"
 #include "exabgp_watchdog.h"
 
 #define BACKOFF_INITIAL_USEC (1ULL * 1000 * 1000)
@@ -140,18 +141,6 @@ const char *exabgp_route_sync_name(enum exabgp_route_sync s)
 static const char *action_word(enum route_action a)
 {
         return a == ROUTE_ANNOUNCE ? "announce" : "withdraw";
-}
-
-static void format_prefix(const struct prefix *p, char *buf, size_t size)
-{
-        /* the withdraw command is exactly "withdraw route P" */
-        struct route_update u = {.prefix = p, .action = ROUTE_WITHDRAW};
-        char *cmd = NULL;
-        if (exabgp_render(&u, 0, &cmd) == 0)
-                snprintf(buf, size, "%s", cmd + strlen("withdraw route "));
-        else
-                snprintf(buf, size, "?");
-        free(cmd);
 }
 
 /* ---- routes ---- */
@@ -466,7 +455,7 @@ static void on_ack(struct backend *b, bool ok)
         }
         struct sent *s = &b->sent[b->sent_head];
         struct route *r = s->route;
-        char pfx[64];
+        char pfx[PREFIX_STRLEN];
 
         if (ok)
                 b->stats.acks_done++;
@@ -479,7 +468,7 @@ static void on_ack(struct backend *b, bool ok)
                         log_warning("exabgp: ExaBGP refused '%s' (already superseded)", s->cmd);
         } else if (ok) {
                 if (r->failures > 0) {
-                        format_prefix(&r->prefix, pfx, sizeof(pfx));
+                        prefix_format_checked(&r->prefix, pfx);
                         log_notice("exabgp: ExaBGP accepted %s %s after %u refusals",
                                    action_word(r->desired), pfx, r->failures);
                 }
@@ -975,8 +964,8 @@ void backend_exabgp_set_stop_wait(struct backend *b, uint64_t usec)
 static void log_change(struct backend *b, const struct route *r, const char *service,
                        const char *reason)
 {
-        char pfx[64];
-        format_prefix(&r->prefix, pfx, sizeof(pfx));
+        char pfx[PREFIX_STRLEN];
+        prefix_format_checked(&r->prefix, pfx);
         log_info("%s %s service=%s pop=%s reason=\"%s\"", action_word(r->desired), pfx,
                  service ? service : "?", b->pop, reason ? reason : "");
         log_debug("exabgp: > %s", r->cmd);
@@ -993,10 +982,10 @@ static void exabgp_update(struct backend *b, const struct route_update *u)
 
 static void update_locked(struct backend *b, const struct route_update *u)
 {
-        char pfx[64];
+        char pfx[PREFIX_STRLEN];
         char *cmd = NULL;
 
-        format_prefix(u->prefix, pfx, sizeof(pfx));
+        prefix_format_checked(u->prefix, pfx);
         if (b->stopping) {
                 log_debug("exabgp: stopping, ignoring %s %s", action_word(u->action), pfx);
                 return;

@@ -61,21 +61,6 @@ int exabgp_lines_feed(struct exabgp_lines *l, const char *data, size_t n, exabgp
         return dropped;
 }
 
-const char *exabgp_peer_state_name(enum exabgp_peer_state s)
-{
-        switch (s) {
-        case EXABGP_PEER_CONNECTED:
-                return "connected";
-        case EXABGP_PEER_UP:
-                return "up";
-        case EXABGP_PEER_DOWN:
-                return "down";
-        case EXABGP_PEER_UNKNOWN:
-                break;
-        }
-        return "unknown";
-}
-
 static bool is_blank(char c)
 {
         return c == ' ' || c == '\t' || c == '\r' || c == '\n';

@@ -55,4 +55,3 @@ struct exabgp_msg {
 /* Classifies one line (as the splitter yields it; a trailing "\r" or
  * surrounding blanks are tolerated). Never fails: unknown input is GARBAGE. */
 void exabgp_classify(const char *line, size_t len, struct exabgp_msg *m);
-const char *exabgp_peer_state_name(enum exabgp_peer_state s);

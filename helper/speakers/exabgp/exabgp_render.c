@@ -10,15 +10,14 @@
  *
  * The next-hop is always written ("self" by default): ExaBGP drops an IPv4
  * announce without one, yet still answers "done". */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "exabgp_render.h"
+#include "prefix.h"
 
 /* The tokens we pass through come from validated config, but a space, a
  * bracket or a newline in one would change or inject commands: refuse
@@ -35,19 +34,6 @@ static bool token_ok(const char *s)
                         return false;
         }
         return true;
-}
-
-static int format_prefix(const struct prefix *p, char *buf, size_t size)
-{
-        char addr[INET6_ADDRSTRLEN];
-        unsigned max = p->family == AF_INET ? 32 : 128;
-
-        if ((p->family != AF_INET && p->family != AF_INET6) || p->len > max)
-                return -EINVAL;
-        if (!inet_ntop(p->family, p->addr, addr, sizeof(addr)))
-                return -EINVAL;
-        snprintf(buf, size, "%s/%u", addr, (unsigned)p->len);
-        return 0;
 }
 
 static void put_list(FILE *f, const char *keyword, char **items, size_t n)
@@ -77,13 +63,13 @@ static int check_attrs(const struct attrs *a, uint32_t asn)
 
 int exabgp_render(const struct route_update *u, uint32_t asn, char **out)
 {
-        char pfx[64];
+        char pfx[PREFIX_STRLEN];
         int r;
 
         *out = NULL;
         if (!u->prefix)
                 return -EINVAL;
-        r = format_prefix(u->prefix, pfx, sizeof(pfx));
+        r = prefix_format_checked(u->prefix, pfx);
         if (r < 0)
                 return r;
 

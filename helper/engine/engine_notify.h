@@ -1,0 +1,18 @@
+/* engine_notify.h: what the engine tells the outside about transitions
+ * (engine_notify.c). */
+#pragma once
+#include <stddef.h>
+
+#include "health.h"
+
+struct engine;
+struct service_rt;
+
+/* "12 up, 1 degraded, 0 down, 1 disabled" (plus draining and unknown when
+ * any): the STATUS= line the engine sends to systemd on changes. */
+void engine_status_line(struct engine *en, char *buf, size_t size);
+/* Queues a STATUS= update (rate-limited). */
+void engine_status_changed(struct engine *en);
+/* Runs the hooks for a transition. */
+void engine_run_hooks(struct service_rt *s, enum svc_state old, enum svc_state new_state,
+                      const char *reason);

@@ -230,7 +230,7 @@ static void speaker_gone(void *userdata, const char *why)
         sd_event_exit(dm->e, 0);
 }
 
-static int run(const char *path, enum backend_kind force)
+static int run(const char *path, const char *force)
 {
         struct daemon dm = {0};
         struct diag d = {0};
@@ -242,8 +242,7 @@ static int run(const char *path, enum backend_kind force)
                 diag_free(&d);
                 return EXIT_FAILURE;
         }
-        enum backend_kind kind = force != BACKEND_NONE ? force : dm.cfg->backend;
-        dm.ops = speaker_by_kind(kind);
+        dm.ops = speaker_by_name(force ? force : dm.cfg->backend);
         if (!dm.ops) {
                 log_err("%s: no backend: set \"backend\" or pass the speaker's option "
                         "(anycast-healthd --help)",
@@ -373,12 +372,13 @@ int main(int argc, char **argv)
                 opts[N_FIXED + i] =
                     (struct option){speaker_at(i)->name, no_argument, NULL, OPT_SPEAKER + (int)i};
         const char *path = AHD_DEFAULT_CONFIG;
-        enum backend_kind force = BACKEND_NONE;
+        const char *force = NULL; /* --NAME: a speaker over the config's "backend" */
         bool check = false, withdraw = false;
         const char *probe = NULL;
         int o;
 
         log_setup("anycast-healthd");
+        speakers_register();
         while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
                 switch (o) {
                 case OPT_CONFIG:
@@ -403,14 +403,14 @@ int main(int argc, char **argv)
                         if (o >= OPT_SPEAKER && speaker_at((size_t)(o - OPT_SPEAKER))) {
                                 const struct backend_ops *sp =
                                     speaker_at((size_t)(o - OPT_SPEAKER));
-                                if (force != BACKEND_NONE && force != speaker_kind(sp)) {
+                                if (force && strcmp(force, sp->name) != 0) {
                                         fprintf(stderr,
                                                 "anycast-healthd: --%s and --%s exclude each "
                                                 "other\n",
-                                                speaker_by_kind(force)->name, sp->name);
+                                                force, sp->name);
                                         return EXIT_FAILURE;
                                 }
-                                force = speaker_kind(sp);
+                                force = sp->name;
                                 break;
                         }
                         usage(stderr);

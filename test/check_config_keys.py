@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """check_config_keys.py: every key the config loader accepts is in README.md.
 
-The loader rejects unknown keys with a list of the known ones: in
-helper/config/*.c each object's NULL-terminated array goes to
-cfg_only_keys(f, obj, path, what, ARRAY), in checks/*.c each plugin's goes
-to host->opt_only(opts, ARRAY). This reads those arrays out of the C
+The loader rejects unknown keys: in helper/config/*.c and in each
+speaker's block parser (helper/speakers/**/*.c) each object's
+NULL-terminated array goes to cfg_only_keys(f, obj, path, what, ARRAY) or
+cfg_only_keys_or(..., ARRAY, also), in checks/*.c each plugin's goes to
+host->opt_only(opts, ARRAY). This reads those arrays out of the C
 sources and fails when a key is not written in README.md as `key` or
 "key". Run from anywhere; exit 0 when every key is documented, 1 when one
 is missing or no key list could be read.
@@ -14,10 +15,17 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SOURCES = sorted((ROOT / "helper" / "config").glob("*.c")) + sorted((ROOT / "checks").glob("*.c"))
+SOURCES = (
+    sorted((ROOT / "helper" / "config").glob("*.c"))
+    + sorted((ROOT / "helper" / "speakers").glob("**/*.c"))
+    + sorted((ROOT / "checks").glob("*.c"))
+)
 
 # The array handed to the function that rejects unknown keys.
-USE = re.compile(r"\b(?:cfg_only_keys\s*\([^;]*?,|opt_only\s*\(\s*\w+\s*,)\s*(\w+)\s*\)")
+USE = re.compile(
+    r"\b(?:cfg_only_keys\s*\([^;{]*?,|opt_only\s*\(\s*\w+\s*,)\s*(\w+)\s*\)"
+    r"|\bcfg_only_keys_or\s*\([^;{]*?,\s*(\w+)\s*,\s*\w+\s*\)"
+)
 STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
@@ -39,7 +47,7 @@ def main():
     problems = []
     for src in SOURCES:
         text = strip_comments(src.read_text())
-        names = sorted(set(USE.findall(text)))
+        names = sorted({a or b for a, b in USE.findall(text)})
         rel = src.relative_to(ROOT)
         for name in names:
             found = arrays(text, name)

@@ -12,25 +12,47 @@
 #include "config_operator.h"
 #include "jsonpos.h"
 
+/* The daemon file's own keys; each registered speaker adds its block's. */
 static const char *const daemon_keys[] = {
-    "pop",  "backend",    "services_dir", "plugin_dir", "allowed_prefixes", "asn", "exabgp",
-    "bird", "state_file", "hooks",        "control",    "metrics",          NULL,
+    "pop",   "backend", "services_dir", "plugin_dir", "allowed_prefixes", "asn", "state_file",
+    "hooks", "control", "metrics",      NULL,
 };
-static const char *const exabgp_keys[] = {"ack", "on_exit", "watchdog", NULL};
-static const char *const bird_keys[] = {"socket",  "include_v4", "include_v6",
-                                        "on_exit", "coalesce",   NULL};
 
-const char *backend_kind_name(enum backend_kind k)
+static const struct speaker_block *const *speaker_blocks;
+static size_t n_speaker_blocks;
+
+static bool is_speaker_block(const char *key)
 {
-        switch (k) {
-        case BACKEND_EXABGP:
-                return "exabgp";
-        case BACKEND_BIRD:
-                return "bird";
-        case BACKEND_NONE:
-                break;
-        }
-        return "none";
+        for (size_t i = 0; i < n_speaker_blocks; i++)
+                if (strcmp(speaker_blocks[i]->name, key) == 0)
+                        return true;
+        return false;
+}
+
+void config_set_speakers(const struct speaker_block *const *blocks, size_t n)
+{
+        speaker_blocks = blocks;
+        n_speaker_blocks = n < CONFIG_SPEAKERS_MAX ? n : CONFIG_SPEAKERS_MAX;
+}
+
+void *config_speaker(const struct config *c, const char *name)
+{
+        for (size_t i = 0; name && i < c->n_speakers; i++)
+                if (strcmp(c->speakers[i].def->name, name) == 0)
+                        return c->speakers[i].settings;
+        return NULL;
+}
+
+void config_speaker_put(struct config *c, const struct speaker_block *def, void *settings)
+{
+        for (size_t i = 0; i < c->n_speakers; i++)
+                if (c->speakers[i].def == def) {
+                        def->free(c->speakers[i].settings);
+                        c->speakers[i].settings = settings;
+                        return;
+                }
+        if (c->n_speakers < CONFIG_SPEAKERS_MAX)
+                c->speakers[c->n_speakers++] = (struct config_speaker){def, settings};
 }
 
 static void parse_allowed(struct cfile *f, struct config *c, struct daemon_faults *faults)
@@ -71,54 +93,27 @@ static void parse_allowed(struct cfile *f, struct config *c, struct daemon_fault
         }
 }
 
-static void parse_exabgp(struct cfile *f, struct config *c)
+/* "backend" must be "a", "a" or "b", or "a", "b" or "c" (the registered
+ * speakers, in their order). */
+static void backend_choices(char *buf, size_t size)
 {
-        json_t *o;
-
-        if (cfg_object(f, f->root, "", "exabgp", &o) <= 0)
-                return;
-        cfg_only_keys(f, o, "exabgp", "\"exabgp\"", exabgp_keys);
-        cfg_bool(f, o, "exabgp", "ack", &c->exabgp.ack);
-        cfg_on_action(f, o, "exabgp", "on_exit", &c->exabgp.on_exit);
-        /* "0" turns the watchdog off; a duration must leave room for a
-         * loop that is only slow: below a second it would end healthy
-         * daemons on a loaded machine. */
-        json_t *w = json_object_get(o, "watchdog");
-        if (json_is_string(w) && strcmp(json_string_value(w), "0") == 0) {
-                c->exabgp.watchdog_usec = 0;
-                return;
-        }
-        const char *text;
-        uint64_t usec;
-        if (cfg_duration(f, o, "exabgp", "watchdog", &usec, &text) > 0) {
-                if (usec < 1000000 || usec > 3600000000ULL)
-                        cfg_err(f, "exabgp.watchdog",
-                                "\"watchdog\" (%s) must be \"0\" (off) or between 1s and 1h", text);
-                else
-                        c->exabgp.watchdog_usec = usec;
-        }
+        size_t n = 0;
+        buf[0] = '\0';
+        for (size_t i = 0; i < n_speaker_blocks && n < size; i++)
+                n += (size_t)snprintf(buf + n, size - n, "%s\"%s\"",
+                                      i == 0                      ? ""
+                                      : i + 1 == n_speaker_blocks ? " or "
+                                                                  : ", ",
+                                      speaker_blocks[i]->name);
 }
 
-static void parse_bird(struct cfile *f, struct config *c)
+static void parse_speakers(struct cfile *f, struct config *c)
 {
-        json_t *o;
-
-        if (cfg_object(f, f->root, "", "bird", &o) <= 0)
-                return;
-        cfg_only_keys(f, o, "bird", "\"bird\"", bird_keys);
-        cfg_path(f, o, "bird", "socket", &c->bird.socket);
-        cfg_path(f, o, "bird", "include_v4", &c->bird.include_v4);
-        cfg_path(f, o, "bird", "include_v6", &c->bird.include_v6);
-        cfg_on_action(f, o, "bird", "on_exit", &c->bird.on_exit);
-        const char *text;
-        uint64_t usec;
-        if (cfg_duration(f, o, "bird", "coalesce", &usec, &text) > 0) {
-                /* A window over a few seconds would hold a withdraw back for
-                 * longer than any check interval: surely a typo. */
-                if (usec > 5000000)
-                        cfg_err(f, "bird.coalesce", "\"coalesce\" (%s) must be at most 5s", text);
-                else
-                        c->bird.coalesce_usec = usec;
+        for (size_t i = 0; i < c->n_speakers; i++) {
+                json_t *o;
+                const struct config_speaker *sp = &c->speakers[i];
+                if (cfg_object(f, f->root, "", sp->def->name, &o) > 0)
+                        sp->def->parse(f, o, sp->settings);
         }
 }
 
@@ -127,7 +122,7 @@ static void parse_daemon(struct cfile *f, struct config *c, struct daemon_faults
         const char *s;
         int64_t asn;
 
-        cfg_only_keys(f, f->root, "", "daemon file", daemon_keys);
+        cfg_only_keys_or(f, f->root, "", "daemon file", daemon_keys, is_speaker_block);
         if (cfg_string(f, f->root, "", "pop", &s) > 0) {
                 if (s[0]) {
                         free(c->pop);
@@ -137,13 +132,16 @@ static void parse_daemon(struct cfile *f, struct config *c, struct daemon_faults
                 }
         }
         if (cfg_string(f, f->root, "", "backend", &s) > 0) {
-                if (strcmp(s, "exabgp") == 0)
-                        c->backend = BACKEND_EXABGP;
-                else if (strcmp(s, "bird") == 0)
-                        c->backend = BACKEND_BIRD;
-                else
-                        cfg_err(f, "backend",
-                                "\"backend\" must be \"exabgp\" or \"bird\", not \"%s\"", s);
+                bool known = false;
+                for (size_t i = 0; i < n_speaker_blocks && !known; i++)
+                        known = strcmp(speaker_blocks[i]->name, s) == 0;
+                if (known) {
+                        c->backend = xstrdup(s);
+                } else {
+                        char choices[256];
+                        backend_choices(choices, sizeof(choices));
+                        cfg_err(f, "backend", "\"backend\" must be %s, not \"%s\"", choices, s);
+                }
         }
         c->services_dir = cfg_abspath(f->dir, "services.d");
         faults->services_dir = cfg_path(f, f->root, "", "services_dir", &c->services_dir) < 0;
@@ -153,8 +151,7 @@ static void parse_daemon(struct cfile *f, struct config *c, struct daemon_faults
         else if (json_object_get(f->root, "asn"))
                 faults->asn = true;
         parse_allowed(f, c, faults);
-        parse_exabgp(f, c);
-        parse_bird(f, c);
+        parse_speakers(f, c);
         config_ops_daemon(f, c);
         config_control_parse(f, c);
 }
@@ -225,13 +222,8 @@ static int load(const char *path, bool services, struct config **out, struct dia
             path[0] != '/' && getcwd(cwd, sizeof(cwd)) ? cfg_abspath(cwd, path) : xstrdup(path);
         c->pop = host_name();
         c->plugin_dir = xstrdup(AHD_PLUGIN_DIR);
-        c->exabgp.ack = true;
-        c->exabgp.on_exit = ON_WITHDRAW;
-        c->exabgp.watchdog_usec = 10000000;
-        c->bird.socket = xstrdup("/run/bird/bird.ctl");
-        c->bird.include_v4 = xstrdup("/var/lib/anycast-healthd/bird/routes4.conf");
-        c->bird.include_v6 = xstrdup("/var/lib/anycast-healthd/bird/routes6.conf");
-        c->bird.on_exit = ON_WITHDRAW;
+        for (size_t i = 0; i < n_speaker_blocks; i++)
+                config_speaker_put(c, speaker_blocks[i], speaker_blocks[i]->defaults());
         config_control_defaults(c);
 
         if (cfile_open(&f, path, d) == 0) {
@@ -289,9 +281,9 @@ void config_free(struct config *c)
         free(c->services_dir);
         free(c->plugin_dir);
         free(c->allowed);
-        free(c->bird.socket);
-        free(c->bird.include_v4);
-        free(c->bird.include_v6);
+        free(c->backend);
+        for (size_t i = 0; i < c->n_speakers; i++)
+                c->speakers[i].def->free(c->speakers[i].settings);
         config_ops_daemon_clear(c);
         config_control_free(c);
         free(c);

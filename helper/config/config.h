@@ -13,8 +13,26 @@
 #include "prefix.h"
 
 struct jsonpos;
+struct cfile;
 
-enum backend_kind { BACKEND_NONE = 0, BACKEND_EXABGP, BACKEND_BIRD };
+/* A speaker's block of the daemon file ("NAME": { ... }), which the speaker
+ * parses itself: the loader knows speakers only through these, registered
+ * once with config_set_speakers() before anything is loaded. */
+struct speaker_block {
+        const char *name; /* the block's key and the "backend" value */
+        /* Its settings before the file (defaults); never NULL (aborts on
+         * no memory, as config loading does). */
+        void *(*defaults)(void);
+        /* Reads block (an object) into settings; every problem through
+         * cfg_err() (config_block.h), at the key's line/column. */
+        void (*parse)(struct cfile *f, json_t *block, void *settings);
+        void (*free)(void *settings);
+};
+#define CONFIG_SPEAKERS_MAX 8
+/* The speakers the loader accepts, in the order "backend" lists them in
+ * its messages. Kept by reference: the table must outlive every load. */
+void config_set_speakers(const struct speaker_block *const *blocks, size_t n);
+
 enum combine_mode { COMBINE_ALL, COMBINE_ANY, COMBINE_AT_LEAST };
 enum on_action { ON_WITHDRAW, ON_KEEP };
 
@@ -76,26 +94,19 @@ struct service_cfg {
 struct config {
         char *file;
         char *pop;
-        enum backend_kind backend;
+        char *backend; /* "backend": a speaker's name; NULL: not set */
         char *services_dir;
         char *plugin_dir;
         struct prefix *allowed;
         size_t n_allowed;
         uint32_t asn; /* 0: unset; required when a service prepends */
-        struct {
-                bool ack;
-                enum on_action on_exit;
-                uint64_t watchdog_usec; /* 0: off */
-        } exabgp;
-        struct {
-                char *socket;
-                char *include_v4;
-                char *include_v6;
-                enum on_action on_exit;
-                /* "coalesce": updates within this window become one write
-                 * and one configure; 0: the default (20 ms). */
-                uint64_t coalesce_usec;
-        } bird;
+        /* Every known speaker's settings, from its block or its defaults
+         * (config_speaker()). */
+        struct config_speaker {
+                const struct speaker_block *def;
+                void *settings;
+        } speakers[CONFIG_SPEAKERS_MAX];
+        size_t n_speakers;
         char *state_file;       /* manual disables, drains, withdraw-all */
         struct hooks_cfg hooks; /* for services without their own */
         struct {
@@ -126,4 +137,9 @@ void config_free(struct config *c);
  * validated (they only place errors; later problems are logged without a
  * position). Saves about a kilobyte per service. */
 void config_drop_positions(struct config *c);
-const char *backend_kind_name(enum backend_kind k);
+/* The settings of the speaker called name (its parse's type), NULL when no
+ * such speaker is registered. */
+void *config_speaker(const struct config *c, const char *name);
+/* For configurations built by hand (tests): adds or replaces the settings
+ * of def's speaker; config_free will call def->free on them. */
+void config_speaker_put(struct config *c, const struct speaker_block *def, void *settings);

@@ -203,8 +203,8 @@ const char *cfg_type_name(const json_t *v)
         return "unknown";
 }
 
-void cfg_only_keys(struct cfile *f, json_t *obj, const char *path, const char *what,
-                   const char *const *keys)
+static void only_keys(struct cfile *f, json_t *obj, const char *path, const char *what,
+                      const char *const *keys, bool (*also)(const char *key))
 {
         const char *k;
         json_t *v;
@@ -212,12 +212,24 @@ void cfg_only_keys(struct cfile *f, json_t *obj, const char *path, const char *w
 
         json_object_foreach(obj, k, v)
         {
-                bool known = false;
+                bool known = also && also(k);
                 for (size_t i = 0; keys[i] && !known; i++)
                         known = strcmp(keys[i], k) == 0;
                 if (!known)
                         cfg_err(f, cfg_key(p, path, k), "unknown key \"%s\" in %s", k, what);
         }
+}
+
+void cfg_only_keys(struct cfile *f, json_t *obj, const char *path, const char *what,
+                   const char *const *keys)
+{
+        only_keys(f, obj, path, what, keys, NULL);
+}
+
+void cfg_only_keys_or(struct cfile *f, json_t *obj, const char *path, const char *what,
+                      const char *const *keys, bool (*also)(const char *key))
+{
+        only_keys(f, obj, path, what, keys, also);
 }
 
 static int get_typed(struct cfile *f, json_t *obj, const char *path, const char *key,

@@ -47,11 +47,16 @@ static bool old_route(struct service_rt **old, size_t n, const bool *kept, const
         return false;
 }
 
+static bool str_eq(const char *a, const char *b)
+{
+        return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 static void warn_restart_only(const struct engine *en, const struct config *a,
                               const struct config *b)
 {
         bool speaker = en->ops->needs_restart && en->ops->needs_restart(a, b);
-        if (a->backend != b->backend || a->asn != b->asn || speaker ||
+        if (!str_eq(a->backend, b->backend) || a->asn != b->asn || speaker ||
             strcmp(a->pop, b->pop) != 0 || strcmp(a->plugin_dir, b->plugin_dir) != 0 ||
             strcmp(a->state_file, b->state_file) != 0)
                 log_warning("reload: pop, backend, asn, plugin_dir, state_file and the \"%s\" "

@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include "bird_backend.h"
+#include "bird_config.h"
 #include "diag.h"
 #include "exabgp_backend.h"
+#include "exabgp_config.h"
 #include "log.h"
 #include "speakers.h"
 
@@ -16,27 +18,21 @@ const struct backend_ops *speaker_at(size_t i)
         return i < sizeof(table) / sizeof(table[0]) ? table[i] : NULL;
 }
 
-const struct backend_ops *speaker_by_kind(enum backend_kind kind)
+const struct backend_ops *speaker_by_name(const char *name)
 {
-        if (kind == BACKEND_NONE)
-                return NULL;
-        const char *name = backend_kind_name(kind);
-        for (size_t i = 0; speaker_at(i); i++)
+        for (size_t i = 0; name && speaker_at(i); i++)
                 if (strcmp(speaker_at(i)->name, name) == 0)
                         return speaker_at(i);
         return NULL;
 }
 
-enum backend_kind speaker_kind(const struct backend_ops *ops)
+void speakers_register(void)
 {
-        for (int k = BACKEND_NONE + 1; strcmp(backend_kind_name((enum backend_kind)k), "none") != 0;
-             k++)
-                if (strcmp(backend_kind_name((enum backend_kind)k), ops->name) == 0)
-                        return (enum backend_kind)k;
-        return BACKEND_NONE;
+        static const struct speaker_block *const blocks[] = {&exabgp_block, &bird_block};
+        config_set_speakers(blocks, sizeof(blocks) / sizeof(blocks[0]));
 }
 
-int speaker_withdraw_all_main(const char *config_path, enum backend_kind force)
+int speaker_withdraw_all_main(const char *config_path, const char *force)
 {
         const char *result = getenv("SERVICE_RESULT");
         if (result && strcmp(result, "success") == 0) {
@@ -56,8 +52,7 @@ int speaker_withdraw_all_main(const char *config_path, enum backend_kind force)
                 return EXIT_FAILURE;
         }
         diag_free(&d);
-        const struct backend_ops *sp =
-            speaker_by_kind(force != BACKEND_NONE ? force : cfg->backend);
+        const struct backend_ops *sp = speaker_by_name(force ? force : cfg->backend);
         int ret = EXIT_FAILURE;
         if (!sp) {
                 log_err("%s: no backend: set \"backend\" or pass the speaker's option "

@@ -5,6 +5,7 @@
  * Every input must end as a config or as diagnostics, never both. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "speakers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,6 +32,11 @@ static char *file_path(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+        static bool registered;
+        if (!registered) {
+                speakers_register(); /* the speakers' blocks, as the daemon has them */
+                registered = true;
+        }
         const char *path = file_path();
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0 || write(fd, data, size) != (ssize_t)size || close(fd) < 0)

@@ -4,6 +4,7 @@
  * Every input must end as a config or as diagnostics, never both. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "speakers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -44,6 +46,11 @@ static void setup(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+        static bool registered;
+        if (!registered) {
+                speakers_register(); /* the speakers' blocks, as the daemon has them */
+                registered = true;
+        }
         if (!daemon_path)
                 setup();
         write_file(service_path, data, size);

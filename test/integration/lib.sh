@@ -88,7 +88,9 @@ lab_now_us() {
 
 # lab_ms US: microseconds as milliseconds with one decimal.
 lab_ms() {
-	printf '%d.%d' $(($1 / 1000)) $((($1 % 1000) / 100))
+	local us=$1 sign=
+	((us >= 0)) || { sign=-; us=$((-us)); }
+	printf '%s%d.%d' "$sign" $((us / 1000)) $(((us % 1000) / 100))
 }
 
 # lab_need_packages PKG...: install the Debian packages that are missing.

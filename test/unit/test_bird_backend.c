@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bird_config.h"
 #include "bird_backend.h"
 #include "fake_bird.h"
 
@@ -34,6 +35,7 @@ struct fixture {
         sd_event *e;
         struct fake_bird fb;
         struct config cfg;
+        struct bird_settings bs; /* cfg's "bird" block */
         struct service_cfg svc;
         struct prefix svc_prefix;
         struct backend *b;
@@ -58,10 +60,11 @@ static void setup(struct fixture *fx, bool with_server)
         else
                 fx->fb.listen_fd = -1, fx->fb.fd = -1;
         fx->cfg.asn = 65002;
-        fx->cfg.bird.socket = fx->sock;
-        fx->cfg.bird.include_v4 = fx->r4;
-        fx->cfg.bird.include_v6 = fx->r6;
-        fx->cfg.bird.coalesce_usec = 200 * 1000;
+        config_speaker_put(&fx->cfg, &bird_block, &fx->bs);
+        fx->bs.socket = fx->sock;
+        fx->bs.include_v4 = fx->r4;
+        fx->bs.include_v6 = fx->r6;
+        fx->bs.coalesce_usec = 200 * 1000;
         fx->svc_prefix.family = AF_INET;
         fx->svc_prefix.len = 32;
         inet_pton(AF_INET, "203.0.113.99", fx->svc_prefix.addr);
@@ -383,7 +386,7 @@ START_TEST(one_configure_in_flight)
 {
         struct fixture fx;
         setup(&fx, true);
-        fx.cfg.bird.coalesce_usec = 10 * 1000;
+        fx.bs.coalesce_usec = 10 * 1000;
         create(&fx);
         run_for(fx.e, 100 * 1000);
         configure_delay = 600 * 1000; /* BIRD is slow to answer */
@@ -413,7 +416,7 @@ START_TEST(lone_change_goes_out_at_once_burst_waits_for_the_window)
          * order of events, not the machine's speed, decides. */
         struct fixture fx;
         setup(&fx, true);
-        fx.cfg.bird.coalesce_usec = 4 * 1000 * 1000;
+        fx.bs.coalesce_usec = 4 * 1000 * 1000;
         create(&fx);
         run_for(fx.e, 100 * 1000); /* the startup check */
         announce(fx.b, "203.0.113.1", -1);

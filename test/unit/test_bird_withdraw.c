@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bird_config.h"
 #include "bird_withdraw.h"
 #include "speakers.h"
 #include "fake_bird.h"
@@ -37,6 +38,7 @@ struct fixture {
         sd_event *e;
         struct fake_bird fb;
         struct config cfg;
+        struct bird_settings bs; /* cfg's "bird" block */
         char dir[64], sock[128], r4[128], r6[128], conf[128], svcdir[128], svc[160];
 };
 
@@ -70,9 +72,11 @@ static void setup(struct fixture *fx, bool with_server)
         fx->fb.listen_fd = fx->fb.fd = -1;
         if (with_server)
                 ck_assert_int_eq(fake_bird_start(&fx->fb, fx->e, fx->sock, script), 0);
-        fx->cfg.bird.socket = fx->sock;
-        fx->cfg.bird.include_v4 = fx->r4;
-        fx->cfg.bird.include_v6 = fx->r6;
+        fx->bs.socket = fx->sock;
+        fx->bs.include_v4 = fx->r4;
+        fx->bs.include_v6 = fx->r6;
+        config_speaker_put(&fx->cfg, &bird_block, &fx->bs);
+        speakers_register(); /* speaker_withdraw_all_main loads daemon files */
 }
 
 static void teardown(struct fixture *fx)
@@ -249,7 +253,7 @@ START_TEST(unwritable_file_still_withdraws_the_other)
 {
         struct fixture fx;
         setup(&fx, true);
-        fx.cfg.bird.include_v4 = "/nonexistent/ahd-test/routes4.conf";
+        fx.bs.include_v4 = "/nonexistent/ahd-test/routes4.conf";
         ck_assert_int_eq(withdraw(&fx, TIMEOUT), -ENOENT);
         assert_empty(fx.r6);
         ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure"), 1);
@@ -279,7 +283,7 @@ START_TEST(main_skips_a_clean_stop)
         setup(&fx, false);
         write_config(&fx, "bird");
         setenv("SERVICE_RESULT", "success", 1);
-        ck_assert_int_eq(speaker_withdraw_all_main(fx.conf, BACKEND_NONE), EXIT_SUCCESS);
+        ck_assert_int_eq(speaker_withdraw_all_main(fx.conf, NULL), EXIT_SUCCESS);
         ck_assert_str_eq(slurp(fx.r4), ROUTES4);
         ck_assert_str_eq(slurp(fx.r6), ROUTES6);
         teardown(&fx);
@@ -292,13 +296,13 @@ START_TEST(main_refuses_exabgp)
         setup(&fx, false);
         write_config(&fx, "exabgp");
         unsetenv("SERVICE_RESULT");
-        ck_assert_int_eq(speaker_withdraw_all_main(fx.conf, BACKEND_NONE), EXIT_FAILURE);
+        ck_assert_int_eq(speaker_withdraw_all_main(fx.conf, NULL), EXIT_FAILURE);
         ck_assert_str_eq(slurp(fx.r4), ROUTES4);
         /* --bird over the config's backend */
-        ck_assert_int_eq(speaker_withdraw_all_main(fx.conf, BACKEND_BIRD), EXIT_SUCCESS);
+        ck_assert_int_eq(speaker_withdraw_all_main(fx.conf, "bird"), EXIT_SUCCESS);
         assert_empty(fx.r4);
         put(fx.r4, ROUTES4);
-        ck_assert_int_eq(speaker_withdraw_all_main(fx.conf, BACKEND_EXABGP), EXIT_FAILURE);
+        ck_assert_int_eq(speaker_withdraw_all_main(fx.conf, "exabgp"), EXIT_FAILURE);
         ck_assert_str_eq(slurp(fx.r4), ROUTES4);
         teardown(&fx);
 }
@@ -310,7 +314,7 @@ START_TEST(main_bad_daemon_file_fails)
         setup(&fx, false);
         put(fx.conf, "{ \"backend\": \"bird\", \"bird\": { \"sockett\": \"x\" } }\n");
         unsetenv("SERVICE_RESULT");
-        ck_assert_int_eq(speaker_withdraw_all_main(fx.conf, BACKEND_NONE), EXIT_FAILURE);
+        ck_assert_int_eq(speaker_withdraw_all_main(fx.conf, NULL), EXIT_FAILURE);
         ck_assert_str_eq(slurp(fx.r4), ROUTES4);
         teardown(&fx);
 }
@@ -346,7 +350,7 @@ START_TEST(main_withdraws_after_a_crash_despite_a_broken_service)
         write_config(&fx, "bird"); /* on_exit keep applies to clean stops only */
         setenv("SERVICE_RESULT", "signal", 1);
         pid_t pid = fork_fake_bird(fx.sock);
-        ck_assert_int_eq(speaker_withdraw_all_main(fx.conf, BACKEND_NONE), EXIT_SUCCESS);
+        ck_assert_int_eq(speaker_withdraw_all_main(fx.conf, NULL), EXIT_SUCCESS);
         int status = 0;
         ck_assert_int_eq(waitpid(pid, &status, 0), pid);
         ck_assert(WIFEXITED(status));

@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bird_config.h"
+#include "exabgp_config.h"
+#include "speakers.h"
 #include "ahd-build-config.h"
 #include "config.h"
 #include "config_internal.h"
@@ -238,7 +241,7 @@ START_TEST(test_good_config)
         ck_assert_ptr_nonnull(c);
         ck_assert_str_eq(c->file, path);
         ck_assert_str_eq(c->pop, "ams1");
-        ck_assert_int_eq(c->backend, BACKEND_BIRD);
+        ck_assert_str_eq(c->backend, "bird");
         ck_assert_uint_eq(c->asn, 4200000001u);
         ck_assert_int_ge(asprintf(&expect_path, "%s/svc", dir), 0);
         ck_assert_str_eq(c->services_dir, expect_path);
@@ -253,15 +256,15 @@ START_TEST(test_good_config)
         ck_assert_uint_eq(c->n_allowed, 2);
         assert_prefix(&c->allowed[0], "203.0.113.0/24");
         assert_prefix(&c->allowed[1], "2001:db8::/32");
-        ck_assert(!c->exabgp.ack);
-        ck_assert_int_eq(c->exabgp.on_exit, ON_KEEP);
-        ck_assert_uint_eq(c->exabgp.watchdog_usec, 0); /* "0": off */
-        ck_assert_str_eq(c->bird.socket, "/run/bird/test.ctl");
+        ck_assert(!exabgp_settings(c)->ack);
+        ck_assert_int_eq(exabgp_settings(c)->on_exit, ON_KEEP);
+        ck_assert_uint_eq(exabgp_settings(c)->watchdog_usec, 0); /* "0": off */
+        ck_assert_str_eq(bird_settings(c)->socket, "/run/bird/test.ctl");
         ck_assert_int_ge(asprintf(&expect_path, "%s/bird/r4.conf", dir), 0);
-        ck_assert_str_eq(c->bird.include_v4, expect_path);
+        ck_assert_str_eq(bird_settings(c)->include_v4, expect_path);
         free(expect_path);
-        ck_assert_str_eq(c->bird.include_v6, "/var/tmp/r6.conf");
-        ck_assert_int_eq(c->bird.on_exit, ON_KEEP);
+        ck_assert_str_eq(bird_settings(c)->include_v6, "/var/tmp/r6.conf");
+        ck_assert_int_eq(bird_settings(c)->on_exit, ON_KEEP);
         ck_assert_int_ge(asprintf(&expect_path, "%s/state/manual.json", dir), 0);
         ck_assert_str_eq(c->state_file, expect_path);
         free(expect_path);
@@ -442,8 +445,7 @@ START_TEST(test_defaults)
         ck_assert_int_eq(config_load("ahd.json", &c, &d), 0);
         ck_assert_int_eq(gethostname(host, sizeof(host) - 1), 0);
         ck_assert_str_eq(c->pop, host);
-        ck_assert_int_eq(c->backend, BACKEND_NONE);
-        ck_assert_str_eq(backend_kind_name(c->backend), "none");
+        ck_assert_ptr_null(c->backend);
         ck_assert_uint_eq(c->asn, 0);
         ck_assert_int_ge(asprintf(&expect_path, "%s/ahd.json", tmpdir), 0);
         ck_assert_str_eq(c->file, expect_path);
@@ -452,13 +454,15 @@ START_TEST(test_defaults)
         ck_assert_str_eq(c->services_dir, expect_path);
         free(expect_path);
         ck_assert_str_eq(c->plugin_dir, AHD_PLUGIN_DIR);
-        ck_assert(c->exabgp.ack);
-        ck_assert_int_eq(c->exabgp.on_exit, ON_WITHDRAW);
-        ck_assert_uint_eq(c->exabgp.watchdog_usec, 10000000);
-        ck_assert_str_eq(c->bird.socket, "/run/bird/bird.ctl");
-        ck_assert_str_eq(c->bird.include_v4, "/var/lib/anycast-healthd/bird/routes4.conf");
-        ck_assert_str_eq(c->bird.include_v6, "/var/lib/anycast-healthd/bird/routes6.conf");
-        ck_assert_int_eq(c->bird.on_exit, ON_WITHDRAW);
+        ck_assert(exabgp_settings(c)->ack);
+        ck_assert_int_eq(exabgp_settings(c)->on_exit, ON_WITHDRAW);
+        ck_assert_uint_eq(exabgp_settings(c)->watchdog_usec, 10000000);
+        ck_assert_str_eq(bird_settings(c)->socket, "/run/bird/bird.ctl");
+        ck_assert_str_eq(bird_settings(c)->include_v4,
+                         "/var/lib/anycast-healthd/bird/routes4.conf");
+        ck_assert_str_eq(bird_settings(c)->include_v6,
+                         "/var/lib/anycast-healthd/bird/routes6.conf");
+        ck_assert_int_eq(bird_settings(c)->on_exit, ON_WITHDRAW);
         ck_assert_str_eq(c->state_file, "/var/lib/anycast-healthd/state.json");
         ck_assert_ptr_null(c->hooks.on_change);
         ck_assert_str_eq(c->control.socket, "/run/anycast-healthd/control.sock");
@@ -502,9 +506,7 @@ START_TEST(test_empty_services_dir_and_backends)
         char *path;
         ck_assert_int_ge(asprintf(&path, "%s/ahd.json", tmpdir), 0);
         ck_assert_int_eq(config_load(path, &c, &d), 0);
-        ck_assert_int_eq(c->backend, BACKEND_EXABGP);
-        ck_assert_str_eq(backend_kind_name(c->backend), "exabgp");
-        ck_assert_str_eq(backend_kind_name(BACKEND_BIRD), "bird");
+        ck_assert_str_eq(c->backend, "exabgp");
         ck_assert_uint_eq(c->asn, 1);
         ck_assert_uint_eq(c->n_services, 0);
         config_free(c);
@@ -747,6 +749,7 @@ static Suite *suite(void)
 
 int main(void)
 {
+        speakers_register(); /* the "exabgp" and "bird" blocks */
         SRunner *sr = srunner_create(suite());
         srunner_run_all(sr, CK_NORMAL);
         int failed = srunner_ntests_failed(sr);

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "exabgp_config.h"
 #include "exabgp_backend.h"
 
 #define DEADLINE_USEC (20ULL * 1000 * 1000)
@@ -21,9 +22,10 @@ struct fixture {
         sd_event *e;
         struct backend *b;
         struct config cfg;
-        int to_us[2];   /* we write [1]: "ExaBGP's" events and acks */
-        int from_us[2]; /* we read [0]: the commands */
-        char *out;      /* everything read from the backend so far */
+        struct exabgp_settings xs; /* cfg's "exabgp" block */
+        int to_us[2];              /* we write [1]: "ExaBGP's" events and acks */
+        int from_us[2];            /* we read [0]: the commands */
+        char *out;                 /* everything read from the backend so far */
         size_t out_len;
         int gone;
         char why[128];
@@ -65,7 +67,8 @@ static void setup_with(bool ack)
         memset(&F, 0, sizeof(F));
         F.cfg.pop = "tst1";
         F.cfg.asn = 65001;
-        F.cfg.exabgp.ack = ack;
+        config_speaker_put(&F.cfg, &exabgp_block, &F.xs);
+        F.xs.ack = ack;
         ck_assert_int_eq(pipe2(F.to_us, O_CLOEXEC), 0);
         ck_assert_int_eq(pipe2(F.from_us, O_CLOEXEC), 0);
         ck_assert_int_eq(fcntl(F.from_us[0], F_SETFL, O_NONBLOCK), 0);
@@ -654,7 +657,7 @@ START_TEST(watchdog_withdraws_everything_when_the_loop_wedges)
                  * and a new backend on it (the parent's is left alone) */
                 if (sd_event_new(&F.e) < 0)
                         _exit(2);
-                F.cfg.exabgp.watchdog_usec = 1000 * 1000;
+                F.xs.watchdog_usec = 1000 * 1000;
                 struct backend_hooks hooks = {.speaker_gone = on_gone, .userdata = &F};
                 if (backend_exabgp_create_fds(F.e, &F.cfg, &hooks, F.to_us[0], F.from_us[1], &F.b) <
                     0)

@@ -17,7 +17,7 @@
  * BIRD is reachable and its whole configuration loads.
  *
  * Bursts: configures are at least one coalescing window apart
- * (cfg->bird.coalesce_usec, 20 ms by default). A change after a quiet
+ * (bird.coalesce in the daemon file, 20 ms by default). A change after a quiet
  * window goes out at the next loop iteration (a lone change does not wait);
  * changes within a window of the last configure wait for its end and then
  * go out together: one write and one configure per window. Only one command
@@ -41,6 +41,7 @@
 #include "atomic_file.h"
 #include "attrs.h"
 #include "bird_backend.h"
+#include "bird_config.h"
 #include "bird_render.h"
 #include "bird_ctl.h"
 #include "bird_withdraw.h"
@@ -713,7 +714,8 @@ static void bird_free(struct backend *b);
 static int bird_create(sd_event *e, const struct config *cfg, const struct backend_hooks *hooks,
                        struct backend **out)
 {
-        if (!cfg->bird.socket || !cfg->bird.include_v4 || !cfg->bird.include_v6)
+        const struct bird_settings *st = bird_settings(cfg);
+        if (!st->socket || !st->include_v4 || !st->include_v6)
                 return -EINVAL;
         struct backend *b = calloc(1, sizeof(*b));
         if (!b)
@@ -722,19 +724,18 @@ static int bird_create(sd_event *e, const struct config *cfg, const struct backe
         if (hooks)
                 b->hooks = *hooks;
         b->asn = cfg->asn;
-        b->coalesce_usec =
-            cfg->bird.coalesce_usec ? cfg->bird.coalesce_usec : COALESCE_DEFAULT_USEC;
+        b->coalesce_usec = st->coalesce_usec ? st->coalesce_usec : COALESCE_DEFAULT_USEC;
         int r = -ENOMEM;
-        b->socket = strdup(cfg->bird.socket);
+        b->socket = strdup(st->socket);
         if (!b->socket)
                 goto fail;
-        r = birdctl_new(e, cfg->bird.socket, &b->ctl);
+        r = birdctl_new(e, st->socket, &b->ctl);
         if (r < 0)
                 goto fail;
-        r = fam_init(b, &b->fam[0], AF_INET, cfg->bird.include_v4, cfg);
+        r = fam_init(b, &b->fam[0], AF_INET, st->include_v4, cfg);
         if (r < 0)
                 goto fail;
-        r = fam_init(b, &b->fam[1], AF_INET6, cfg->bird.include_v6, cfg);
+        r = fam_init(b, &b->fam[1], AF_INET6, st->include_v6, cfg);
         if (r < 0)
                 goto fail;
         r = birdctl_command(b->ctl, "configure check", COMMAND_TIMEOUT_USEC, on_check_reply, b);
@@ -898,7 +899,7 @@ static void bird_free(struct backend *b)
 
 static enum on_action bird_on_exit(const struct config *cfg)
 {
-        return cfg->bird.on_exit;
+        return bird_settings(cfg)->on_exit;
 }
 
 static void bird_counters(const struct backend *b, struct speaker_counters *out)
@@ -932,10 +933,9 @@ static void bird_metrics(const struct backend *b, FILE *f, const char *pop)
  * read when the daemon stops. */
 static bool bird_needs_restart(const struct config *a, const struct config *b)
 {
-        return strcmp(a->bird.socket, b->bird.socket) != 0 ||
-               strcmp(a->bird.include_v4, b->bird.include_v4) != 0 ||
-               strcmp(a->bird.include_v6, b->bird.include_v6) != 0 ||
-               a->bird.coalesce_usec != b->bird.coalesce_usec;
+        const struct bird_settings *x = bird_settings(a), *y = bird_settings(b);
+        return strcmp(x->socket, y->socket) != 0 || strcmp(x->include_v4, y->include_v4) != 0 ||
+               strcmp(x->include_v6, y->include_v6) != 0 || x->coalesce_usec != y->coalesce_usec;
 }
 
 const struct backend_ops backend_bird_ops = {

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "bird_backend.h"
+#include "bird_config.h"
 #include "bird_render.h"
 #include "bird_withdraw.h"
 #include "bird_ctl.h"
@@ -58,13 +59,13 @@ static uint64_t now_usec(void)
 
 int bird_withdraw_all(sd_event *e, const struct config *cfg, uint64_t timeout_usec)
 {
-        int wr = write_empty(cfg->bird.include_v4, AF_INET);
-        int r = write_empty(cfg->bird.include_v6, AF_INET6);
+        int wr = write_empty(bird_settings(cfg)->include_v4, AF_INET);
+        int r = write_empty(bird_settings(cfg)->include_v6, AF_INET6);
         if (wr == 0)
                 wr = r;
 
         struct birdctl *ctl = NULL;
-        r = birdctl_new(e, cfg->bird.socket, &ctl);
+        r = birdctl_new(e, bird_settings(cfg)->socket, &ctl);
         if (r < 0) {
                 log_err("withdraw-all: %s", strerror(-r));
                 return r;
@@ -87,17 +88,17 @@ int bird_withdraw_all(sd_event *e, const struct config *cfg, uint64_t timeout_us
         if (r == -ENOENT || r == -ECONNREFUSED) {
                 log_notice("withdraw-all: BIRD is not running (%s: %s); the include files are "
                            "empty, so BIRD announces none of our routes when it starts",
-                           cfg->bird.socket, strerror(-r));
+                           bird_settings(cfg)->socket, strerror(-r));
                 return wr < 0 ? wr : 1;
         }
         if (r == -EACCES) {
                 log_err("withdraw-all: no permission on BIRD's control socket %s: run as a "
                         "member of BIRD's group (bird)",
-                        cfg->bird.socket);
+                        bird_settings(cfg)->socket);
                 return r;
         }
         if (r < 0) {
-                log_err("withdraw-all: BIRD did not confirm on %s: %s", cfg->bird.socket,
+                log_err("withdraw-all: BIRD did not confirm on %s: %s", bird_settings(cfg)->socket,
                         strerror(-r));
                 return r;
         }

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "exabgp_backend.h"
+#include "exabgp_config.h"
 #include "event_priority.h"
 #include "exabgp_proto.h"
 #include "exabgp_render.h"
@@ -824,11 +825,11 @@ int backend_exabgp_create_fds(sd_event *e, const struct config *cfg,
         b->e = sd_event_ref(e);
         if (hooks)
                 b->hooks = *hooks;
-        b->watchdog_usec = cfg->exabgp.watchdog_usec;
+        b->watchdog_usec = exabgp_settings(cfg)->watchdog_usec;
         /* the config may be replaced on reload: keep what we need */
         b->pop = strdup(cfg->pop ? cfg->pop : "");
         b->asn = cfg->asn;
-        b->ack = cfg->exabgp.ack;
+        b->ack = exabgp_settings(cfg)->ack;
         b->in_fd = in_fd;
         b->out_fd = out_fd;
         b->backoff_initial = BACKOFF_INITIAL_USEC;
@@ -918,7 +919,7 @@ static int exabgp_create(sd_event *e, const struct config *cfg, const struct bac
 
 static enum on_action exabgp_on_exit(const struct config *cfg)
 {
-        return cfg->exabgp.on_exit;
+        return exabgp_settings(cfg)->on_exit;
 }
 
 static void exabgp_counters(const struct backend *b, struct speaker_counters *out)
@@ -932,7 +933,8 @@ static void exabgp_counters(const struct backend *b, struct speaker_counters *ou
 /* Read at start: ack and the watchdog; on_exit is read when we stop. */
 static bool exabgp_needs_restart(const struct config *a, const struct config *b)
 {
-        return a->exabgp.ack != b->exabgp.ack || a->exabgp.watchdog_usec != b->exabgp.watchdog_usec;
+        const struct exabgp_settings *x = exabgp_settings(a), *y = exabgp_settings(b);
+        return x->ack != y->ack || x->watchdog_usec != y->watchdog_usec;
 }
 
 /* ExaBGP runs us as its process: only ExaBGP holds our routes and nothing

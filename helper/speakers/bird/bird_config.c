@@ -1,0 +1,66 @@
+/* bird_config.c: see bird_config.h. */
+#include <stdlib.h>
+
+#include "bird_config.h"
+#include "config_block.h"
+
+static const char *const bird_keys[] = {"socket",  "include_v4", "include_v6",
+                                        "on_exit", "coalesce",   NULL};
+
+#define DEFAULT_SOCKET     "/run/bird/bird.ctl"
+#define DEFAULT_INCLUDE_V4 "/var/lib/anycast-healthd/bird/routes4.conf"
+#define DEFAULT_INCLUDE_V6 "/var/lib/anycast-healthd/bird/routes6.conf"
+
+static void *bird_defaults(void)
+{
+        struct bird_settings *s = xcalloc(1, sizeof(*s));
+        s->socket = xstrdup(DEFAULT_SOCKET);
+        s->include_v4 = xstrdup(DEFAULT_INCLUDE_V4);
+        s->include_v6 = xstrdup(DEFAULT_INCLUDE_V6);
+        s->on_exit = ON_WITHDRAW;
+        return s;
+}
+
+static void bird_parse(struct cfile *f, json_t *o, void *settings)
+{
+        struct bird_settings *s = settings;
+        cfg_only_keys(f, o, "bird", "\"bird\"", bird_keys);
+        cfg_path(f, o, "bird", "socket", &s->socket);
+        cfg_path(f, o, "bird", "include_v4", &s->include_v4);
+        cfg_path(f, o, "bird", "include_v6", &s->include_v6);
+        cfg_on_action(f, o, "bird", "on_exit", &s->on_exit);
+        const char *text;
+        uint64_t usec;
+        if (cfg_duration(f, o, "bird", "coalesce", &usec, &text) > 0) {
+                /* A window over a few seconds would hold a withdraw back for
+                 * longer than any check interval: surely a typo. */
+                if (usec > 5000000)
+                        cfg_err(f, "bird.coalesce", "\"coalesce\" (%s) must be at most 5s", text);
+                else
+                        s->coalesce_usec = usec;
+        }
+}
+
+static void bird_settings_free(void *settings)
+{
+        struct bird_settings *s = settings;
+        if (!s)
+                return;
+        free(s->socket);
+        free(s->include_v4);
+        free(s->include_v6);
+        free(s);
+}
+
+const struct speaker_block bird_block = {
+    .name = "bird", .defaults = bird_defaults, .parse = bird_parse, .free = bird_settings_free};
+
+const struct bird_settings *bird_settings(const struct config *c)
+{
+        static const struct bird_settings none = {.socket = DEFAULT_SOCKET,
+                                                  .include_v4 = DEFAULT_INCLUDE_V4,
+                                                  .include_v6 = DEFAULT_INCLUDE_V6,
+                                                  .on_exit = ON_WITHDRAW};
+        const struct bird_settings *s = config_speaker(c, "bird");
+        return s ? s : &none;
+}

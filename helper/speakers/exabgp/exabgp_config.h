@@ -1,0 +1,17 @@
+/* exabgp_config.h: the daemon file's "exabgp" block (README.md, "Wiring it
+ * into ExaBGP"), which this speaker parses itself. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct exabgp_settings {
+        bool ack;               /* "ack": ExaBGP answers each command (api.ack) */
+        enum on_action on_exit; /* "on_exit": what a clean stop does */
+        uint64_t watchdog_usec; /* "watchdog": 0 off */
+};
+
+extern const struct speaker_block exabgp_block;
+/* c's "exabgp" settings (the defaults when the file has no block). */
+const struct exabgp_settings *exabgp_settings(const struct config *c);

@@ -216,6 +216,32 @@ int engine_disable(struct engine *en, const char *service, const char *reason)
         return w;
 }
 
+/* A withdraw-all ends once every service it disabled was enabled again:
+ * otherwise it would stand for ever (nothing else ends it), and services
+ * added by a later reload would come up disabled. */
+static void withdraw_all_end_if_done(struct engine *en)
+{
+        if (!en->manual.withdraw_all)
+                return;
+        for (size_t i = 0; i < en->manual.n; i++)
+                if (en->manual.entries[i].by_withdraw_all &&
+                    find(en, en->manual.entries[i].service))
+                        return;
+        log_notice("withdraw-all over (pop %s): every service it withdrew was enabled again",
+                   en->cfg->pop);
+        en->manual.withdraw_all = false;
+        free(en->manual.withdraw_all_reason);
+        en->manual.withdraw_all_reason = NULL;
+        /* entries of services a reload removed meanwhile */
+        for (size_t i = 0; i < en->manual.n;) {
+                if (en->manual.entries[i].by_withdraw_all)
+                        manual_state_remove(&en->manual, en->manual.entries[i].service);
+                else
+                        i++;
+        }
+        engine_status_changed(en);
+}
+
 int engine_enable(struct engine *en, const char *service)
 {
         struct service_rt *s = find(en, service);
@@ -224,6 +250,7 @@ int engine_enable(struct engine *en, const char *service)
         if (!manual_state_remove(&en->manual, service))
                 return s->file_disabled ? -EBUSY : -EALREADY;
         log_notice("service %s (pop %s): enabled by the operator", service, en->cfg->pop);
+        withdraw_all_end_if_done(en);
         int w = engine_save_manual(en);
         service_arm_drain(s);
         service_update(s, "enabled by the operator");

@@ -789,6 +789,36 @@ START_TEST(withdraw_all_and_clear)
 }
 END_TEST
 
+/* Enabling every service a withdraw-all withdrew ends it: a service added
+ * by a reload afterwards is announced, not disabled. */
+START_TEST(withdraw_all_ends_when_all_are_enabled)
+{
+        int s[] = {AHC_OK};
+        set_script("a", s, 1, false);
+        set_script("b", s, 1, false);
+        set_script("c", s, 1, false);
+        make_dir("");
+        write_service("a", 1, "");
+        write_service("b", 2, "");
+        start();
+        RUN_UNTIL(count("announce") == 2);
+        ck_assert_int_eq(engine_withdraw_all(en, "incident 8"), 0);
+        run_ms(20);
+        ck_assert_int_eq(engine_enable(en, "a"), 0);
+        /* one still withdrawn by it: it stands */
+        ck_assert_str_eq(engine_withdraw_all_reason(en), "withdraw-all: incident 8");
+        ck_assert_int_eq(engine_enable(en, "b"), 0);
+        ck_assert_ptr_null(engine_withdraw_all_reason(en));
+        RUN_UNTIL(count("announce 203.0.113.1/32") == 2 && count("announce 203.0.113.2/32") == 2);
+        write_service("c", 3, "");
+        struct diag d = {0};
+        ck_assert_int_eq(engine_reload_file(en, &d), 0);
+        diag_free(&d);
+        RUN_UNTIL(count("announce 203.0.113.3/32") == 1);
+        ck_assert_int_eq(status_of("c").state, SVC_UP);
+}
+END_TEST
+
 START_TEST(check_now_runs_checks)
 {
         int s[] = {AHC_OK};
@@ -830,6 +860,7 @@ static Suite *suite(void)
         tcase_add_test(tc, hooks_run_with_environment);
         tcase_add_test(tc, hook_timeout_kills_group);
         tcase_add_test(tc, withdraw_all_and_clear);
+        tcase_add_test(tc, withdraw_all_ends_when_all_are_enabled);
         tcase_add_test(tc, check_now_runs_checks);
         suite_add_tcase(s, tc);
         return s;

@@ -70,10 +70,12 @@ static ssize_t scrape_read(void *cls, uint64_t pos, char *buf, size_t max)
         struct scrape *sc = cls;
         struct metrics *m = sc->m;
         struct metrics_backend mb = {0};
+        int unsaved = engine_state_file_error(m->en);
         struct metrics_source src = {.pop = m->cfg->pop,
                                      .n = engine_service_count(m->en),
                                      .get = engine_get,
-                                     .userdata = m->en};
+                                     .userdata = m->en,
+                                     .state_file_error = &unsaved};
         if (m->be) {
                 mb = (struct metrics_backend){
                     .ops = m->ops, .be = m->be, .route_delay = engine_route_delay(m->en)};

@@ -213,6 +213,11 @@ static void step(struct metrics_cursor *c, const struct metrics_source *src, FIL
                 }
                 return;
         }
+        if (src->state_file_error)
+                prom_gauge(f, "state_file_unsaved",
+                           "1 while a manual change is applied but the state file could not be "
+                           "written (retried until it is).",
+                           src->pop, *src->state_file_error != 0);
         if (src->be)
                 backend(f, src->pop, src->be);
         c->done = true;

@@ -33,6 +33,10 @@ struct metrics_source {
         int (*get)(void *userdata, size_t i, struct service_status *out);
         void *userdata;
         const struct metrics_backend *be; /* NULL: no backend counters */
+        /* The state file's last write: 0 saved, a negative errno while
+         * the change is applied but not saved (engine_ctl.h); NULL: not
+         * rendered. */
+        const int *state_file_error;
 };
 
 struct metrics_cursor {

@@ -51,7 +51,8 @@ wait_for() { # COND SECONDS
 	return 1
 }
 
-# fault_config STATE_FILE: the daemon file and services.d/dns.json.
+# fault_config STATE_FILE: the daemon file and services.d/dns.json; the
+# metrics endpoint listens on $FAULT_METRICS (ADDRESS:PORT) when set.
 fault_config() {
 	mkdir -p "$T/etc/services.d" "$T/run"
 	touch "$T/ready"
@@ -59,7 +60,7 @@ fault_config() {
 { "pop": "tst1", "backend": "exabgp", "plugin_dir": "$BUILD/checks",
   "allowed_prefixes": ["203.0.113.0/24"],
   "state_file": "$1",
-  "control": { "socket": "$SOCK" }, "metrics": { "listen": "" } }
+  "control": { "socket": "$SOCK" }, "metrics": { "listen": "${FAULT_METRICS:-}" } }
 END
 	cat >"$T/etc/services.d/dns.json" <<END
 { "prefixes": ["203.0.113.53/32"],

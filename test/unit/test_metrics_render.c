@@ -320,6 +320,26 @@ START_TEST(small_text_in_tiny_reads)
 }
 END_TEST
 
+/* The state file gauge: 1 while a change is applied but not saved. */
+START_TEST(state_file_unsaved_gauge)
+{
+        fill_many();
+        for (int err = 0; err >= -28; err -= 28) {
+                struct metrics_source src = {
+                    .pop = "ams1", .n = 2, .get = many_get, .state_file_error = &err};
+                size_t len;
+                free(text);
+                text = read_all(&src, 4096, 1 << 20, &len);
+                has("# TYPE anycast_healthd_state_file_unsaved gauge");
+                has(err ? "anycast_healthd_state_file_unsaved{pop=\"ams1\"} 1"
+                        : "anycast_healthd_state_file_unsaved{pop=\"ams1\"} 0");
+        }
+        /* the one-shot text (no engine behind it) has none */
+        render(NULL, 0, NULL);
+        lacks("state_file_unsaved");
+}
+END_TEST
+
 /* Services the source no longer has are skipped, not rendered stale. */
 START_TEST(missing_services_are_skipped)
 {
@@ -372,6 +392,7 @@ int main(void)
         tcase_add_test(tc, chunks_equal_the_whole_text);
         tcase_add_test(tc, small_text_in_tiny_reads);
         tcase_add_test(tc, missing_services_are_skipped);
+        tcase_add_test(tc, state_file_unsaved_gauge);
         tcase_add_test(tc, cursor_fetches_lazily);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);

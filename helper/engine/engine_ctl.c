@@ -216,9 +216,25 @@ int engine_disable(struct engine *en, const char *service, const char *reason)
         return w;
 }
 
+/* Ends a withdraw-all: the flag, and every entry it made (services
+ * disabled on their own keep theirs). The caller saves and logs. */
+static void withdraw_all_end(struct engine *en)
+{
+        en->manual.withdraw_all = false;
+        free(en->manual.withdraw_all_reason);
+        en->manual.withdraw_all_reason = NULL;
+        for (size_t i = 0; i < en->manual.n;) {
+                if (en->manual.entries[i].by_withdraw_all)
+                        manual_state_remove(&en->manual, en->manual.entries[i].service);
+                else
+                        i++;
+        }
+}
+
 /* A withdraw-all ends once every service it disabled was enabled again:
  * otherwise it would stand for ever (nothing else ends it), and services
- * added by a later reload would come up disabled. */
+ * added by a later reload would come up disabled. Entries left are of
+ * services a reload removed meanwhile. */
 static void withdraw_all_end_if_done(struct engine *en)
 {
         if (!en->manual.withdraw_all)
@@ -229,16 +245,7 @@ static void withdraw_all_end_if_done(struct engine *en)
                         return;
         log_notice("withdraw-all over (pop %s): every service it withdrew was enabled again",
                    en->cfg->pop);
-        en->manual.withdraw_all = false;
-        free(en->manual.withdraw_all_reason);
-        en->manual.withdraw_all_reason = NULL;
-        /* entries of services a reload removed meanwhile */
-        for (size_t i = 0; i < en->manual.n;) {
-                if (en->manual.entries[i].by_withdraw_all)
-                        manual_state_remove(&en->manual, en->manual.entries[i].service);
-                else
-                        i++;
-        }
+        withdraw_all_end(en);
         engine_status_changed(en);
 }
 
@@ -306,15 +313,7 @@ int engine_withdraw_all_clear(struct engine *en)
 {
         if (!en->manual.withdraw_all)
                 return -EALREADY;
-        en->manual.withdraw_all = false;
-        free(en->manual.withdraw_all_reason);
-        en->manual.withdraw_all_reason = NULL;
-        for (size_t i = 0; i < en->manual.n;) {
-                if (en->manual.entries[i].by_withdraw_all)
-                        manual_state_remove(&en->manual, en->manual.entries[i].service);
-                else
-                        i++;
-        }
+        withdraw_all_end(en);
         log_notice("withdraw-all cleared by the operator (pop %s)", en->cfg->pop);
         int w = engine_save_manual(en);
         for (size_t i = 0; i < en->n_svcs; i++)

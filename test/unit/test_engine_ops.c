@@ -753,7 +753,9 @@ START_TEST(hook_timeout_kills_group)
 }
 END_TEST
 
-START_TEST(withdraw_all_and_clear)
+/* a and b up and announced; c (203.0.113.3/32) scripted up for a reload
+ * to add. */
+static void start_a_b_then_c(void)
 {
         int s[] = {AHC_OK};
         set_script("a", s, 1, false);
@@ -764,6 +766,11 @@ START_TEST(withdraw_all_and_clear)
         write_service("b", 2, "");
         start();
         RUN_UNTIL(count("announce") == 2);
+}
+
+START_TEST(withdraw_all_and_clear)
+{
+        start_a_b_then_c();
         ck_assert_int_eq(engine_disable(en, "b", "own reason"), 0);
         ck_assert_int_eq(engine_withdraw_all(en, "incident 7"), 0);
         run_ms(20);
@@ -793,15 +800,7 @@ END_TEST
  * by a reload afterwards is announced, not disabled. */
 START_TEST(withdraw_all_ends_when_all_are_enabled)
 {
-        int s[] = {AHC_OK};
-        set_script("a", s, 1, false);
-        set_script("b", s, 1, false);
-        set_script("c", s, 1, false);
-        make_dir("");
-        write_service("a", 1, "");
-        write_service("b", 2, "");
-        start();
-        RUN_UNTIL(count("announce") == 2);
+        start_a_b_then_c();
         ck_assert_int_eq(engine_withdraw_all(en, "incident 8"), 0);
         run_ms(20);
         ck_assert_int_eq(engine_enable(en, "a"), 0);

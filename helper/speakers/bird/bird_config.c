@@ -7,17 +7,21 @@
 static const char *const bird_keys[] = {"socket",  "include_v4", "include_v6",
                                         "on_exit", "coalesce",   NULL};
 
-#define DEFAULT_SOCKET     "/run/bird/bird.ctl"
-#define DEFAULT_INCLUDE_V4 "/var/lib/anycast-healthd/bird/routes4.conf"
-#define DEFAULT_INCLUDE_V6 "/var/lib/anycast-healthd/bird/routes6.conf"
+/* What a daemon file without the block gets (the paths are copied). */
+static const struct bird_settings defaults = {
+    .socket = "/run/bird/bird.ctl",
+    .include_v4 = "/var/lib/anycast-healthd/bird/routes4.conf",
+    .include_v6 = "/var/lib/anycast-healthd/bird/routes6.conf",
+    .on_exit = ON_WITHDRAW,
+};
 
 static void *bird_defaults(void)
 {
         struct bird_settings *s = xcalloc(1, sizeof(*s));
-        s->socket = xstrdup(DEFAULT_SOCKET);
-        s->include_v4 = xstrdup(DEFAULT_INCLUDE_V4);
-        s->include_v6 = xstrdup(DEFAULT_INCLUDE_V6);
-        s->on_exit = ON_WITHDRAW;
+        *s = defaults;
+        s->socket = xstrdup(defaults.socket);
+        s->include_v4 = xstrdup(defaults.include_v4);
+        s->include_v6 = xstrdup(defaults.include_v6);
         return s;
 }
 
@@ -57,10 +61,6 @@ const struct speaker_block bird_block = {
 
 const struct bird_settings *bird_settings(const struct config *c)
 {
-        static const struct bird_settings none = {.socket = DEFAULT_SOCKET,
-                                                  .include_v4 = DEFAULT_INCLUDE_V4,
-                                                  .include_v6 = DEFAULT_INCLUDE_V6,
-                                                  .on_exit = ON_WITHDRAW};
         const struct bird_settings *s = config_speaker(c, "bird");
-        return s ? s : &none;
+        return s ? s : &defaults;
 }

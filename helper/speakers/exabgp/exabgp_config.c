@@ -7,11 +7,14 @@
 
 static const char *const exabgp_keys[] = {"ack", "on_exit", "watchdog", NULL};
 
+/* What a daemon file without the block gets. */
+static const struct exabgp_settings defaults = {
+    .ack = true, .on_exit = ON_WITHDRAW, .watchdog_usec = 10000000};
+
 static void *exabgp_defaults(void)
 {
         struct exabgp_settings *s = xcalloc(1, sizeof(*s));
-        *s = (struct exabgp_settings){
-            .ack = true, .on_exit = ON_WITHDRAW, .watchdog_usec = 10000000};
+        *s = defaults;
         return s;
 }
 
@@ -45,8 +48,6 @@ const struct speaker_block exabgp_block = {
 
 const struct exabgp_settings *exabgp_settings(const struct config *c)
 {
-        static const struct exabgp_settings none = {
-            .ack = true, .on_exit = ON_WITHDRAW, .watchdog_usec = 10000000};
         const struct exabgp_settings *s = config_speaker(c, "exabgp");
-        return s ? s : &none;
+        return s ? s : &defaults;
 }

@@ -16,21 +16,6 @@
 static const enum svc_state all_states[] = {SVC_UNKNOWN, SVC_UP,       SVC_DEGRADED,
                                             SVC_DOWN,    SVC_DISABLED, SVC_DRAINING};
 
-static void label(FILE *f, const char *name, const char *value, bool first)
-{
-        prom_label(f, name, value, first);
-}
-
-static void open_series(FILE *f, const char *name, const char *pop, const char *service)
-{
-        prom_open_series(f, name, pop, service);
-}
-
-static void head(FILE *f, const char *name, const char *type, const char *help)
-{
-        prom_head(f, name, type, help);
-}
-
 struct check_ref {
         size_t idx;
         const struct check_status *c;
@@ -40,8 +25,8 @@ static void check_labels(FILE *f, size_t idx, const struct check_status *c)
 {
         char buf[32];
         snprintf(buf, sizeof(buf), "%zu", idx);
-        label(f, "check", buf, false);
-        label(f, "plugin", c->plugin, false);
+        prom_label(f, "check", buf, false);
+        prom_label(f, "plugin", c->plugin, false);
 }
 
 static void check_ref_labels(FILE *f, const void *arg)
@@ -54,47 +39,47 @@ static void check_ref_labels(FILE *f, const void *arg)
 static void state_unit(FILE *f, const char *pop, const struct service_status *s)
 {
         for (size_t k = 0; k < sizeof(all_states) / sizeof(all_states[0]); k++) {
-                open_series(f, "service_state", pop, s->name);
-                label(f, "state", svc_state_name(all_states[k]), false);
+                prom_open_series(f, "service_state", pop, s->name);
+                prom_label(f, "state", svc_state_name(all_states[k]), false);
                 fprintf(f, "} %d\n", s->state == all_states[k]);
         }
 }
 
 static void transitions_unit(FILE *f, const char *pop, const struct service_status *s)
 {
-        open_series(f, "service_transitions_total", pop, s->name);
+        prom_open_series(f, "service_transitions_total", pop, s->name);
         fprintf(f, "} %llu\n", (unsigned long long)s->transitions);
 }
 
 static void last_change_unit(FILE *f, const char *pop, const struct service_status *s)
 {
-        open_series(f, "service_last_change_timestamp_seconds", pop, s->name);
+        prom_open_series(f, "service_last_change_timestamp_seconds", pop, s->name);
         fprintf(f, "} %llu\n", (unsigned long long)(s->since_usec / 1000000));
 }
 
 static void disabled_unit(FILE *f, const char *pop, const struct service_status *s)
 {
-        open_series(f, "service_disabled", pop, s->name);
+        prom_open_series(f, "service_disabled", pop, s->name);
         fprintf(f, "} %d\n", s->disabled);
 }
 
 static void penalty_unit(FILE *f, const char *pop, const struct service_status *s)
 {
-        open_series(f, "service_dampening_penalty", pop, s->name);
+        prom_open_series(f, "service_dampening_penalty", pop, s->name);
         fprintf(f, "} %g\n", s->dampening_penalty);
 }
 
 static void suppressed_unit(FILE *f, const char *pop, const struct service_status *s)
 {
-        open_series(f, "service_dampening_suppressed", pop, s->name);
+        prom_open_series(f, "service_dampening_suppressed", pop, s->name);
         fprintf(f, "} %d\n", s->dampening_suppressed);
 }
 
 static void announced_unit(FILE *f, const char *pop, const struct service_status *s)
 {
         for (size_t p = 0; p < s->n_prefixes; p++) {
-                open_series(f, "prefix_announced", pop, s->name);
-                label(f, "prefix", s->prefixes[p].prefix, false);
+                prom_open_series(f, "prefix_announced", pop, s->name);
+                prom_label(f, "prefix", s->prefixes[p].prefix, false);
                 fprintf(f, "} %d\n", s->prefixes[p].action == ROUTE_ANNOUNCE);
         }
 }
@@ -102,8 +87,8 @@ static void announced_unit(FILE *f, const char *pop, const struct service_status
 static void confirmed_unit(FILE *f, const char *pop, const struct service_status *s)
 {
         for (size_t p = 0; p < s->n_prefixes; p++) {
-                open_series(f, "prefix_confirmed", pop, s->name);
-                label(f, "prefix", s->prefixes[p].prefix, false);
+                prom_open_series(f, "prefix_confirmed", pop, s->name);
+                prom_label(f, "prefix", s->prefixes[p].prefix, false);
                 fprintf(f, "} %d\n", s->prefixes[p].confirm == CONFIRM_CONFIRMED);
         }
 }
@@ -112,9 +97,9 @@ static void results_unit(FILE *f, const char *pop, const struct service_status *
 {
         for (size_t c = 0; c < s->n_checks; c++)
                 for (int code = AHC_OK; code <= AHC_UNKNOWN; code++) {
-                        open_series(f, "check_results_total", pop, s->name);
+                        prom_open_series(f, "check_results_total", pop, s->name);
                         check_labels(f, c, &s->checks[c]);
-                        label(f, "code", check_result_name(code), false);
+                        prom_label(f, "code", check_result_name(code), false);
                         fprintf(f, "} %llu\n",
                                 (unsigned long long)s->checks[c].results_by_code[code]);
                 }
@@ -123,7 +108,7 @@ static void results_unit(FILE *f, const char *pop, const struct service_status *
 static void timeouts_unit(FILE *f, const char *pop, const struct service_status *s)
 {
         for (size_t c = 0; c < s->n_checks; c++) {
-                open_series(f, "check_timeouts_total", pop, s->name);
+                prom_open_series(f, "check_timeouts_total", pop, s->name);
                 check_labels(f, c, &s->checks[c]);
                 fprintf(f, "} %llu\n", (unsigned long long)s->checks[c].timeouts);
         }
@@ -182,8 +167,9 @@ static void backend(FILE *f, const char *pop, const struct metrics_backend *be)
         prom_counter(f, "backend_errors_total", "Commands the speaker refused or never answered.",
                      pop, be->ops->name, n.errors);
         if (be->route_delay) {
-                head(f, "route_change_delay_seconds", "histogram",
-                     "Time from a decided route change to its command leaving for the speaker.");
+                prom_head(
+                    f, "route_change_delay_seconds", "histogram",
+                    "Time from a decided route change to its command leaving for the speaker.");
                 prom_histogram(f, "route_change_delay_seconds", pop, NULL, NULL, NULL,
                                be->route_delay);
         }
@@ -199,7 +185,7 @@ static void step(struct metrics_cursor *c, const struct metrics_source *src, FIL
                 const struct family *fam = &families[c->family];
                 struct service_status st;
                 if (!c->headed) {
-                        head(f, fam->name, fam->type, fam->help);
+                        prom_head(f, fam->name, fam->type, fam->help);
                         c->headed = true;
                 } else if (c->service < src->n) {
                         /* a reload between chunks may have removed it: skip */

@@ -35,7 +35,7 @@ struct daemon {
         const struct backend_ops *ops;
         struct backend *be;
         struct engine *en;
-        struct ops *ops_io; /* control socket and metrics */
+        struct operator_io *operator_io; /* control socket and metrics */
         bool stopping;
         sd_event_source *stop_timer;
 };
@@ -152,7 +152,7 @@ static int reload(struct daemon *dm, char **errors)
         struct diag d = {0};
         int r = engine_reload_file(dm->en, &d);
         if (r >= 0) {
-                ops_set_config(dm->ops_io, engine_config(dm->en));
+                operator_set_config(dm->operator_io, engine_config(dm->en));
         } else if (errors) {
                 char *buf = NULL;
                 size_t len = 0;
@@ -321,7 +321,7 @@ static int run(const char *path, const char *force)
                 goto out;
         }
         struct control_hooks ctl_hooks = {.reload = control_reload, .userdata = &dm};
-        if (ops_start(dm.e, dm.cfg, dm.en, dm.ops, dm.be, &ctl_hooks, &dm.ops_io) < 0)
+        if (operator_start(dm.e, dm.cfg, dm.en, dm.ops, dm.be, &ctl_hooks, &dm.operator_io) < 0)
                 goto out;
         sd_event_set_watchdog(dm.e, true);
         log_notice("started: pop %s, backend %s, %zu services", dm.cfg->pop, dm.ops->name,
@@ -333,7 +333,7 @@ static int run(const char *path, const char *force)
 
         log_lateness(dm.en, "since last reset");
 out:
-        ops_stop(dm.ops_io);
+        operator_stop(dm.operator_io);
         engine_free(dm.en);
         if (dm.be)
                 dm.ops->free(dm.be);

@@ -152,7 +152,7 @@ static void parse_daemon(struct cfile *f, struct config *c, struct daemon_faults
                 faults->asn = true;
         parse_allowed(f, c, faults);
         parse_speakers(f, c);
-        config_ops_daemon(f, c);
+        config_operating_daemon(f, c);
         config_control_parse(f, c);
 }
 
@@ -264,7 +264,7 @@ void service_cfg_clear(struct service_cfg *s)
         free(s->checks);
         free(s->disable_file);
         attrs_free(&s->announce);
-        config_ops_service_clear(s);
+        config_operating_service_clear(s);
         free(s->raw);
         *s = (struct service_cfg){0};
 }
@@ -284,7 +284,7 @@ void config_free(struct config *c)
         free(c->backend);
         for (size_t i = 0; i < c->n_speakers; i++)
                 c->speakers[i].def->free(c->speakers[i].settings);
-        config_ops_daemon_clear(c);
+        config_operating_daemon_clear(c);
         config_control_free(c);
         free(c);
 }

@@ -26,9 +26,9 @@ void service_cfg_clear(struct service_cfg *s);
 /* config_operating.c: the operating keys. Daemon: "state_file", "hooks". Service
  * (after "announce"): "degraded", "drain", "dampening", "hooks", and the
  * checks' "capacity" rules. */
-void config_ops_daemon(struct cfile *f, struct config *c);
-void config_ops_service(struct cfile *f, const struct config *c, const struct daemon_faults *faults,
-                        struct service_cfg *s);
-void config_ops_daemon_clear(struct config *c);
-void config_ops_service_clear(struct service_cfg *s);
+void config_operating_daemon(struct cfile *f, struct config *c);
+void config_operating_service(struct cfile *f, const struct config *c,
+                              const struct daemon_faults *faults, struct service_cfg *s);
+void config_operating_daemon_clear(struct config *c);
+void config_operating_service_clear(struct service_cfg *s);
 /* Deep copy; never fails (aborts on no memory, as config loading does). */

@@ -118,14 +118,14 @@ static void parse_hooks(struct cfile *f, json_t *root, struct hooks_cfg *h)
                 hooks_free(h);
 }
 
-void config_ops_daemon(struct cfile *f, struct config *c)
+void config_operating_daemon(struct cfile *f, struct config *c)
 {
         c->state_file = cfg_abspath(f->dir, STATE_FILE_DEFAULT);
         cfg_path(f, f->root, "", "state_file", &c->state_file);
         parse_hooks(f, f->root, &c->hooks);
 }
 
-void config_ops_daemon_clear(struct config *c)
+void config_operating_daemon_clear(struct config *c)
 {
         free(c->state_file);
         c->state_file = NULL;
@@ -246,8 +246,8 @@ static void check_capacity(struct cfile *f, struct service_cfg *s)
                         s->combine_n, deciding);
 }
 
-void config_ops_service(struct cfile *f, const struct config *c, const struct daemon_faults *faults,
-                        struct service_cfg *s)
+void config_operating_service(struct cfile *f, const struct config *c,
+                              const struct daemon_faults *faults, struct service_cfg *s)
 {
         parse_degraded(f, c, faults, s);
         parse_drain(f, s);
@@ -256,7 +256,7 @@ void config_ops_service(struct cfile *f, const struct config *c, const struct da
         check_capacity(f, s);
 }
 
-void config_ops_service_clear(struct service_cfg *s)
+void config_operating_service_clear(struct service_cfg *s)
 {
         attrs_free(&s->degraded);
         attrs_free(&s->draining);

@@ -295,7 +295,7 @@ void config_service_load(const struct config *c, const struct daemon_faults *fau
         cfg_path(&f, f.root, "", "disable_file", &s->disable_file);
         cfg_on_action(&f, f.root, "", "on_disabled", &s->on_disabled);
         parse_announce(&f, c, faults, s);
-        config_ops_service(&f, c, faults, s);
+        config_operating_service(&f, c, faults, s);
 
         s->raw = json_dumps(f.root, JSON_COMPACT | JSON_SORT_KEYS);
         if (!s->raw)

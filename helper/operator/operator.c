@@ -7,16 +7,16 @@
 #include "metrics.h"
 #include "operator.h"
 
-struct ops {
+struct operator_io {
         struct control *control;
         struct metrics *metrics;
 };
 
-int ops_start(sd_event *e, const struct config *cfg, struct engine *en,
-              const struct backend_ops *bops, struct backend *be, const struct control_hooks *hooks,
-              struct ops **out)
+int operator_start(sd_event *e, const struct config *cfg, struct engine *en,
+                   const struct backend_ops *bops, struct backend *be,
+                   const struct control_hooks *hooks, struct operator_io **out)
 {
-        struct ops *o = calloc(1, sizeof(*o));
+        struct operator_io *o = calloc(1, sizeof(*o));
         int r;
 
         *out = NULL;
@@ -26,7 +26,7 @@ int ops_start(sd_event *e, const struct config *cfg, struct engine *en,
          * effort (e.g. a speaker runs us as a user who cannot create /run/...). */
         r = control_new(e, cfg, en, hooks, &o->control);
         if (r < 0 && cfg->control.configured) {
-                ops_stop(o);
+                operator_stop(o);
                 return r;
         }
         if (r < 0)
@@ -35,7 +35,7 @@ int ops_start(sd_event *e, const struct config *cfg, struct engine *en,
                             cfg->control.socket);
         r = metrics_new(e, cfg, en, bops, be, &o->metrics);
         if (r < 0 && cfg->metrics.configured) {
-                ops_stop(o);
+                operator_stop(o);
                 return r;
         }
         if (r < 0)
@@ -46,7 +46,7 @@ int ops_start(sd_event *e, const struct config *cfg, struct engine *en,
         return 0;
 }
 
-void ops_set_config(struct ops *o, const struct config *cfg)
+void operator_set_config(struct operator_io *o, const struct config *cfg)
 {
         if (!o)
                 return;
@@ -55,7 +55,7 @@ void ops_set_config(struct ops *o, const struct config *cfg)
         metrics_set_config(o->metrics, cfg);
 }
 
-void ops_stop(struct ops *o)
+void operator_stop(struct operator_io *o)
 {
         if (!o)
                 return;

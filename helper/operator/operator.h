@@ -8,15 +8,15 @@
 #include "control.h"
 
 struct engine;
-struct ops;
+struct operator_io;
 
 /* Starts both (each logs its own errors). Failing to serve a block the
  * configuration names ("control", "metrics") is an error that stops the
  * daemon from starting; failing with the defaults is a warning. hooks may
  * be NULL. */
-int ops_start(sd_event *e, const struct config *cfg, struct engine *en,
-              const struct backend_ops *bops, struct backend *be, const struct control_hooks *hooks,
-              struct ops **out);
+int operator_start(sd_event *e, const struct config *cfg, struct engine *en,
+                   const struct backend_ops *bops, struct backend *be,
+                   const struct control_hooks *hooks, struct operator_io **out);
 /* After a successful reload. */
-void ops_set_config(struct ops *o, const struct config *cfg);
-void ops_stop(struct ops *o);
+void operator_set_config(struct operator_io *o, const struct config *cfg);
+void operator_stop(struct operator_io *o);

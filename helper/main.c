@@ -294,13 +294,13 @@ static int run(const char *path, const char *force)
 
         struct backend_hooks hooks = {
             .speaker_gone = speaker_gone, .route_sent = route_sent, .userdata = &dm};
-        r = dm.ops->create(dm.e, dm.cfg, &hooks, &dm.be);
+        r = dm.ops->create(dm.e, clock_system(), dm.cfg, &hooks, &dm.be);
         if (r < 0) {
                 log_err("cannot start the %s backend: %s", dm.ops->name, strerror(-r));
                 goto out;
         }
 
-        r = engine_new(dm.e, dm.cfg, dm.plugins, dm.ops, dm.be, &d, &dm.en);
+        r = engine_new(dm.e, clock_system(), dm.cfg, dm.plugins, dm.ops, dm.be, &d, &dm.en);
         if (r >= 0)
                 config_drop_positions(dm.cfg);
         if (r < 0) {

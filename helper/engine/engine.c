@@ -1,5 +1,5 @@
-/* engine.c: schedules every check on the sd-event loop (monotonic clock,
- * fixed rate, random start jitter), feeds results through the pure state
+/* engine.c: schedules every check on the engine's clock (clock.h: fixed
+ * rate, random start jitter), feeds results through the pure state
  * machine (policy/health.c) and the service plan (svc_plan.c: disable, drain,
  * dampening, degraded) and hands route changes to the backend, once per
  * change and per prefix. It also watches disable files (inotify on their
@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "anycast-healthd-check.h"
@@ -74,9 +73,7 @@ static void service_apply(struct service_rt *s, const struct svc_plan *plan, con
                 return;
         /* The clock now, not the iteration's: the decision may come late
          * in a long dispatch, and the delay we report starts here. */
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t decided = (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+        uint64_t decided = engine_now(en);
         for (size_t i = 0; i < s->cfg->n_prefixes; i++) {
                 struct prefix_rt *p = &s->pfx[i];
                 if (p->action == plan->action &&
@@ -108,7 +105,7 @@ void service_update(struct service_rt *s, const char *reason)
 {
         struct engine *en = s->en;
         struct manual_entry *m = manual_state_find(&en->manual, s->cfg->name);
-        bool manual_drain = m && m->drain_until_usec > engine_now_rt();
+        bool manual_drain = m && m->drain_until_usec > engine_now_rt(en);
         struct svc_inputs in = {
             .health = s->health,
             .disabled = s->file_disabled || (m && !manual_drain),
@@ -134,7 +131,7 @@ void service_update(struct service_rt *s, const char *reason)
                            svc_state_name(old), svc_state_name(plan.state), reason);
                 s->state = plan.state;
                 s->since = engine_now(en);
-                s->since_rt = engine_now_rt();
+                s->since_rt = engine_now_rt(en);
                 s->transitions++;
                 set_text(&s->reason, reason);
                 engine_run_hooks(s, old, plan.state, reason);
@@ -145,9 +142,8 @@ void service_update(struct service_rt *s, const char *reason)
 
 /* ---- manual drain ---- */
 
-static int drain_timer_cb(sd_event_source *src, uint64_t usec, void *userdata)
+static void drain_end(struct service_rt *s)
 {
-        struct service_rt *s = userdata;
         struct engine *en = s->en;
         struct manual_entry *m = manual_state_find(&en->manual, s->cfg->name);
 
@@ -161,66 +157,51 @@ static int drain_timer_cb(sd_event_source *src, uint64_t usec, void *userdata)
                 engine_save_manual(en);
                 service_update(s, "drain time over: withdrawn");
         }
-        return 0;
+}
+
+static void drain_end_fire(struct timerq_item *it, uint64_t now)
+{
+        drain_end(ENGINE_ITEM_OWNER(it, struct service_rt, drain_end));
 }
 
 void service_arm_drain(struct service_rt *s)
 {
         struct engine *en = s->en;
         struct manual_entry *m = manual_state_find(&en->manual, s->cfg->name);
-        uint64_t now_rt = engine_now_rt();
+        uint64_t now_rt = engine_now_rt(en);
 
         if (!m || !m->drain_until_usec) {
-                if (s->drain_timer && !s->shutdown_drain)
-                        sd_event_source_set_enabled(s->drain_timer, SD_EVENT_OFF);
-                if (!s->shutdown_drain)
+                if (!s->shutdown_drain) {
+                        timerq_cancel(en->timers, &s->drain_end);
                         s->drain_deadline = 0;
+                }
                 return;
         }
         /* A drain whose end passed (the daemon was down meanwhile) ends at once. */
         uint64_t left = m->drain_until_usec > now_rt ? m->drain_until_usec - now_rt : 0;
         s->drain_deadline = engine_now(en) + left;
-        if (!s->drain_timer) {
-                if (sd_event_add_time(en->e, &s->drain_timer, CLOCK_MONOTONIC, s->drain_deadline,
-                                      DRAIN_ACCURACY, drain_timer_cb, s) < 0) {
-                        log_err("service %s: cannot arm the drain timer; withdrawing now",
-                                s->cfg->name);
-                        drain_timer_cb(NULL, 0, s);
-                        return;
-                }
-        } else {
-                sd_event_source_set_time(s->drain_timer, s->drain_deadline);
+        if (timerq_put(en->timers, &s->drain_end, s->drain_deadline) < 0) {
+                log_err("service %s: cannot arm the drain timer; withdrawing now", s->cfg->name);
+                drain_end(s);
         }
-        sd_event_source_set_enabled(s->drain_timer, SD_EVENT_ONESHOT);
 }
 
 /* ---- dampening ---- */
-
-static int damp_timer_cb(sd_event_source *src, uint64_t usec, void *userdata);
 
 static void damp_arm(struct service_rt *s)
 {
         uint64_t at = dampening_reuse_at(&s->damp, &s->cfg->dampening);
         if (at == UINT64_MAX) {
-                if (s->damp_timer)
-                        sd_event_source_set_enabled(s->damp_timer, SD_EVENT_OFF);
+                timerq_cancel(s->en->timers, &s->damp_reuse);
                 return;
         }
-        if (!s->damp_timer) {
-                if (sd_event_add_time(s->en->e, &s->damp_timer, CLOCK_MONOTONIC, at, TIMER_ACCURACY,
-                                      damp_timer_cb, s) < 0) {
-                        log_err("service %s: cannot arm the dampening timer", s->cfg->name);
-                        return;
-                }
-        } else {
-                sd_event_source_set_time(s->damp_timer, at);
-        }
-        sd_event_source_set_enabled(s->damp_timer, SD_EVENT_ONESHOT);
+        if (timerq_put(s->en->timers, &s->damp_reuse, at) < 0)
+                log_err("service %s: cannot arm the dampening timer", s->cfg->name);
 }
 
-static int damp_timer_cb(sd_event_source *src, uint64_t usec, void *userdata)
+static void damp_reuse_fire(struct timerq_item *it, uint64_t now)
 {
-        struct service_rt *s = userdata;
+        struct service_rt *s = ENGINE_ITEM_OWNER(it, struct service_rt, damp_reuse);
         const struct dampening_cfg *c = &s->cfg->dampening;
 
         if (dampening_update(&s->damp, c, engine_now(s->en))) {
@@ -231,7 +212,6 @@ static int damp_timer_cb(sd_event_source *src, uint64_t usec, void *userdata)
                 service_update(s, reason);
         }
         damp_arm(s);
-        return 0;
 }
 
 static bool announced_health(enum svc_state h)
@@ -280,7 +260,7 @@ static void check_fold(struct check_rt *c, int result, const char *msg, bool eve
         struct service_rt *s = c->svc;
         const struct check_cfg *cfg = c->cfg;
 
-        c->last_time_rt = engine_now_rt();
+        c->last_time_rt = engine_now_rt(s->en);
         if (result >= AHC_OK && result <= AHC_UNKNOWN)
                 c->by_code[result]++;
         if (!event && msg && strncmp(msg, "timed out after ", 16) == 0)
@@ -351,7 +331,7 @@ int engine_check_start(struct check_rt *c, uint64_t now)
 
 static void check_tick(struct timerq_item *it, uint64_t now)
 {
-        struct check_rt *c = (struct check_rt *)((char *)it - offsetof(struct check_rt, tick));
+        struct check_rt *c = ENGINE_ITEM_OWNER(it, struct check_rt, tick);
         struct engine *en = c->svc->en;
 
         latency_hist_add(&en->stats, now > c->due ? now - c->due : 0);
@@ -409,15 +389,15 @@ static int disable_dir_cb(sd_event_source *src, const struct inotify_event *ev, 
         return 0;
 }
 
-static int disable_poll_cb(sd_event_source *src, uint64_t usec, void *userdata)
+static void disable_poll_fire(struct timerq_item *it, uint64_t now)
 {
-        struct engine *en = userdata;
+        struct engine *en = ENGINE_ITEM_OWNER(it, struct engine, disable_poll);
 
+        /* Re-queued first: a service_update below may end this dispatch. */
+        timerq_put(en->timers, &en->disable_poll, now + DISABLE_POLL_USEC);
         for (size_t i = 0; i < en->n_svcs; i++)
                 if (!en->svcs[i]->disable_watched)
                         service_check_disabled(en->svcs[i]);
-        sd_event_source_set_time(src, usec + DISABLE_POLL_USEC);
-        return 0;
 }
 
 void engine_unwatch_disable_files(struct engine *en)
@@ -429,7 +409,8 @@ void engine_unwatch_disable_files(struct engine *en)
         free(en->dirs);
         en->dirs = NULL;
         en->n_dirs = 0;
-        en->disable_poll = sd_event_source_disable_unref(en->disable_poll);
+        if (en->timers)
+                timerq_cancel(en->timers, &en->disable_poll);
 }
 
 int engine_watch_disable_files(struct engine *en)
@@ -479,12 +460,10 @@ int engine_watch_disable_files(struct engine *en)
                 need_poll |= !s->disable_watched;
         }
         if (need_poll) {
-                int r = sd_event_add_time_relative(en->e, &en->disable_poll, CLOCK_MONOTONIC,
-                                                   DISABLE_POLL_USEC, TIMER_ACCURACY,
-                                                   disable_poll_cb, en);
+                int r =
+                    timerq_put(en->timers, &en->disable_poll, engine_now(en) + DISABLE_POLL_USEC);
                 if (r < 0)
                         return r;
-                sd_event_source_set_enabled(en->disable_poll, SD_EVENT_ON);
         }
         /* Files that came or went while nothing watched them (a reload). */
         for (size_t i = 0; i < en->n_svcs; i++)
@@ -505,6 +484,8 @@ int service_rt_new(struct engine *en, const struct service_cfg *cfg, struct diag
         s->health = SVC_UNKNOWN;
         s->state = SVC_UNKNOWN;
         dampening_init(&s->damp);
+        timerq_item_init(&s->drain_end, drain_end_fire);
+        timerq_item_init(&s->damp_reuse, damp_reuse_fire);
         s->checks = calloc(cfg->n_checks ? cfg->n_checks : 1, sizeof(*s->checks));
         s->hyst = calloc(cfg->n_checks ? cfg->n_checks : 1, sizeof(*s->hyst));
         s->cst = calloc(cfg->n_checks ? cfg->n_checks : 1, sizeof(*s->cst));
@@ -552,7 +533,7 @@ int service_rt_start(struct service_rt *s, uint64_t now)
         struct engine *en = s->en;
 
         s->since = now;
-        s->since_rt = engine_now_rt();
+        s->since_rt = engine_now_rt(en);
         /* Disabled services are known at once: stating them does not wait
          * for checks. */
         if (s->cfg->disable_file && file_exists(s->cfg->disable_file)) {
@@ -564,7 +545,7 @@ int service_rt_start(struct service_rt *s, uint64_t now)
         if (!m && en->manual.withdraw_all) {
                 /* a service that was not there when withdraw-all was given */
                 if (manual_state_set(&en->manual, s->cfg->name, en->manual.withdraw_all_reason,
-                                     engine_now_rt(), 0, true) == 0) {
+                                     engine_now_rt(en), 0, true) == 0) {
                         engine_save_manual(en);
                         m = manual_state_find(&en->manual, s->cfg->name);
                 }
@@ -595,8 +576,10 @@ void service_rt_free(struct service_rt *s)
                         timerq_cancel(s->en->sched, &s->checks[j].tick);
                 check_runner_free(s->checks[j].runner);
         }
-        sd_event_source_disable_unref(s->drain_timer);
-        sd_event_source_disable_unref(s->damp_timer);
+        if (s->en->timers) {
+                timerq_cancel(s->en->timers, &s->drain_end);
+                timerq_cancel(s->en->timers, &s->damp_reuse);
+        }
         free(s->reason);
         free(s->disabled_reason);
         free(s->checks);
@@ -609,23 +592,36 @@ void service_rt_free(struct service_rt *s)
 
 /* ---- engine ---- */
 
-int engine_new(sd_event *e, const struct config *cfg, struct plugin_host *plugins,
-               const struct backend_ops *ops, struct backend *backend, struct diag *d,
-               struct engine **out)
+int engine_new(sd_event *e, struct clock *clk, const struct config *cfg,
+               struct plugin_host *plugins, const struct backend_ops *ops, struct backend *backend,
+               struct diag *d, struct engine **out)
 {
         struct engine *en = calloc(1, sizeof(*en));
         if (!en)
                 return -ENOMEM;
         en->e = sd_event_ref(e);
+        en->clk = clk;
         en->cfg = cfg;
+        timerq_item_init(&en->disable_poll, disable_poll_fire);
+        engine_notify_init(en);
+        engine_save_init(en);
+        /* Not queued from the start (engine_free cancels it); engine_ctl.c
+         * gives it its function when a stop drains. */
+        timerq_item_init(&en->shutdown_end, NULL);
         en->plugins = plugins;
         en->ops = ops;
         en->be = backend;
         latency_hist_init(&en->stats);
         latency_hist_init(&en->route_stats);
-        int r = timerq_new(e, TIMER_ACCURACY, &en->sched);
+        int r = timerq_new(e, clk, TIMER_ACCURACY, &en->sched);
         if (r >= 0)
                 r = timerq_set_priority(en->sched, EV_PRIO_CHECK_START);
+        /* Drain ends, dampening reuse and the disable-file poll decide
+         * routes: they are results, not check starts (event_priority.h). */
+        if (r >= 0)
+                r = timerq_new(e, clk, TIMER_ACCURACY, &en->timers);
+        if (r >= 0)
+                r = timerq_set_priority(en->timers, EV_PRIO_RESULT);
         if (r < 0) {
                 engine_free(en);
                 return r;
@@ -688,9 +684,7 @@ int engine_new(sd_event *e, const struct config *cfg, struct plugin_host *plugin
 int engine_start(struct engine *en)
 {
         uint64_t now = engine_now(en);
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        srandom((unsigned)(ts.tv_nsec ^ getpid()));
+        srandom((unsigned)(now ^ (uint64_t)getpid()));
 
         if (en->manual.withdraw_all)
                 log_notice("withdraw-all is in force (state file): %s",
@@ -746,12 +740,15 @@ void engine_free(struct engine *en)
         free(en->svcs);
         engine_unwatch_disable_files(en);
         sd_event_source_disable_unref(en->commit);
-        sd_event_source_disable_unref(en->notify_timer);
-        sd_event_source_disable_unref(en->shutdown_timer);
-        sd_event_source_disable_unref(en->save_retry);
+        if (en->timers) {
+                timerq_cancel(en->timers, &en->notify_due);
+                timerq_cancel(en->timers, &en->shutdown_end);
+                timerq_cancel(en->timers, &en->save_retry);
+        }
         hook_runner_free(en->hooks);
         manual_state_free(&en->manual);
         config_free(en->owned_cfg);
+        timerq_free(en->timers);
         timerq_free(en->sched);
         sd_event_unref(en->e);
         free(en);

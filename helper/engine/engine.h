@@ -6,6 +6,7 @@
 #include <systemd/sd-event.h>
 
 #include "backend.h"
+#include "clock.h"
 #include "config.h"
 #include "diag.h"
 #include "latency_hist.h"
@@ -15,12 +16,13 @@ struct engine;
 
 /* Reads the manual state file (a corrupt one fails with -EBADMSG, logged:
  * refusing to start is the fail-safe) and builds a runner for every check
- * (plugin problems go to d). The engine borrows cfg, plugins and backend;
- * they must outlive it. A configuration installed by engine_reload() is
+ * (plugin problems go to d). The engine reads the time and arms its timers
+ * on clk (clock_system() in the daemon). It borrows clk, cfg, plugins and
+ * backend; they must outlive it. A configuration installed by engine_reload() is
  * the engine's own (engine_reload.h). */
-int engine_new(sd_event *e, const struct config *cfg, struct plugin_host *plugins,
-               const struct backend_ops *ops, struct backend *backend, struct diag *d,
-               struct engine **out);
+int engine_new(sd_event *e, struct clock *clk, const struct config *cfg,
+               struct plugin_host *plugins, const struct backend_ops *ops, struct backend *backend,
+               struct diag *d, struct engine **out);
 /* Schedules every check (with start jitter) and starts watching disable files. */
 int engine_start(struct engine *en);
 /* Check-start lateness since the last reset (SIGUSR1). */

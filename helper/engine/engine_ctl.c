@@ -108,7 +108,7 @@ int engine_drain(struct engine *en, const char *service, const char *reason)
                 return -ENOENT;
         if (s->state == SVC_DRAINING || s->state == SVC_DISABLED)
                 return -EALREADY;
-        uint64_t now_rt = engine_now_rt();
+        uint64_t now_rt = engine_now_rt(en);
         bool announced = false;
         for (size_t i = 0; i < s->cfg->n_prefixes; i++)
                 announced |= s->pfx[i].action == ROUTE_ANNOUNCE;
@@ -143,14 +143,13 @@ int engine_drain(struct engine *en, const char *service, const char *reason)
 
 /* ---- shutdown drain ---- */
 
-static int shutdown_timer_cb(sd_event_source *src, uint64_t usec, void *userdata)
+static void shutdown_end_fire(struct timerq_item *it, uint64_t now)
 {
-        struct engine *en = userdata;
+        struct engine *en = ENGINE_ITEM_OWNER(it, struct engine, shutdown_end);
         void (*done)(void *) = en->shutdown_done;
         en->shutdown_done = NULL;
         if (done)
                 done(en->shutdown_userdata);
-        return 0;
 }
 
 uint64_t engine_shutdown_drain(struct engine *en, void (*done)(void *), void *userdata)
@@ -179,8 +178,8 @@ uint64_t engine_shutdown_drain(struct engine *en, void (*done)(void *), void *us
                            (unsigned long long)(longest / 1000));
         /* From the loop, also with nothing to drain: the caller may still be
          * setting up around this call. */
-        int r = sd_event_add_time_relative(en->e, &en->shutdown_timer, CLOCK_MONOTONIC, longest,
-                                           DRAIN_ACCURACY, shutdown_timer_cb, en);
+        en->shutdown_end.fire = shutdown_end_fire;
+        int r = timerq_put(en->timers, &en->shutdown_end, now + longest);
         if (r < 0) {
                 log_err("cannot arm the shutdown drain timer: %s; stopping now", strerror(-r));
                 en->shutdown_done = NULL;
@@ -203,7 +202,7 @@ int engine_disable(struct engine *en, const char *service, const char *reason)
         struct manual_entry *m = manual_state_find(&en->manual, service);
         if (m && !m->drain_until_usec && strcmp(m->reason, text) == 0)
                 return unchanged(en);
-        int r = manual_state_set(&en->manual, service, text, engine_now_rt(), 0, false);
+        int r = manual_state_set(&en->manual, service, text, engine_now_rt(en), 0, false);
         if (r < 0)
                 return r;
         log_notice("service %s (pop %s): disabled by the operator: %s", service, en->cfg->pop,
@@ -284,7 +283,7 @@ int engine_withdraw_all(struct engine *en, const char *reason)
         char clean[ENGINE_REASON_MAX];
         snprintf(text, sizeof(text), "withdraw-all: %s",
                  log_sanitise(clean, sizeof(clean) - 16, reason ? reason : ""));
-        uint64_t now_rt = engine_now_rt();
+        uint64_t now_rt = engine_now_rt(en);
         char *copy = strdup(text);
         if (!copy)
                 return -ENOMEM;

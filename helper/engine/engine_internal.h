@@ -7,10 +7,11 @@
  * engine_notify.c and engine_save.c, which use nothing of it. */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
-#include <time.h>
 
+#include "clock.h"
 #include "dampening.h"
 #include "engine.h"
 #include "timerq.h"
@@ -22,9 +23,6 @@
 
 #define ENGINE_REASON_MAX 512
 #define USEC_PER_SEC      1000000ULL
-/* Timer slack of a drain's end, manual (engine.c) or before a stop
- * (engine_ctl.c): 10 ms. */
-#define DRAIN_ACCURACY 10000ULL
 
 struct service_rt;
 
@@ -60,14 +58,14 @@ struct service_rt {
         enum svc_state health;   /* from the checks alone */
         enum svc_state state;    /* effective (svc_plan) */
         bool file_disabled;
-        bool disable_watched;    /* an inotify watch covers its disable file */
-        bool shutdown_drain;     /* draining because the daemon stops (not persisted) */
-        uint64_t drain_deadline; /* CLOCK_MONOTONIC end of the drain in progress, 0: none */
-        sd_event_source *drain_timer;
+        bool disable_watched;         /* an inotify watch covers its disable file */
+        bool shutdown_drain;          /* draining because the daemon stops (not persisted) */
+        uint64_t drain_deadline;      /* en->clk end of the drain in progress, 0: none */
+        struct timerq_item drain_end; /* on en->timers */
         struct dampening damp;
-        sd_event_source *damp_timer;
-        uint64_t since;    /* CLOCK_MONOTONIC of the last state change */
-        uint64_t since_rt; /* the same, CLOCK_REALTIME */
+        struct timerq_item damp_reuse; /* on en->timers */
+        uint64_t since;                /* en->clk monotonic µs of the last change */
+        uint64_t since_rt;             /* the same, en->clk real time */
         uint64_t transitions;
         char *reason;          /* why it is in this state (heap: 10,000 services) */
         char *disabled_reason; /* NULL when not disabled */
@@ -84,6 +82,7 @@ struct disable_dir {
 
 struct engine {
         sd_event *e;
+        struct clock *clk;
         const struct config *cfg;
         struct config *owned_cfg; /* a configuration from a reload; freed with the engine */
         struct plugin_host *plugins;
@@ -93,8 +92,10 @@ struct engine {
         size_t n_svcs;
         struct disable_dir *dirs;
         size_t n_dirs;
-        struct timerq *sched; /* every check's next start, on one timer */
-        sd_event_source *disable_poll;
+        struct timerq *sched;  /* every check's next start, on one timer */
+        struct timerq *timers; /* drains, dampening, polls, retries: inputs of decisions */
+        struct timerq_item disable_poll;
+        bool disable_polling;
         sd_event_source *commit;
         bool dirty;
         bool started;
@@ -102,31 +103,30 @@ struct engine {
         struct latency_hist route_stats;  /* decision -> speaker, this window */
         struct duration_hist route_delay; /* decision -> speaker, since start */
         struct manual_state manual;
-        int save_error;              /* 0, or why the last write of the state file failed */
-        uint64_t save_backoff;       /* delay before the next retry of that write */
-        sd_event_source *save_retry; /* retries the write until it succeeds */
+        int save_error;                /* 0, or why the last write of the state file failed */
+        uint64_t save_backoff;         /* delay before the next retry of that write */
+        struct timerq_item save_retry; /* retries the write until it succeeds */
         struct hook_runner *hooks;
-        sd_event_source *notify_timer;
+        struct timerq_item notify_due;
         uint64_t notify_last;
         void (*shutdown_done)(void *);
         void *shutdown_userdata;
-        sd_event_source *shutdown_timer;
+        struct timerq_item shutdown_end;
 };
 
 /* Inline so that every engine file has the clock without needing engine.c. */
-static inline uint64_t engine_now(struct engine *en)
+static inline uint64_t engine_now(const struct engine *en)
 {
-        uint64_t t = 0;
-        sd_event_now(en->e, CLOCK_MONOTONIC, &t);
-        return t;
+        return clock_now(en->clk);
 }
 
-static inline uint64_t engine_now_rt(void)
+static inline uint64_t engine_now_rt(const struct engine *en)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+        return clock_now_rt(en->clk);
 }
+
+/* The struct an embedded timer item belongs to. */
+#define ENGINE_ITEM_OWNER(it, type, member) ((type *)((char *)(it)-offsetof(type, member)))
 
 /* Recomputes the service's effective state and routes; reason explains a change. */
 void service_update(struct service_rt *s, const char *reason);

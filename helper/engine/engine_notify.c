@@ -40,10 +40,14 @@ static void send_status(struct engine *en)
                    en->manual.withdraw_all ? en->manual.withdraw_all_reason : "");
 }
 
-static int notify_timer_cb(sd_event_source *s, uint64_t usec, void *userdata)
+static void notify_due_fire(struct timerq_item *it, uint64_t now)
 {
-        send_status(userdata);
-        return 0;
+        send_status(ENGINE_ITEM_OWNER(it, struct engine, notify_due));
+}
+
+void engine_notify_init(struct engine *en)
+{
+        timerq_item_init(&en->notify_due, notify_due_fire);
 }
 
 void engine_status_changed(struct engine *en)
@@ -52,25 +56,13 @@ void engine_status_changed(struct engine *en)
                 return;
         uint64_t now = engine_now(en);
         if (en->notify_last == 0 || now >= en->notify_last + STATUS_MIN_INTERVAL_USEC) {
-                if (en->notify_timer)
-                        sd_event_source_set_enabled(en->notify_timer, SD_EVENT_OFF);
+                timerq_cancel(en->timers, &en->notify_due);
                 send_status(en);
                 return;
         }
         /* Rate-limited: one update when the interval is over carries all. */
-        uint64_t at = en->notify_last + STATUS_MIN_INTERVAL_USEC;
-        if (!en->notify_timer) {
-                if (sd_event_add_time(en->e, &en->notify_timer, CLOCK_MONOTONIC, at, 10000,
-                                      notify_timer_cb, en) < 0)
-                        return;
-        } else {
-                int enabled = SD_EVENT_OFF;
-                sd_event_source_get_enabled(en->notify_timer, &enabled);
-                if (enabled != SD_EVENT_OFF)
-                        return;
-                sd_event_source_set_time(en->notify_timer, at);
-        }
-        sd_event_source_set_enabled(en->notify_timer, SD_EVENT_ONESHOT);
+        if (!timerq_item_queued(&en->notify_due))
+                timerq_put(en->timers, &en->notify_due, en->notify_last + STATUS_MIN_INTERVAL_USEC);
 }
 
 static char *env_var(const char *k, const char *v)

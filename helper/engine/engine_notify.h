@@ -11,6 +11,8 @@ struct service_rt;
 /* "12 up, 1 degraded, 0 down, 1 disabled" (plus draining and unknown when
  * any): the STATUS= line the engine sends to systemd on changes. */
 void engine_status_line(struct engine *en, char *buf, size_t size);
+/* Prepares the rate limit's timer item (engine_new). */
+void engine_notify_init(struct engine *en);
 /* Queues a STATUS= update (rate-limited). */
 void engine_status_changed(struct engine *en);
 /* Runs the hooks for a transition. */

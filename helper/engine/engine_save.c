@@ -2,7 +2,6 @@
  * on the loop until it succeeds: an operator's disable must survive a
  * restart, and a full disk must not make the action fail. */
 #include <string.h>
-#include <systemd/sd-event.h>
 
 #include "engine_internal.h"
 #include "engine_notify.h"
@@ -23,8 +22,7 @@ static int save_now(struct engine *en)
                                    "again",
                                    en->cfg->state_file);
                         en->save_error = 0;
-                        if (en->save_retry)
-                                sd_event_source_set_enabled(en->save_retry, SD_EVENT_OFF);
+                        timerq_cancel(en->timers, &en->save_retry);
                         engine_status_changed(en);
                 }
                 return 0;
@@ -41,35 +39,29 @@ static int save_now(struct engine *en)
         return ENGINE_UNSAVED;
 }
 
-static int save_retry_cb(sd_event_source *src, uint64_t usec, void *userdata)
+static void save_retry_fire(struct timerq_item *it, uint64_t now)
 {
-        struct engine *en = userdata;
+        struct engine *en = ENGINE_ITEM_OWNER(it, struct engine, save_retry);
         if (save_now(en) == ENGINE_UNSAVED) {
                 en->save_backoff =
                     en->save_backoff * 2 > SAVE_RETRY_MAX ? SAVE_RETRY_MAX : en->save_backoff * 2;
-                sd_event_source_set_time_relative(src, en->save_backoff);
-                sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+                timerq_put(en->timers, &en->save_retry, now + en->save_backoff);
         }
-        return 0;
+}
+
+void engine_save_init(struct engine *en)
+{
+        timerq_item_init(&en->save_retry, save_retry_fire);
 }
 
 int engine_save_manual(struct engine *en)
 {
         if (save_now(en) == 0)
                 return 0;
-        int r = 0, on = SD_EVENT_OFF;
-        if (en->save_retry && sd_event_source_get_enabled(en->save_retry, &on) >= 0 &&
-            on != SD_EVENT_OFF)
+        if (timerq_item_queued(&en->save_retry))
                 return ENGINE_UNSAVED; /* a retry is pending: keep its backoff */
         en->save_backoff = SAVE_RETRY_FIRST;
-        if (en->save_retry) {
-                r = sd_event_source_set_time_relative(en->save_retry, en->save_backoff);
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(en->save_retry, SD_EVENT_ONESHOT);
-        } else {
-                r = sd_event_add_time_relative(en->e, &en->save_retry, CLOCK_MONOTONIC,
-                                               en->save_backoff, 100000, save_retry_cb, en);
-        }
+        int r = timerq_put(en->timers, &en->save_retry, engine_now(en) + en->save_backoff);
         if (r < 0)
                 log_err("cannot arm the state file retry: %s; the next manual action writes it",
                         strerror(-r));

@@ -470,7 +470,7 @@ int plugin_host_new(sd_event *e, const char *plugin_dir, struct plugin_host **ou
                 sigprocmask(SIG_BLOCK, &ss, NULL);
                 h->e = sd_event_ref(e);
                 plugin_loop_set(e);
-                r = timerq_new(e, 1000, &h->sched);
+                r = timerq_new(e, clock_system(), 1000, &h->sched);
                 /* Timeouts after I/O: when the loop falls behind, an answer
                  * already waiting in a socket is read before its probe's
                  * deadline is judged, instead of counting as a timeout. */

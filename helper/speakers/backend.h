@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <systemd/sd-event.h>
 
+#include "clock.h"
 #include "config.h"
 #include "health.h"
 
@@ -29,7 +30,7 @@ struct route_update {
         const struct attrs *attrs; /* for ROUTE_ANNOUNCE */
         const char *service;
         const char *reason;
-        uint64_t decided_usec; /* CLOCK_MONOTONIC when the engine decided; 0 unknown */
+        uint64_t decided_usec; /* the engine's clock when it decided; 0 unknown */
 };
 
 struct backend_hooks {
@@ -69,9 +70,10 @@ struct backend_ops {
         /* Whether its own block differs in a setting read only at start,
          * so that a reload from a to b leaves it unapplied. NULL: never. */
         bool (*needs_restart)(const struct config *a, const struct config *b);
-        /* Allocates; attaches its I/O to the loop. */
-        int (*create)(sd_event *e, const struct config *cfg, const struct backend_hooks *hooks,
-                      struct backend **out);
+        /* Allocates; attaches its I/O to the loop. Its timers run on clk
+         * (clock.h: clock_system() in the daemon, a fake in tests). */
+        int (*create)(sd_event *e, struct clock *clk, const struct config *cfg,
+                      const struct backend_hooks *hooks, struct backend **out);
         /* One prefix changed. Sent (or written) at the latest on commit. */
         void (*update)(struct backend *b, const struct route_update *u);
         /* Ends a batch of updates. */

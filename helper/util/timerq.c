@@ -1,4 +1,5 @@
-/* timerq.c: a binary min-heap of deadlines behind one sd-event timer. */
+/* timerq.c: a binary min-heap of deadlines behind one sd-event timer (or
+ * behind a clock that fires it itself, in tests). */
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
@@ -10,7 +11,8 @@
 
 struct timerq {
         sd_event *e;
-        sd_event_source *timer;
+        struct clock *clk;
+        sd_event_source *timer; /* NULL when clk drives the queue */
         struct timerq_item **heap;
         size_t n, cap;
         uint64_t armed; /* what the timer is set to; UINT64_MAX when off */
@@ -74,7 +76,7 @@ static void heap_remove(struct timerq *s, struct timerq_item *it)
  * the dispatch re-arms once at its end). */
 static void rearm(struct timerq *s)
 {
-        if (s->dispatching)
+        if (s->dispatching || !s->timer)
                 return;
         if (s->n == 0) {
                 if (s->armed != UINT64_MAX)
@@ -89,14 +91,10 @@ static void rearm(struct timerq *s)
         sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
 }
 
-static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
+size_t timerq_run_due(struct timerq *s, uint64_t now)
 {
-        struct timerq *s = userdata;
-        uint64_t now = usec;
+        size_t fired = 0;
 
-        if (sd_event_now(s->e, CLOCK_MONOTONIC, &now) < 0)
-                now = usec;
-        s->armed = UINT64_MAX; /* a ONESHOT timer is off once it fired */
         s->dispatching = true;
         /* Items still due after a route change fire in the next dispatch
          * (the timer is rearmed for now), after the commit. */
@@ -104,18 +102,45 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
                 struct timerq_item *it = s->heap[0];
                 heap_remove(s, it);
                 it->fire(it, now);
+                fired++;
         }
         s->dispatching = false;
         rearm(s);
+        return fired;
+}
+
+static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
+{
+        struct timerq *s = userdata;
+        uint64_t now = usec;
+
+        /* The iteration's time, read once: cheaper than the clock per item,
+         * and the same CLOCK_MONOTONIC. */
+        if (sd_event_now(s->e, CLOCK_MONOTONIC, &now) < 0)
+                now = usec;
+        s->armed = UINT64_MAX; /* a ONESHOT timer is off once it fired */
+        timerq_run_due(s, now);
         return 0;
 }
 
-int timerq_new(sd_event *e, uint64_t accuracy_usec, struct timerq **out)
+int timerq_new(sd_event *e, struct clock *clk, uint64_t accuracy_usec, struct timerq **out)
 {
         struct timerq *s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
         s->e = sd_event_ref(e);
+        s->clk = clk;
+        s->armed = UINT64_MAX;
+        if (clk->attach) {
+                int r = clk->attach(clk, s);
+                if (r < 0) {
+                        s->clk = NULL;
+                        timerq_free(s);
+                        return r;
+                }
+                *out = s;
+                return 0;
+        }
         int r = sd_event_add_time(e, &s->timer, CLOCK_MONOTONIC, UINT64_MAX, accuracy_usec,
                                   on_timer, s);
         if (r < 0) {
@@ -123,14 +148,13 @@ int timerq_new(sd_event *e, uint64_t accuracy_usec, struct timerq **out)
                 return r;
         }
         sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
-        s->armed = UINT64_MAX;
         *out = s;
         return 0;
 }
 
 int timerq_set_priority(struct timerq *s, int64_t priority)
 {
-        return sd_event_source_set_priority(s->timer, priority);
+        return s->timer ? sd_event_source_set_priority(s->timer, priority) : 0;
 }
 
 void timerq_free(struct timerq *s)
@@ -140,6 +164,8 @@ void timerq_free(struct timerq *s)
         for (size_t i = 0; i < s->n; i++)
                 s->heap[i]->idx = NOT_QUEUED;
         free(s->heap);
+        if (s->clk && s->clk->detach)
+                s->clk->detach(s->clk, s);
         sd_event_source_disable_unref(s->timer);
         sd_event_unref(s->e);
         free(s);
@@ -183,4 +209,9 @@ void timerq_cancel(struct timerq *s, struct timerq_item *it)
 size_t timerq_count(const struct timerq *s)
 {
         return s->n;
+}
+
+uint64_t timerq_next_due(const struct timerq *s)
+{
+        return s->n ? s->heap[0]->due : UINT64_MAX;
 }

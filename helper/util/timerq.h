@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "clock.h"
+
 struct timerq;
 struct timerq_item;
 
@@ -28,9 +30,11 @@ static inline bool timerq_item_queued(const struct timerq_item *it)
         return it->idx != (size_t)-1;
 }
 
-/* accuracy_usec: how late the shared timer may fire (sd-event coalesces
- * wakeups within it). */
-int timerq_new(sd_event *e, uint64_t accuracy_usec, struct timerq **out);
+/* Deadlines are on clk's monotonic time. With the system clock the queue
+ * arms one sd-event timer; accuracy_usec is how late it may fire (sd-event
+ * coalesces wakeups within it). A clock that drives queues itself
+ * (clock.h) fires them through timerq_run_due() instead. */
+int timerq_new(sd_event *e, struct clock *clk, uint64_t accuracy_usec, struct timerq **out);
 /* sd-event priority of the shared timer (default SD_EVENT_PRIORITY_NORMAL). */
 int timerq_set_priority(struct timerq *s, int64_t priority);
 /* Every item must be cancelled (or never queued) before the free. */
@@ -39,3 +43,8 @@ void timerq_free(struct timerq *s);
 int timerq_put(struct timerq *s, struct timerq_item *it, uint64_t due);
 void timerq_cancel(struct timerq *s, struct timerq_item *it);
 size_t timerq_count(const struct timerq *s);
+/* The earliest deadline queued, UINT64_MAX when none. */
+uint64_t timerq_next_due(const struct timerq *s);
+/* Fires the items due at now, as the timer's dispatch does (and, like it,
+ * stops early once a route change is pending). Returns how many fired. */
+size_t timerq_run_due(struct timerq *s, uint64_t now);

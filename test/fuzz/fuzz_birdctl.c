@@ -43,7 +43,7 @@ static void setup(void)
         listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
             listen(listen_fd, 8) < 0 || sd_event_new(&event) < 0 ||
-            birdctl_new(event, sa.sun_path, &ctl) < 0)
+            birdctl_new(event, clock_system(), sa.sun_path, &ctl) < 0)
                 abort();
         log_set_max_level(LOG_CRIT);
 }

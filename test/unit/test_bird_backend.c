@@ -15,6 +15,7 @@
 #include "bird_config.h"
 #include "bird_backend.h"
 #include "fake_bird.h"
+#include "fake_clock.h"
 
 #define DEADLINE (10 * 1000 * 1000ULL)
 
@@ -87,7 +88,8 @@ static void create(struct fixture *fx)
 {
         struct backend_hooks hooks = {.route_sent = on_sent};
         sent_calls = 0;
-        ck_assert_int_eq(backend_bird_ops.create(fx->e, &fx->cfg, &hooks, &fx->b), 0);
+        ck_assert_int_eq(backend_bird_ops.create(fx->e, clock_system(), &fx->cfg, &hooks, &fx->b),
+                         0);
 }
 
 static void teardown(struct fixture *fx)
@@ -444,6 +446,38 @@ START_TEST(lone_change_goes_out_at_once_burst_waits_for_the_window)
 }
 END_TEST
 
+/* The window on a stepped clock (fake_clock.h): the held change leaves
+ * exactly when the window after the last configure ends. */
+START_TEST(window_is_exact_on_a_stepped_clock)
+{
+        struct fixture fx;
+        setup(&fx, true);
+        struct fake_clock fc;
+        fake_clock_init(&fc, fx.e);
+        struct backend_hooks hooks = {.route_sent = on_sent};
+        ck_assert_int_eq(backend_bird_ops.create(fx.e, &fc.clock, &fx.cfg, &hooks, &fx.b), 0);
+        fake_clock_settle(&fc); /* the startup check */
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure check"), 1);
+        announce(fx.b, "203.0.113.1", -1);
+        backend_bird_ops.commit(fx.b);
+        fake_clock_settle(&fc); /* quiet before: out at once */
+        ck_assert(configured_n(&fx, 1));
+        fake_clock_advance(&fc, 50000);
+        announce(fx.b, "203.0.113.2", -1);
+        backend_bird_ops.commit(fx.b);
+        fake_clock_advance(&fc, 149999); /* 1 us before the 200 ms window ends */
+        ck_assert(!configured_n(&fx, 2));
+        fake_clock_advance(&fc, 1);
+        ck_assert(configured_n(&fx, 2));
+        char *t = slurp(fx.r4);
+        ck_assert_uint_eq(count_lines(t, "route 203.0.113."), 2);
+        free(t);
+        backend_bird_ops.free(fx.b);
+        fx.b = NULL;
+        teardown(&fx);
+}
+END_TEST
+
 START_TEST(bird_away_files_current_then_applied)
 {
         struct fixture fx;
@@ -681,6 +715,7 @@ static Suite *suite(void)
         tcase_add_test(tc, refused_configure_restores_last_good);
         tcase_add_test(tc, one_configure_in_flight);
         tcase_add_test(tc, lone_change_goes_out_at_once_burst_waits_for_the_window);
+        tcase_add_test(tc, window_is_exact_on_a_stepped_clock);
         tcase_add_test(tc, bird_away_files_current_then_applied);
         tcase_add_test(tc, queued_answer_is_rechecked);
         tcase_add_test(tc, stop_withdraw_empties_and_configures);

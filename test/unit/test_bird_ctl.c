@@ -89,7 +89,7 @@ static void setup(struct fixture *fx)
         snprintf(fx->sock, sizeof(fx->sock), "%s/bird.ctl", fx->dir);
         ck_assert_int_ge(sd_event_new(&fx->e), 0);
         ck_assert_int_eq(fake_bird_start(&fx->fb, fx->e, fx->sock, scripted), 0);
-        ck_assert_int_eq(birdctl_new(fx->e, fx->sock, &fx->c), 0);
+        ck_assert_int_eq(birdctl_new(fx->e, clock_system(), fx->sock, &fx->c), 0);
         next_after = FAKE_KEEP;
         next_delay = 0;
 }
@@ -271,7 +271,7 @@ START_TEST(no_socket)
         sd_event *e;
         ck_assert_int_ge(sd_event_new(&e), 0);
         struct birdctl *c;
-        ck_assert_int_eq(birdctl_new(e, "/tmp/ahd-no-such-dir/bird.ctl", &c), 0);
+        ck_assert_int_eq(birdctl_new(e, clock_system(), "/tmp/ahd-no-such-dir/bird.ctl", &c), 0);
         struct result r = {0};
         ck_assert_int_eq(birdctl_command(c, "configure", DEADLINE, on_reply, &r), -ENOENT);
         ck_assert(!birdctl_busy(c));

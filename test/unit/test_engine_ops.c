@@ -1,6 +1,5 @@
-/* test_engine_ops.c: the engine's operating features on a real sd-event
- * loop with scripted check runners (defined here, so the linker takes them
- * instead of the plugin host's) and a recording backend: degraded
+/* test_engine_ops.c: the engine's operating features with scripted check
+ * runners, a recording backend and a stepped clock (engine_harness.h): degraded
  * attributes and the re-announce between up and degraded, manual disable
  * surviving a restart through the state file, a corrupt state file
  * refusing to start, the drain timeline, reload without churn, flap
@@ -15,185 +14,10 @@
 #include <unistd.h>
 
 #include "anycast-healthd-check.h"
-#include "config.h"
-#include "engine.h"
-#include "engine_ctl.h"
+#include "engine_harness.h"
 #include "engine_notify.h"
 #include "engine_reload.h"
 #include "manual_state.h"
-
-/* ---- scripted check runners ------------------------------------------ */
-
-#define MAX_SCRIPT 64
-
-struct script {
-        char service[32];
-        int results[MAX_SCRIPT];
-        size_t len;
-        bool cycle; /* repeat from the start; otherwise the last repeats */
-};
-static struct script scripts[8];
-static size_t n_scripts;
-static unsigned total_probes;
-static sd_event *loop;
-
-struct check_runner {
-        char service[32];
-        sd_event_source *defer;
-        check_result_fn cb;
-        void *userdata;
-        unsigned probes;
-};
-
-static int runner_fire(sd_event_source *s, void *userdata)
-{
-        struct check_runner *r = userdata;
-        int result = AHC_OK;
-        for (size_t i = 0; i < n_scripts; i++) {
-                struct script *sc = &scripts[i];
-                if (strcmp(sc->service, r->service) != 0 || sc->len == 0)
-                        continue;
-                size_t k = sc->cycle ? r->probes % sc->len
-                                     : (r->probes < sc->len ? r->probes : sc->len - 1);
-                result = sc->results[k];
-        }
-        r->probes++;
-        total_probes++;
-        sd_event_source_set_enabled(s, SD_EVENT_OFF);
-        r->cb(r->userdata, result, "scripted", 10);
-        return 0;
-}
-
-int check_runner_new(struct plugin_host *h, const struct service_cfg *svc, size_t check_index,
-                     struct diag *d, struct check_runner **out)
-{
-        if (strcmp(svc->checks[check_index].plugin, "broken") == 0) {
-                diag_add(d, svc->file, 1, 1, "plugin \"broken\" refuses its options");
-                return -EINVAL;
-        }
-        struct check_runner *r = calloc(1, sizeof(*r));
-        ck_assert_ptr_nonnull(r);
-        snprintf(r->service, sizeof(r->service), "%s", svc->name);
-        *out = r;
-        return 0;
-}
-
-int check_runner_start(struct check_runner *r, uint64_t timeout_usec, check_result_fn cb,
-                       void *userdata)
-{
-        r->cb = cb;
-        r->userdata = userdata;
-        if (!r->defer)
-                ck_assert_int_ge(sd_event_add_defer(loop, &r->defer, runner_fire, r), 0);
-        sd_event_source_set_enabled(r->defer, SD_EVENT_ONESHOT);
-        return 0;
-}
-
-void check_runner_free(struct check_runner *r)
-{
-        if (!r)
-                return;
-        sd_event_source_disable_unref(r->defer);
-        free(r);
-}
-
-/* These runners never report unsolicited results. */
-void check_runner_set_report_fn(struct check_runner *r, check_report_fn fn, void *userdata)
-{
-}
-
-static void set_script(const char *service, const int *results, size_t n, bool cycle)
-{
-        struct script *sc = NULL;
-        for (size_t i = 0; i < n_scripts; i++)
-                if (strcmp(scripts[i].service, service) == 0)
-                        sc = &scripts[i];
-        if (!sc)
-                sc = &scripts[n_scripts++];
-        snprintf(sc->service, sizeof(sc->service), "%s", service);
-        memcpy(sc->results, results, n * sizeof(int));
-        sc->len = n;
-        sc->cycle = cycle;
-}
-
-/* ---- recording backend ------------------------------------------------ */
-
-struct rec_entry {
-        char text[160]; /* "announce 203.0.113.1/32 a prepend=3 med=10 gshut=1" */
-};
-
-struct backend {
-        struct rec_entry log[512];
-        size_t n;
-        unsigned commits;
-};
-static struct backend rec;
-
-static void rec_update(struct backend *b, const struct route_update *u)
-{
-        char p[PREFIX_STRLEN];
-        prefix_format(u->prefix, p);
-        ck_assert_uint_lt(b->n, 512);
-        if (u->action == ROUTE_WITHDRAW) {
-                snprintf(b->log[b->n++].text, sizeof(b->log[0].text), "withdraw %s %s", p,
-                         u->service);
-                return;
-        }
-        bool gshut = false;
-        for (size_t i = 0; i < u->attrs->n_communities; i++)
-                gshut |= strcmp(u->attrs->communities[i], "65535:0") == 0;
-        snprintf(b->log[b->n++].text, sizeof(b->log[0].text),
-                 "announce %s %s prepend=%u med=%lld gshut=%d", p, u->service, u->attrs->prepend,
-                 (long long)u->attrs->med, gshut);
-}
-
-static void rec_commit(struct backend *b)
-{
-        b->commits++;
-}
-
-static const struct backend_ops rec_ops = {
-    .name = "recorder",
-    .update = rec_update,
-    .commit = rec_commit,
-};
-
-static size_t count(const char *fragment)
-{
-        size_t n = 0;
-        for (size_t i = 0; i < rec.n; i++)
-                n += strstr(rec.log[i].text, fragment) != NULL;
-        return n;
-}
-
-static void dump(void)
-{
-        for (size_t i = 0; i < rec.n; i++)
-                fprintf(stderr, "  %s\n", rec.log[i].text);
-}
-
-/* ---- fixture ------------------------------------------------------------ */
-
-static char dir[64];
-static struct config *cfg;
-static struct engine *en;
-
-static void write_file(const char *name, const char *text)
-{
-        char path[256];
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
-        FILE *f = fopen(path, "w");
-        ck_assert_ptr_nonnull(f);
-        fputs(text, f);
-        fclose(f);
-}
-
-static void remove_file(const char *name)
-{
-        char path[256];
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
-        ck_assert_int_eq(unlink(path), 0);
-}
 
 /* A service NAME with prefix 203.0.113.N/32, one check every 10 ms, rise 2,
  * fall 2, plus extra keys. */
@@ -206,108 +30,26 @@ static void write_service(const char *name, int n, const char *extra)
                  "\"5ms\", \"rise\": 2, \"fall\": 2}] }",
                  n, extra, extra[0] ? ", " : "");
         snprintf(file, sizeof(file), "services.d/%s.json", name);
-        write_file(file, text);
+        harness_write(file, text);
 }
 
-static void make_dir(const char *daemon_extra)
+static void write_daemon(const char *daemon_extra)
 {
-        strcpy(dir, "/tmp/ahd-engine-ops-XXXXXX");
-        ck_assert_ptr_nonnull(mkdtemp(dir));
-        char path[256], text[512];
-        snprintf(path, sizeof(path), "%s/services.d", dir);
-        ck_assert_int_eq(mkdir(path, 0755), 0);
+        char text[512];
         snprintf(text, sizeof(text),
                  "{ \"pop\": \"t1\", \"asn\": 65001, \"state_file\": \"state.json\", %s"
                  "\"allowed_prefixes\": [\"203.0.113.0/24\"] }",
                  daemon_extra);
-        write_file("d.json", text);
+        harness_write("d.json", text);
 }
 
-static struct config *load(void)
-{
-        struct diag d = {0};
-        char path[256];
-        struct config *c = NULL;
-        snprintf(path, sizeof(path), "%s/d.json", dir);
-        int r = config_load(path, &c, &d);
-        if (r < 0)
-                diag_print(&d, stderr);
-        ck_assert_int_eq(r, 0);
-        diag_free(&d);
-        return c;
-}
+#define count     harness_count
+#define status_of harness_status
+#define RUN_UNTIL HARNESS_RUN_UNTIL
 
-static void start(void)
-{
-        cfg = load();
-        memset(&rec, 0, sizeof(rec));
-        total_probes = 0;
-        if (!loop)
-                ck_assert_int_ge(sd_event_new(&loop), 0);
-        struct diag d = {0};
-        ck_assert_int_eq(engine_new(loop, cfg, NULL, &rec_ops, &rec, &d, &en), 0);
-        ck_assert_int_eq(engine_start(en), 0);
-}
-
-static void stop(void)
-{
-        engine_free(en);
-        en = NULL;
-        config_free(cfg);
-        cfg = NULL;
-}
-
-static void setup(void)
-{
-        sigset_t ss;
-        sigemptyset(&ss);
-        sigaddset(&ss, SIGCHLD);
-        sigprocmask(SIG_BLOCK, &ss, NULL);
-        n_scripts = 0;
-        loop = NULL;
-}
-
-static void teardown(void)
-{
-        if (en)
-                stop();
-        sd_event_unref(loop);
-        loop = NULL;
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-        ck_assert_int_eq(system(cmd), 0);
-}
-
-/* Runs the loop for at least ms milliseconds of wall time. */
 static void run_ms(unsigned ms)
 {
-        uint64_t t0, t;
-        sd_event_now(loop, CLOCK_MONOTONIC, &t0);
-        do {
-                sd_event_run(loop, 5000);
-                sd_event_now(loop, CLOCK_MONOTONIC, &t);
-        } while (t < t0 + ms * 1000ULL);
-        for (int i = 0; i < 5; i++)
-                sd_event_run(loop, 0);
-}
-
-/* Runs until cond holds or a generous deadline passes. */
-#define RUN_UNTIL(cond)                                                                            \
-        do {                                                                                       \
-                for (int _i = 0; _i < 1000 && !(cond); _i++)                                       \
-                        run_ms(10);                                                                \
-                if (!(cond))                                                                       \
-                        dump();                                                                    \
-                ck_assert_msg((cond), "timed out waiting for " #cond);                             \
-        } while (0)
-
-static struct service_status status_of(const char *name)
-{
-        struct service_status st;
-        int i = engine_service_find(en, name);
-        ck_assert_int_ge(i, 0);
-        ck_assert_int_eq(engine_service_status(en, (size_t)i, &st), 0);
-        return st;
+        harness_advance(ms * HARNESS_MS);
 }
 
 /* ---- tests -------------------------------------------------------------- */
@@ -317,16 +59,16 @@ START_TEST(degraded_reannounces_with_degraded_attrs)
         /* up, then warnings, then up again */
         int s[] = {AHC_OK,      AHC_OK,      AHC_OK,      AHC_WARNING,
                    AHC_WARNING, AHC_WARNING, AHC_WARNING, AHC_OK};
-        set_script("a", s, 8, false);
-        make_dir("");
+        harness_script("a", s, 8, false);
+        write_daemon("");
         write_service("a", 1, "\"announce\": {\"med\": 10}");
-        start();
+        harness_start();
         RUN_UNTIL(count("announce 203.0.113.1/32 a prepend=0 med=10") == 2 &&
                   count("prepend=3") == 1 && count("announce") == 3);
         /* default degraded: announce's attrs plus 3 prepends (asn set) */
-        ck_assert_str_eq(rec.log[0].text, "announce 203.0.113.1/32 a prepend=0 med=10 gshut=0");
-        ck_assert_str_eq(rec.log[1].text, "announce 203.0.113.1/32 a prepend=3 med=10 gshut=0");
-        ck_assert_str_eq(rec.log[2].text, "announce 203.0.113.1/32 a prepend=0 med=10 gshut=0");
+        ck_assert_str_eq(h.log[0], "announce 203.0.113.1/32 a prepend=0 med=10 gshut=0");
+        ck_assert_str_eq(h.log[1], "announce 203.0.113.1/32 a prepend=3 med=10 gshut=0");
+        ck_assert_str_eq(h.log[2], "announce 203.0.113.1/32 a prepend=0 med=10 gshut=0");
         ck_assert_uint_eq(count("withdraw"), 0);
         struct service_status st = status_of("a");
         ck_assert_int_eq(st.state, SVC_UP);
@@ -338,37 +80,37 @@ END_TEST
 START_TEST(degraded_block_and_capacity_check)
 {
         int s[] = {AHC_OK};
-        set_script("a", s, 1, false);
-        make_dir("");
+        harness_script("a", s, 1, false);
+        write_daemon("");
         /* the capacity check (also scripted OK) is then made to fail by a
          * second script below; here its block sets MED and no extra prepend */
         write_service("a", 1,
                       "\"announce\": {\"med\": 10}, \"degraded\": {\"med\": 500, \"prepend\": 1, "
                       "\"communities\": [\"65001:666\"]}");
-        start();
+        harness_start();
         RUN_UNTIL(count("announce") == 1);
-        ck_assert_str_eq(rec.log[0].text, "announce 203.0.113.1/32 a prepend=0 med=10 gshut=0");
-        ck_assert_int_eq(cfg->services[0].degraded.med, 500);
-        ck_assert_uint_eq(cfg->services[0].degraded.prepend, 1);
-        ck_assert_str_eq(cfg->services[0].degraded.communities[0], "65001:666");
+        ck_assert_str_eq(h.log[0], "announce 203.0.113.1/32 a prepend=0 med=10 gshut=0");
+        ck_assert_int_eq(h.cfg->services[0].degraded.med, 500);
+        ck_assert_uint_eq(h.cfg->services[0].degraded.prepend, 1);
+        ck_assert_str_eq(h.cfg->services[0].degraded.communities[0], "65001:666");
         /* draining = degraded + 65535:0 */
-        ck_assert_uint_eq(cfg->services[0].draining.n_communities, 2);
-        ck_assert_str_eq(cfg->services[0].draining.communities[1], "65535:0");
+        ck_assert_uint_eq(h.cfg->services[0].draining.n_communities, 2);
+        ck_assert_str_eq(h.cfg->services[0].draining.communities[1], "65535:0");
 }
 END_TEST
 
 START_TEST(disable_survives_restart)
 {
         int s[] = {AHC_OK};
-        set_script("a", s, 1, false);
-        set_script("b", s, 1, false);
-        make_dir("");
+        harness_script("a", s, 1, false);
+        harness_script("b", s, 1, false);
+        write_daemon("");
         write_service("a", 1, "");
         write_service("b", 2, "");
-        start();
+        harness_start();
         RUN_UNTIL(count("announce") == 2);
-        ck_assert_int_eq(engine_disable(en, "a", "maintenance CHG-1"), 0);
-        ck_assert_int_eq(engine_disable(en, "nope", "x"), -ENOENT);
+        ck_assert_int_eq(engine_disable(h.en, "a", "maintenance CHG-1"), 0);
+        ck_assert_int_eq(engine_disable(h.en, "nope", "x"), -ENOENT);
         run_ms(30);
         ck_assert_uint_eq(count("withdraw 203.0.113.1/32 a"), 1);
         struct service_status st = status_of("a");
@@ -378,24 +120,24 @@ START_TEST(disable_survives_restart)
         /* the file holds it */
         struct manual_state ms;
         char err[256], path[256];
-        snprintf(path, sizeof(path), "%s/state.json", dir);
+        snprintf(path, sizeof(path), "%s/state.json", h.dir);
         ck_assert_int_eq(manual_state_load(path, &ms, err, sizeof(err)), 0);
         ck_assert_ptr_nonnull(manual_state_find(&ms, "a"));
         ck_assert_str_eq(manual_state_find(&ms, "a")->reason, "maintenance CHG-1");
         manual_state_free(&ms);
 
         /* restart: a is stated withdrawn at once and never announced */
-        stop();
-        start();
-        ck_assert_uint_eq(rec.n, 1);
-        ck_assert_str_eq(rec.log[0].text, "withdraw 203.0.113.1/32 a");
-        RUN_UNTIL(count("announce 203.0.113.2/32 b") == 1 && total_probes >= 20);
+        harness_stop();
+        harness_start();
+        ck_assert_uint_eq(h.n, 1);
+        ck_assert_str_eq(h.log[0], "withdraw 203.0.113.1/32 a");
+        RUN_UNTIL(count("announce 203.0.113.2/32 b") == 1 && h.probes >= 20);
         ck_assert_uint_eq(count("/32 a"), 1);
         ck_assert_int_eq(status_of("a").state, SVC_DISABLED);
 
         /* enable brings it back and clears the file */
-        ck_assert_int_eq(engine_enable(en, "a"), 0);
-        ck_assert_int_eq(engine_enable(en, "a"), -EALREADY);
+        ck_assert_int_eq(engine_enable(h.en, "a"), 0);
+        ck_assert_int_eq(engine_enable(h.en, "a"), -EALREADY);
         run_ms(30);
         ck_assert_uint_eq(count("announce 203.0.113.1/32 a"), 1);
         ck_assert_int_eq(manual_state_load(path, &ms, err, sizeof(err)), 0);
@@ -409,19 +151,19 @@ END_TEST
 START_TEST(disable_keep_holds_route)
 {
         int ok[] = {AHC_OK}, bad[] = {AHC_CRITICAL};
-        set_script("a", ok, 1, false);
-        make_dir("");
+        harness_script("a", ok, 1, false);
+        write_daemon("");
         write_service("a", 1, "\"on_disabled\": \"keep\"");
-        start();
+        harness_start();
         RUN_UNTIL(count("announce 203.0.113.1/32 a") == 1);
-        ck_assert_int_eq(engine_disable(en, "a", "maintenance"), 0);
-        set_script("a", bad, 1, false);
+        ck_assert_int_eq(engine_disable(h.en, "a", "maintenance"), 0);
+        harness_script("a", bad, 1, false);
         RUN_UNTIL(status_of("a").health == SVC_DOWN);
         run_ms(30);
         ck_assert_int_eq(status_of("a").state, SVC_DISABLED);
         ck_assert_uint_eq(count("withdraw"), 0);
-        ck_assert_uint_eq(rec.n, 1);
-        ck_assert_int_eq(engine_enable(en, "a"), 0);
+        ck_assert_uint_eq(h.n, 1);
+        ck_assert_int_eq(engine_enable(h.en, "a"), 0);
         RUN_UNTIL(count("withdraw 203.0.113.1/32 a") == 1);
         ck_assert_int_eq(status_of("a").state, SVC_DOWN);
 }
@@ -433,87 +175,83 @@ END_TEST
 START_TEST(unsaved_disable_is_retried)
 {
         int s[] = {AHC_OK};
-        set_script("a", s, 1, false);
-        make_dir("");
+        harness_script("a", s, 1, false);
+        write_daemon("");
         write_service("a", 1, "");
-        start();
+        harness_start();
         RUN_UNTIL(count("announce") == 1);
         char path[256], err[256], line[256];
-        snprintf(path, sizeof(path), "%s/state.json", dir);
+        snprintf(path, sizeof(path), "%s/state.json", h.dir);
         ck_assert_int_eq(mkdir(path, 0755), 0);
 
-        ck_assert_int_eq(engine_disable(en, "a", "maintenance"), ENGINE_UNSAVED);
-        ck_assert_int_eq(engine_state_file_error(en), -EISDIR);
+        ck_assert_int_eq(engine_disable(h.en, "a", "maintenance"), ENGINE_UNSAVED);
+        ck_assert_int_eq(engine_state_file_error(h.en), -EISDIR);
         run_ms(30);
         ck_assert_uint_eq(count("withdraw 203.0.113.1/32 a"), 1);
         ck_assert_int_eq(status_of("a").state, SVC_DISABLED);
-        engine_status_line(en, line, sizeof(line));
+        engine_status_line(h.en, line, sizeof(line));
         ck_assert_msg(strstr(line, "state file unsaved (Is a directory)"), "%s", line);
         /* asking again changes nothing and still tells the truth */
-        ck_assert_int_eq(engine_disable(en, "a", "maintenance"), ENGINE_UNSAVED);
+        ck_assert_int_eq(engine_disable(h.en, "a", "maintenance"), ENGINE_UNSAVED);
 
         ck_assert_int_eq(rmdir(path), 0);
-        RUN_UNTIL(engine_state_file_error(en) == 0);
+        RUN_UNTIL(engine_state_file_error(h.en) == 0);
         struct manual_state ms;
         ck_assert_int_eq(manual_state_load(path, &ms, err, sizeof(err)), 0);
         ck_assert_ptr_nonnull(manual_state_find(&ms, "a"));
         ck_assert_str_eq(manual_state_find(&ms, "a")->reason, "maintenance");
         manual_state_free(&ms);
-        engine_status_line(en, line, sizeof(line));
+        engine_status_line(h.en, line, sizeof(line));
         ck_assert_ptr_null(strstr(line, "unsaved"));
-        ck_assert_int_eq(engine_enable(en, "a"), 0);
+        ck_assert_int_eq(engine_enable(h.en, "a"), 0);
 }
 END_TEST
 
 START_TEST(corrupt_state_file_refuses_start)
 {
-        make_dir("");
+        write_daemon("");
         write_service("a", 1, "");
-        write_file("state.json", "{\"version\": 1, \"services\": {\"a\": {\"reason\": ");
-        cfg = load();
-        ck_assert_int_ge(sd_event_new(&loop), 0);
-        struct diag d = {0};
-        en = (struct engine *)0x1;
-        ck_assert_int_eq(engine_new(loop, cfg, NULL, &rec_ops, &rec, &d, &en), -EBADMSG);
-        en = NULL;
-        config_free(cfg);
-        cfg = NULL;
+        harness_write("state.json", "{\"version\": 1, \"services\": {\"a\": {\"reason\": ");
+        ck_assert_int_eq(harness_try_start(), -EBADMSG);
+        ck_assert_ptr_null(h.en);
 }
 END_TEST
 
 START_TEST(drain_timeline)
 {
         int s[] = {AHC_OK};
-        set_script("a", s, 1, false);
-        make_dir("");
+        harness_script("a", s, 1, false);
+        write_daemon("");
         write_service("a", 1, "\"drain\": {\"time\": \"300ms\"}");
-        start();
+        harness_start();
         RUN_UNTIL(count("announce") == 1);
-        ck_assert_int_eq(engine_drain(en, "a", "deploy"), 0);
-        ck_assert_int_eq(engine_drain(en, "a", "again"), -EALREADY);
+        ck_assert_int_eq(engine_drain(h.en, "a", "deploy"), 0);
+        ck_assert_int_eq(engine_drain(h.en, "a", "again"), -EALREADY);
         run_ms(20);
         /* 1: re-announced with GRACEFUL_SHUTDOWN and the degraded prepend */
-        ck_assert_uint_eq(rec.n, 2);
-        ck_assert_str_eq(rec.log[1].text, "announce 203.0.113.1/32 a prepend=3 med=-1 gshut=1");
+        ck_assert_uint_eq(h.n, 2);
+        ck_assert_str_eq(h.log[1], "announce 203.0.113.1/32 a prepend=3 med=-1 gshut=1");
         struct service_status st = status_of("a");
         ck_assert_int_eq(st.state, SVC_DRAINING);
-        ck_assert_uint_gt(st.drain_remaining_usec, 0);
-        ck_assert_uint_le(st.drain_remaining_usec, 300000);
+        ck_assert_uint_eq(st.drain_remaining_usec, 280000);
         ck_assert_str_eq(st.prefixes[0].as_what, "draining");
-        /* 2: withdrawn after the drain time, then disabled */
-        RUN_UNTIL(count("withdraw") == 1);
-        ck_assert_str_eq(rec.log[2].text, "withdraw 203.0.113.1/32 a");
+        /* 2: withdrawn when the drain time is over, not a moment before */
+        run_ms(279);
+        ck_assert_uint_eq(count("withdraw"), 0);
+        run_ms(1);
+        ck_assert_uint_eq(count("withdraw"), 1);
+        ck_assert_str_eq(h.log[2], "withdraw 203.0.113.1/32 a");
         st = status_of("a");
         ck_assert_int_eq(st.state, SVC_DISABLED);
         ck_assert_str_eq(st.disabled_reason, "drained: deploy");
         run_ms(50);
-        ck_assert_uint_eq(rec.n, 3);
+        ck_assert_uint_eq(h.n, 3);
         /* a drained service stays withdrawn across a restart */
-        stop();
-        start();
+        harness_stop();
+        harness_start();
         run_ms(100);
         ck_assert_uint_eq(count("announce"), 0);
-        ck_assert_int_eq(engine_enable(en, "a"), 0);
+        ck_assert_int_eq(engine_enable(h.en, "a"), 0);
         RUN_UNTIL(count("announce 203.0.113.1/32 a prepend=0") == 1);
 }
 END_TEST
@@ -521,12 +259,12 @@ END_TEST
 START_TEST(drain_of_unannounced_disables_at_once)
 {
         int s[] = {AHC_CRITICAL};
-        set_script("a", s, 1, false);
-        make_dir("");
+        harness_script("a", s, 1, false);
+        write_daemon("");
         write_service("a", 1, "");
-        start();
+        harness_start();
         RUN_UNTIL(count("withdraw") == 1);
-        ck_assert_int_eq(engine_drain(en, "a", "x"), 0);
+        ck_assert_int_eq(engine_drain(h.en, "a", "x"), 0);
         ck_assert_int_eq(status_of("a").state, SVC_DISABLED);
 }
 END_TEST
@@ -539,26 +277,29 @@ static void set_flag(void *u)
 START_TEST(shutdown_drain)
 {
         int s[] = {AHC_OK};
-        set_script("a", s, 1, false);
-        set_script("b", s, 1, false);
-        make_dir("");
+        harness_script("a", s, 1, false);
+        harness_script("b", s, 1, false);
+        write_daemon("");
         write_service("a", 1, "\"drain\": {\"time\": \"200ms\", \"on_shutdown\": true}");
         write_service("b", 2, "");
-        start();
+        harness_start();
         RUN_UNTIL(count("announce") == 2);
         static bool done;
         done = false;
-        ck_assert_uint_eq(engine_shutdown_drain(en, set_flag, &done), 200000);
+        ck_assert_uint_eq(engine_shutdown_drain(h.en, set_flag, &done), 200000);
         run_ms(20);
         ck_assert(!done);
         ck_assert_uint_eq(count("announce 203.0.113.1/32 a prepend=3 med=-1 gshut=1"), 1);
         ck_assert_uint_eq(count("203.0.113.2/32"), 1); /* b: no drain configured */
-        RUN_UNTIL(done);
+        run_ms(179);
+        ck_assert(!done);
+        run_ms(1);
+        ck_assert(done);
         /* not persisted: a restart would not keep it withdrawn */
         char path[256];
         struct manual_state ms;
         char err[128];
-        snprintf(path, sizeof(path), "%s/state.json", dir);
+        snprintf(path, sizeof(path), "%s/state.json", h.dir);
         ck_assert_int_eq(manual_state_load(path, &ms, err, sizeof(err)), 0);
         ck_assert_uint_eq(ms.n, 0);
 }
@@ -567,15 +308,15 @@ END_TEST
 START_TEST(reload_without_churn)
 {
         int s[] = {AHC_OK};
-        set_script("a", s, 1, false);
-        set_script("b", s, 1, false);
-        set_script("c", s, 1, false);
-        set_script("d", s, 1, false);
-        make_dir("");
+        harness_script("a", s, 1, false);
+        harness_script("b", s, 1, false);
+        harness_script("c", s, 1, false);
+        harness_script("d", s, 1, false);
+        write_daemon("");
         write_service("a", 1, "");
         write_service("b", 2, "\"announce\": {\"med\": 1}");
         write_service("c", 3, "");
-        start();
+        harness_start();
         RUN_UNTIL(count("announce") == 3);
         struct service_status before = status_of("a");
         uint64_t a_since = before.since_usec, a_trans = before.transitions;
@@ -583,16 +324,16 @@ START_TEST(reload_without_churn)
 
         /* a unchanged, b changed (MED), c removed, d added */
         write_service("b", 2, "\"announce\": {\"med\": 2}");
-        remove_file("services.d/c.json");
+        harness_remove("services.d/c.json");
         write_service("d", 4, "");
-        size_t mark = rec.n;
+        size_t mark = h.n;
         struct diag d = {0};
-        ck_assert_int_eq(engine_reload_file(en, &d), 0);
+        ck_assert_int_eq(engine_reload_file(h.en, &d), 0);
         diag_free(&d);
         /* at once: only c's withdraw */
-        ck_assert_uint_eq(rec.n, mark + 1);
-        ck_assert_str_eq(rec.log[mark].text, "withdraw 203.0.113.3/32 c");
-        ck_assert_int_eq(engine_service_find(en, "c"), -ENOENT);
+        ck_assert_uint_eq(h.n, mark + 1);
+        ck_assert_str_eq(h.log[mark], "withdraw 203.0.113.3/32 c");
+        ck_assert_int_eq(engine_service_find(h.en, "c"), -ENOENT);
         ck_assert_int_eq(status_of("b").state, SVC_UNKNOWN);
         ck_assert_int_eq(status_of("d").state, SVC_UNKNOWN);
         /* after rise: b with its new MED, d announced, a untouched */
@@ -613,29 +354,29 @@ END_TEST
 START_TEST(reload_rejects_bad_config)
 {
         int s[] = {AHC_OK};
-        set_script("a", s, 1, false);
-        make_dir("");
+        harness_script("a", s, 1, false);
+        write_daemon("");
         write_service("a", 1, "");
-        start();
+        harness_start();
         RUN_UNTIL(count("announce") == 1);
         /* a JSON error, then a plugin that refuses its options */
         write_service("b", 2, "\"nonsense\": 1");
         struct diag d = {0};
-        ck_assert_int_eq(engine_reload_file(en, &d), -EINVAL);
+        ck_assert_int_eq(engine_reload_file(h.en, &d), -EINVAL);
         ck_assert_ptr_nonnull(diag_find(&d, "unknown key \"nonsense\""));
         diag_free(&d);
-        write_file(
+        harness_write(
             "services.d/b.json",
             "{ \"prefixes\": [\"203.0.113.2/32\"], \"checks\": [{\"plugin\": \"broken\"}] }");
         d = (struct diag){0};
-        ck_assert_int_lt(engine_reload_file(en, &d), 0);
+        ck_assert_int_lt(engine_reload_file(h.en, &d), 0);
         ck_assert_ptr_nonnull(diag_find(&d, "refuses its options"));
         diag_free(&d);
         /* the old configuration runs on, untouched */
-        ck_assert_uint_eq(engine_service_count(en), 1);
-        ck_assert_ptr_eq(engine_config(en), cfg);
+        ck_assert_uint_eq(engine_service_count(h.en), 1);
+        ck_assert_ptr_eq(engine_config(h.en), h.cfg);
         run_ms(50);
-        ck_assert_uint_eq(rec.n, 1);
+        ck_assert_uint_eq(h.n, 1);
         ck_assert_int_eq(status_of("a").state, SVC_UP);
 }
 END_TEST
@@ -644,20 +385,20 @@ START_TEST(dampening_suppresses_flaps)
 {
         /* up 2, down 2, up 2, down 2 ... with rise = fall = 2 */
         int s[] = {AHC_OK, AHC_OK, AHC_CRITICAL, AHC_CRITICAL};
-        set_script("a", s, 4, true);
-        make_dir("");
+        harness_script("a", s, 4, true);
+        write_daemon("");
         write_service("a", 1,
                       "\"dampening\": {\"penalty\": 1000, \"suppress\": 2500, \"reuse\": 800, "
                       "\"half_life\": \"1h\", \"max_penalty\": 5000}");
-        start();
+        harness_start();
         /* transitions: unknown->up (no penalty), up->down 1000, down->up 2000,
          * up->down 3000: suppressed, from then on withdrawn */
         RUN_UNTIL(status_of("a").dampening_suppressed);
-        size_t mark = rec.n;
+        size_t mark = h.n;
         run_ms(300);
-        for (size_t i = mark; i < rec.n; i++)
-                ck_assert_msg(strncmp(rec.log[i].text, "announce", 8) != 0,
-                              "announced while suppressed: %s", rec.log[i].text);
+        for (size_t i = mark; i < h.n; i++)
+                ck_assert_msg(strncmp(h.log[i], "announce", 8) != 0,
+                              "announced while suppressed: %s", h.log[i]);
         struct service_status st = status_of("a");
         ck_assert_int_eq(st.state, SVC_DOWN);
         ck_assert(st.dampening_penalty >= 2500);
@@ -670,37 +411,36 @@ START_TEST(dampening_reuse_after_decay)
         /* three flaps, then healthy for good */
         int s[] = {AHC_OK, AHC_OK,       AHC_CRITICAL, AHC_CRITICAL, AHC_OK,
                    AHC_OK, AHC_CRITICAL, AHC_CRITICAL, AHC_OK};
-        set_script("a", s, 9, false);
-        make_dir("");
+        harness_script("a", s, 9, false);
+        write_daemon("");
         write_service("a", 1,
                       "\"dampening\": {\"penalty\": 1000, \"suppress\": 2500, \"reuse\": 2000, "
                       "\"half_life\": \"1s\", \"max_penalty\": 5000}");
-        start();
+        harness_start();
         RUN_UNTIL(status_of("a").dampening_suppressed);
         /* 3000 -> below 2000 within about 0.6 s: then announced again */
         RUN_UNTIL(!status_of("a").dampening_suppressed && status_of("a").state == SVC_UP);
-        ck_assert_str_eq(rec.log[rec.n - 1].text,
-                         "announce 203.0.113.1/32 a prepend=0 med=-1 gshut=0");
+        ck_assert_str_eq(h.log[h.n - 1], "announce 203.0.113.1/32 a prepend=0 med=-1 gshut=0");
 }
 END_TEST
 
 START_TEST(hooks_run_with_environment)
 {
         int s[] = {AHC_OK};
-        set_script("a", s, 1, false);
-        make_dir("");
+        harness_script("a", s, 1, false);
+        write_daemon("");
         char extra[512];
         snprintf(extra, sizeof(extra),
                  "\"hooks\": {\"on_change\": [\"/bin/sh\", \"-c\", \"echo \\\"$SERVICE|$PREFIXES|"
                  "$OLD_STATE|$NEW_STATE|$POP|$REASON|$NOTIFY_SOCKET\\\" >> %s/hook.out; echo "
                  "stdout-is-not-ours\"], \"timeout\": \"5s\"}",
-                 dir);
+                 h.dir);
         write_service("a", 1, extra);
         setenv("NOTIFY_SOCKET", "/nonexistent/notify", 1);
-        start();
+        harness_start();
         RUN_UNTIL(count("announce") == 1);
         char path[256], line[512] = "";
-        snprintf(path, sizeof(path), "%s/hook.out", dir);
+        snprintf(path, sizeof(path), "%s/hook.out", h.dir);
         for (int i = 0; i < 500; i++) {
                 FILE *f = fopen(path, "r");
                 if (f) {
@@ -709,7 +449,7 @@ START_TEST(hooks_run_with_environment)
                         if (got)
                                 break;
                 }
-                run_ms(10);
+                harness_run_real(10);
         }
         unsetenv("NOTIFY_SOCKET");
         ck_assert_msg(strncmp(line, "a|203.0.113.1/32|unknown|up|t1|check x[0] passed", 48) == 0,
@@ -722,19 +462,19 @@ END_TEST
 START_TEST(hook_timeout_kills_group)
 {
         int s[] = {AHC_OK};
-        set_script("a", s, 1, false);
-        make_dir("");
+        harness_script("a", s, 1, false);
+        write_daemon("");
         char extra[512];
         snprintf(extra, sizeof(extra),
                  "\"hooks\": {\"on_change\": [\"/bin/sh\", \"-c\", \"sleep 30 & echo $! > "
                  "%s/child.pid; wait\"], \"timeout\": \"200ms\"}",
-                 dir);
+                 h.dir);
         write_service("a", 1, extra);
-        start();
+        harness_start();
         RUN_UNTIL(count("announce") == 1);
-        run_ms(1600); /* timeout + TERM grace */
+        harness_run_real(1600); /* timeout + TERM grace: real processes, real time */
         char path[256];
-        snprintf(path, sizeof(path), "%s/child.pid", dir);
+        snprintf(path, sizeof(path), "%s/child.pid", h.dir);
         FILE *f = fopen(path, "r");
         ck_assert_ptr_nonnull(f);
         int pid = 0;
@@ -758,38 +498,38 @@ END_TEST
 static void start_a_b_then_c(void)
 {
         int s[] = {AHC_OK};
-        set_script("a", s, 1, false);
-        set_script("b", s, 1, false);
-        set_script("c", s, 1, false);
-        make_dir("");
+        harness_script("a", s, 1, false);
+        harness_script("b", s, 1, false);
+        harness_script("c", s, 1, false);
+        write_daemon("");
         write_service("a", 1, "");
         write_service("b", 2, "");
-        start();
+        harness_start();
         RUN_UNTIL(count("announce") == 2);
 }
 
 START_TEST(withdraw_all_and_clear)
 {
         start_a_b_then_c();
-        ck_assert_int_eq(engine_disable(en, "b", "own reason"), 0);
-        ck_assert_int_eq(engine_withdraw_all(en, "incident 7"), 0);
+        ck_assert_int_eq(engine_disable(h.en, "b", "own reason"), 0);
+        ck_assert_int_eq(engine_withdraw_all(h.en, "incident 7"), 0);
         run_ms(20);
         ck_assert_uint_eq(count("withdraw 203.0.113.1/32 a"), 1);
         char line[256];
-        engine_status_line(en, line, sizeof(line));
+        engine_status_line(h.en, line, sizeof(line));
         ck_assert_str_eq(line, "0 up, 0 degraded, 0 down, 2 disabled");
-        ck_assert_str_eq(engine_withdraw_all_reason(en), "withdraw-all: incident 7");
+        ck_assert_str_eq(engine_withdraw_all_reason(h.en), "withdraw-all: incident 7");
         /* a service added by reload while it stands is disabled too */
         write_service("c", 3, "");
         struct diag d = {0};
-        ck_assert_int_eq(engine_reload_file(en, &d), 0);
+        ck_assert_int_eq(engine_reload_file(h.en, &d), 0);
         diag_free(&d);
         run_ms(100);
         ck_assert_uint_eq(count("announce 203.0.113.3/32"), 0);
         ck_assert_int_eq(status_of("c").state, SVC_DISABLED);
         /* clear: a and c come back, b keeps its own disable */
-        ck_assert_int_eq(engine_withdraw_all_clear(en), 0);
-        ck_assert_int_eq(engine_withdraw_all_clear(en), -EALREADY);
+        ck_assert_int_eq(engine_withdraw_all_clear(h.en), 0);
+        ck_assert_int_eq(engine_withdraw_all_clear(h.en), -EALREADY);
         RUN_UNTIL(count("announce 203.0.113.1/32") == 2 && count("announce 203.0.113.3/32") == 1);
         ck_assert_int_eq(status_of("b").state, SVC_DISABLED);
         ck_assert_str_eq(status_of("b").disabled_reason, "own reason");
@@ -801,17 +541,17 @@ END_TEST
 START_TEST(withdraw_all_ends_when_all_are_enabled)
 {
         start_a_b_then_c();
-        ck_assert_int_eq(engine_withdraw_all(en, "incident 8"), 0);
+        ck_assert_int_eq(engine_withdraw_all(h.en, "incident 8"), 0);
         run_ms(20);
-        ck_assert_int_eq(engine_enable(en, "a"), 0);
+        ck_assert_int_eq(engine_enable(h.en, "a"), 0);
         /* one still withdrawn by it: it stands */
-        ck_assert_str_eq(engine_withdraw_all_reason(en), "withdraw-all: incident 8");
-        ck_assert_int_eq(engine_enable(en, "b"), 0);
-        ck_assert_ptr_null(engine_withdraw_all_reason(en));
+        ck_assert_str_eq(engine_withdraw_all_reason(h.en), "withdraw-all: incident 8");
+        ck_assert_int_eq(engine_enable(h.en, "b"), 0);
+        ck_assert_ptr_null(engine_withdraw_all_reason(h.en));
         RUN_UNTIL(count("announce 203.0.113.1/32") == 2 && count("announce 203.0.113.2/32") == 2);
         write_service("c", 3, "");
         struct diag d = {0};
-        ck_assert_int_eq(engine_reload_file(en, &d), 0);
+        ck_assert_int_eq(engine_reload_file(h.en, &d), 0);
         diag_free(&d);
         RUN_UNTIL(count("announce 203.0.113.3/32") == 1);
         ck_assert_int_eq(status_of("c").state, SVC_UP);
@@ -821,19 +561,19 @@ END_TEST
 START_TEST(check_now_runs_checks)
 {
         int s[] = {AHC_OK};
-        set_script("a", s, 1, false);
-        make_dir("");
-        write_file("services.d/a.json",
-                   "{ \"prefixes\": [\"203.0.113.1/32\"], \"checks\": [{\"plugin\": \"x\", "
-                   "\"interval\": \"1h\", \"timeout\": \"1s\", \"rise\": 1}] }");
-        start();
+        harness_script("a", s, 1, false);
+        write_daemon("");
+        harness_write("services.d/a.json",
+                      "{ \"prefixes\": [\"203.0.113.1/32\"], \"checks\": [{\"plugin\": \"x\", "
+                      "\"interval\": \"1h\", \"timeout\": \"1s\", \"rise\": 1}] }");
+        harness_start();
         /* the first probe is due at a random point within the hour */
-        unsigned before = total_probes;
-        ck_assert_int_eq(engine_check_now(en, "a"), 0);
+        unsigned before = h.probes;
+        ck_assert_int_eq(engine_check_now(h.en, "a"), 0);
         run_ms(20);
-        ck_assert_uint_eq(total_probes, before + 1);
+        ck_assert_uint_eq(h.probes, before + 1);
         ck_assert_int_eq(status_of("a").state, SVC_UP);
-        ck_assert_int_eq(engine_check_now(en, "zzz"), -ENOENT);
+        ck_assert_int_eq(engine_check_now(h.en, "zzz"), -ENOENT);
 }
 END_TEST
 
@@ -841,7 +581,7 @@ static Suite *suite(void)
 {
         Suite *s = suite_create("engine_ops");
         TCase *tc = tcase_create("ops");
-        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, degraded_reannounces_with_degraded_attrs);
         tcase_add_test(tc, degraded_block_and_capacity_check);

@@ -15,6 +15,7 @@
 
 #include "exabgp_config.h"
 #include "exabgp_backend.h"
+#include "fake_clock.h"
 
 #define DEADLINE_USEC (20ULL * 1000 * 1000)
 
@@ -61,7 +62,10 @@ static bool done_called(void *arg)
         return F.done_calls > 0;
 }
 
-static void setup_with(bool ack)
+/* The stepped clock of the "stepped" case (fake_clock.h). */
+static struct fake_clock FC;
+
+static void setup_with(bool ack, bool stepped)
 {
         signal(SIGPIPE, SIG_IGN);
         memset(&F, 0, sizeof(F));
@@ -73,21 +77,28 @@ static void setup_with(bool ack)
         ck_assert_int_eq(pipe2(F.from_us, O_CLOEXEC), 0);
         ck_assert_int_eq(fcntl(F.from_us[0], F_SETFL, O_NONBLOCK), 0);
         ck_assert_int_eq(sd_event_new(&F.e), 0);
+        fake_clock_init(&FC, F.e);
         struct backend_hooks hooks = {
             .speaker_gone = on_gone, .route_sent = on_sent, .userdata = &F};
-        ck_assert_int_eq(
-            backend_exabgp_create_fds(F.e, &F.cfg, &hooks, F.to_us[0], F.from_us[1], &F.b), 0);
+        ck_assert_int_eq(backend_exabgp_create_fds(F.e, stepped ? &FC.clock : clock_system(),
+                                                   &F.cfg, &hooks, F.to_us[0], F.from_us[1], &F.b),
+                         0);
         backend_exabgp_set_backoff(F.b, 20 * 1000, 200 * 1000);
 }
 
 static void setup(void)
 {
-        setup_with(true);
+        setup_with(true, false);
 }
 
 static void setup_noack(void)
 {
-        setup_with(false);
+        setup_with(false, false);
+}
+
+static void setup_stepped(void)
+{
+        setup_with(true, true);
 }
 
 static void teardown(void)
@@ -659,8 +670,8 @@ START_TEST(watchdog_withdraws_everything_when_the_loop_wedges)
                         _exit(2);
                 F.xs.watchdog_usec = 1000 * 1000;
                 struct backend_hooks hooks = {.speaker_gone = on_gone, .userdata = &F};
-                if (backend_exabgp_create_fds(F.e, &F.cfg, &hooks, F.to_us[0], F.from_us[1], &F.b) <
-                    0)
+                if (backend_exabgp_create_fds(F.e, clock_system(), &F.cfg, &hooks, F.to_us[0],
+                                              F.from_us[1], &F.b) < 0)
                         _exit(3);
                 /* 400 routes, more than the small pipe takes; one withdrawn */
                 char addr[64];
@@ -711,6 +722,66 @@ START_TEST(watchdog_withdraws_everything_when_the_loop_wedges)
 }
 END_TEST
 
+/* ---- on the stepped clock: the timers to the microsecond ---- */
+
+/* Runs what is ready without moving the time, reading our output. */
+static void settle(void)
+{
+        fake_clock_settle(&FC);
+        drain();
+}
+
+static void step(uint64_t usec)
+{
+        fake_clock_advance(&FC, usec);
+        drain();
+}
+
+/* Backoff 20 ms doubling to 200 ms (setup_with): each retry leaves
+ * exactly when its backoff is over, and the cap holds. */
+START_TEST(retry_backoff_is_exact)
+{
+        announce("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        settle();
+        ck_assert_uint_eq(n_lines(), 1);
+        const uint64_t waits[] = {20000, 40000, 80000, 160000, 200000, 200000};
+        for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++) {
+                tell("error\n");
+                settle();
+                ck_assert_int_eq(status("203.0.113.53", 32).sync, EXABGP_SYNC_REJECTED);
+                step(waits[i] - 1);
+                ck_assert_msg(n_lines() == i + 1, "retry %zu left early", i + 1);
+                step(1);
+                ck_assert_msg(n_lines() == i + 2, "retry %zu not sent after %llu us", i + 1,
+                              (unsigned long long)waits[i]);
+                ck_assert_str_eq(line(i + 1), line(0));
+        }
+        tell("done\n");
+        settle();
+        ck_assert_int_eq(status("203.0.113.53", 32).sync, EXABGP_SYNC_CONFIRMED);
+        step(3600 * 1000000ULL); /* an hour: nothing more */
+        ck_assert_uint_eq(n_lines(), 7);
+}
+END_TEST
+
+/* A stop waits for the acks it is owed for exactly its bound. */
+START_TEST(stop_wait_bound_is_exact)
+{
+        backend_exabgp_set_stop_wait(F.b, 100 * 1000);
+        announce("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        settle();
+        backend_exabgp_ops.stop(F.b, true, on_done, &F);
+        settle();
+        ck_assert_str_eq(line(1), "withdraw route 203.0.113.53/32");
+        step(99999);
+        ck_assert_int_eq(F.done_calls, 0);
+        step(1);
+        ck_assert_int_eq(F.done_calls, 1);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("exabgp_backend");
@@ -736,6 +807,12 @@ int main(void)
         tcase_add_test(tc, unread_stdout_does_not_block);
         tcase_add_test(tc, acks_off_nothing_matched);
         tcase_add_test(tc, watchdog_withdraws_everything_when_the_loop_wedges);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("stepped");
+        tcase_add_checked_fixture(tc, setup_stepped, teardown);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, retry_backoff_is_exact);
+        tcase_add_test(tc, stop_wait_bound_is_exact);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

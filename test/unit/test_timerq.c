@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "event_priority.h"
+#include "fake_clock.h"
 #include "timerq.h"
 
 #define N 200
@@ -41,7 +43,7 @@ START_TEST(fires_in_deadline_order)
 {
         sd_event *e;
         ck_assert_int_ge(sd_event_new(&e), 0);
-        ck_assert_int_eq(timerq_new(e, 1, &q), 0);
+        ck_assert_int_eq(timerq_new(e, clock_system(), 1, &q), 0);
         static struct rec recs[N];
         uint64_t base = mono() + 20000;
         n_fired = 0;
@@ -81,7 +83,7 @@ START_TEST(requeue_from_callback)
 {
         sd_event *e;
         ck_assert_int_ge(sd_event_new(&e), 0);
-        ck_assert_int_eq(timerq_new(e, 1, &q), 0);
+        ck_assert_int_eq(timerq_new(e, clock_system(), 1, &q), 0);
         n_fired = 0;
         timerq_item_init(&again.it, on_again);
         timerq_put(q, &again.it, mono() + 1000);
@@ -93,12 +95,79 @@ START_TEST(requeue_from_callback)
 }
 END_TEST
 
+/* On a stepped clock each item fires at its own deadline, not at the
+ * step's end; a pending route change ends a dispatch (the rest fire once
+ * the commit ran, at the same instant). */
+static struct fake_clock fc;
+static uint64_t fired_at[4];
+static sd_event_source *commit;
+
+static void on_fire_at(struct timerq_item *it, uint64_t now)
+{
+        struct rec *r = (struct rec *)it;
+        fired_at[r->id] = now;
+        fired[n_fired++] = r->id;
+        if (r->id == 1) {
+                /* as the engine does: the commit is the next thing to run */
+                ev_route_pending_set(true);
+                sd_event_source_set_enabled(commit, SD_EVENT_ONESHOT);
+        }
+}
+
+static int on_commit(sd_event_source *s, void *userdata)
+{
+        ev_route_pending_set(false);
+        return 0;
+}
+
+START_TEST(stepped_clock_fires_each_at_its_deadline)
+{
+        sd_event *e;
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        fake_clock_init(&fc, e);
+        ck_assert_int_eq(timerq_new(e, &fc.clock, 1, &q), 0);
+        static struct rec recs[4];
+        uint64_t t0 = fc.mono;
+        const uint64_t at[4] = {t0 + 5000, t0 + 700, t0 + 700, t0 + 123456};
+        n_fired = 0;
+        for (int i = 0; i < 4; i++) {
+                recs[i].id = i;
+                timerq_item_init(&recs[i].it, on_fire_at);
+                ck_assert_int_eq(timerq_put(q, &recs[i].it, at[i]), 0);
+        }
+        ck_assert_uint_eq(timerq_next_due(q), t0 + 700);
+        ck_assert_int_ge(sd_event_add_defer(e, &commit, on_commit, NULL), 0);
+        sd_event_source_set_enabled(commit, SD_EVENT_OFF);
+        fake_clock_advance(&fc, 699);
+        ck_assert_uint_eq(n_fired, 0);
+        /* item 1 raises a route change: item 2, due too, waits for the
+         * commit, then fires at the same instant */
+        ck_assert_uint_eq(timerq_run_due(q, t0 + 700), 1);
+        ck_assert(ev_route_pending());
+        fake_clock_advance(&fc, 1);
+        ck_assert(!ev_route_pending());
+        ck_assert_uint_eq(n_fired, 2);
+        ck_assert_uint_eq(fired_at[2], t0 + 700);
+        fake_clock_advance(&fc, 1000000);
+        ck_assert_uint_eq(n_fired, 4);
+        ck_assert_uint_eq(fired_at[0], t0 + 5000);
+        ck_assert_uint_eq(fired_at[3], t0 + 123456);
+        ck_assert_uint_eq(fc.mono, t0 + 1000700);
+        ck_assert_uint_eq(timerq_next_due(q), UINT64_MAX);
+        sd_event_source_disable_unref(commit);
+        timerq_free(q);
+        ck_assert_uint_eq(fc.n_queues, 0);
+        sd_event_unref(e);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("timerq");
         TCase *tc = tcase_create("timerq");
         tcase_add_test(tc, fires_in_deadline_order);
         tcase_add_test(tc, requeue_from_callback);
+        tcase_add_test(tc, stepped_clock_fires_each_at_its_deadline);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

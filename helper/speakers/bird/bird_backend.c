@@ -46,6 +46,7 @@
 #include "bird_ctl.h"
 #include "bird_withdraw.h"
 #include "event_priority.h"
+#include "timerq.h"
 #include "file_read.h"
 #include "log.h"
 #include "prefix.h"
@@ -86,11 +87,15 @@ struct backend {
         bool dirty;          /* routes changed since the files were rendered */
         bool need_configure; /* the files differ from what BIRD confirmed */
         bool recheck;        /* BIRD said "in progress"/"queued": configure again later */
-        sd_event_source *coalesce_timer; /* the next apply: a timer, or a defer when due now */
-        uint64_t last_send_usec;         /* when the last configure went out; 0: none yet */
-        uint64_t decided_usec; /* the oldest decision not yet carried by a configure; 0: none */
+        /* The next apply: a defer when due now, the window's end otherwise. */
+        sd_event_source *apply_now;
+        struct timerq *window; /* at EV_PRIO_ROUTE: its end applies routes */
+        struct timerq_item window_end;
+        uint64_t last_send_usec; /* when the last configure went out; 0: none yet */
+        uint64_t decided_usec;   /* the oldest decision not yet carried by a configure; 0: none */
         struct backend_hooks hooks;
-        sd_event_source *retry_timer;
+        struct timerq *timers; /* at EV_PRIO_SPEAKER */
+        struct timerq_item retry_timer;
         uint64_t backoff_usec;
         enum link_state link;
         int link_err;
@@ -107,18 +112,35 @@ struct backend {
                 uint64_t gen;
         } * wd;
         size_t n_wd;
-        uint64_t configure_started; /* CLOCK_MONOTONIC µs of the configure in flight */
+        uint64_t configure_started; /* clk's µs of the configure in flight */
+        struct clock *clk;
 };
 
 static void apply(struct backend *b);
 
 /* For the debug lines that time a change through to BIRD's answer
  * (test/bench/bird): the clock now, not the loop iteration's. */
-static unsigned long long mono_usec(void)
+static unsigned long long mono_usec(const struct backend *b)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000;
+        return (unsigned long long)clock_now(b->clk);
+}
+
+static bool apply_scheduled(const struct backend *b)
+{
+        int on = SD_EVENT_OFF;
+        if (b->apply_now)
+                sd_event_source_get_enabled(b->apply_now, &on);
+        return on != SD_EVENT_OFF || timerq_item_queued(&b->window_end);
+}
+
+static void unschedule(struct backend *b)
+{
+        if (b->apply_now)
+                sd_event_source_set_enabled(b->apply_now, SD_EVENT_OFF);
+        if (b->window)
+                timerq_cancel(b->window, &b->window_end);
+        if (b->timers)
+                timerq_cancel(b->timers, &b->retry_timer);
 }
 
 const struct bird_stats *backend_bird_stats(const struct backend *b)
@@ -401,95 +423,80 @@ static void maybe_done(struct backend *b)
 {
         if (!b->stopping || !b->done || birdctl_busy(b->ctl))
                 return;
-        if (b->dirty || b->coalesce_timer)
+        if (b->dirty || apply_scheduled(b))
                 return;
         void (*done)(void *) = b->done;
         b->done = NULL;
         done(b->done_userdata);
 }
 
-static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+#define OWNER(it, member) ((struct backend *)((char *)(it)-offsetof(struct backend, member)))
+
+static void on_retry(struct timerq_item *it, uint64_t now)
 {
-        struct backend *b = userdata;
-        b->retry_timer = sd_event_source_disable_unref(b->retry_timer);
-        apply(b);
-        return 0;
+        apply(OWNER(it, retry_timer));
 }
 
 static void retry_later(struct backend *b)
 {
-        if (b->stopping || b->retry_timer)
+        if (b->stopping || timerq_item_queued(&b->retry_timer))
                 return;
         b->backoff_usec = b->backoff_usec ? b->backoff_usec * 2 : BACKOFF_MIN_USEC;
         if (b->backoff_usec > BACKOFF_MAX_USEC)
                 b->backoff_usec = BACKOFF_MAX_USEC;
-        uint64_t now = 0;
-        sd_event_now(b->event, CLOCK_MONOTONIC, &now);
-        if (sd_event_add_time(b->event, &b->retry_timer, CLOCK_MONOTONIC, now + b->backoff_usec, 0,
-                              on_retry, b) < 0)
+        if (timerq_put(b->timers, &b->retry_timer, clock_now(b->clk) + b->backoff_usec) < 0)
                 log_err("bird: cannot arm the retry timer");
-        else
-                sd_event_source_set_priority(b->retry_timer, EV_PRIO_SPEAKER);
 }
 
-static int on_coalesce(sd_event_source *s, uint64_t usec, void *userdata)
+static void on_window_end(struct timerq_item *it, uint64_t now)
 {
-        struct backend *b = userdata;
-        b->coalesce_timer = sd_event_source_disable_unref(b->coalesce_timer);
-        apply(b);
+        apply(OWNER(it, window_end));
+}
+
+static int on_apply_now(sd_event_source *s, void *userdata)
+{
+        sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        apply(userdata);
         return 0;
-}
-
-static int on_coalesce_now(sd_event_source *s, void *userdata)
-{
-        return on_coalesce(s, 0, userdata);
 }
 
 static void schedule(struct backend *b)
 {
-        if (b->coalesce_timer || birdctl_busy(b->ctl))
+        if (apply_scheduled(b) || birdctl_busy(b->ctl))
                 return; /* the running round or the reply picks the change up */
-        uint64_t now = 0;
-        sd_event_now(b->event, CLOCK_MONOTONIC, &now);
+        uint64_t now = clock_now(b->clk);
         /* Leading edge: after a quiet window the change goes out in the
          * next loop iteration, with everything this dispatch produced, so
          * a lone change does not wait. Within a window of the last
          * configure it waits for the window to end: a burst costs one
-         * configure per window. Accuracy 1 ms: sd-event's default (0 = 250
-         * ms) would stretch the window by up to a quarter second. */
+         * configure per window. */
         uint64_t at = b->last_send_usec + b->coalesce_usec;
-        if (!b->last_send_usec || at < now)
-                at = now;
-        int r;
-        if (at == now)
+        if (!b->last_send_usec || at <= now) {
                 /* A defer, not a timer due now: a timer is only seen once
                  * the loop has polled again, behind everything pending. */
-                r = sd_event_add_defer(b->event, &b->coalesce_timer, on_coalesce_now, b);
-        else
-                r = sd_event_add_time(b->event, &b->coalesce_timer, CLOCK_MONOTONIC, at,
-                                      COALESCE_ACCURACY_USEC, on_coalesce, b);
-        if (r >= 0)
-                r = sd_event_source_set_priority(b->coalesce_timer, EV_PRIO_ROUTE);
-        if (r < 0) {
-                b->coalesce_timer = sd_event_source_disable_unref(b->coalesce_timer);
-                log_err("bird: cannot arm the coalescing timer; applying now");
-                apply(b);
+                if (sd_event_source_set_enabled(b->apply_now, SD_EVENT_ONESHOT) >= 0)
+                        return;
+        } else if (timerq_put(b->window, &b->window_end, at) >= 0) {
+                return;
         }
+        log_err("bird: cannot arm the coalescing timer; applying now");
+        apply(b);
 }
 
 static void on_configure_reply(struct birdctl *c, const struct birdctl_reply *r, void *userdata)
 {
         struct backend *b = userdata;
         if (!r->error)
-                duration_hist_add(&b->stats.configure_duration, mono_usec() - b->configure_started);
-        log_debug("bird: configure answered %04d at %llu us%s", r->error ? 0 : r->code, mono_usec(),
-                  r->error ? " (no reply)" : "");
+                duration_hist_add(&b->stats.configure_duration,
+                                  mono_usec(b) - b->configure_started);
+        log_debug("bird: configure answered %04d at %llu us%s", r->error ? 0 : r->code,
+                  mono_usec(b), r->error ? " (no reply)" : "");
         /* One line per answer, with its time: what a change cost BIRD
          * (test/bench/overload reads it). */
         if (!r->error)
                 log_info("bird: answer to configure %" PRIu64 ": %04d in %.1f ms",
                          b->stats.configures, r->code,
-                         (double)(mono_usec() - b->configure_started) / 1000.0);
+                         (double)(mono_usec(b) - b->configure_started) / 1000.0);
         if (r->error) {
                 link_down(b, r->error);
                 retry_later(b);
@@ -550,7 +557,7 @@ static void on_configure_reply(struct birdctl *c, const struct birdctl_reply *r,
                 maybe_done(b);
                 return;
         }
-        if (b->dirty && !b->retry_timer)
+        if (b->dirty && !timerq_item_queued(&b->retry_timer))
                 schedule(b);
 }
 
@@ -558,13 +565,13 @@ static void send_configure(struct backend *b)
 {
         b->inflight_gen = b->written_gen;
         b->stats.in_sync = false;
-        b->configure_started = mono_usec();
-        b->last_send_usec = mono_usec(); /* after rendering: the window is between sends */
-        log_debug("bird: configure sent at %llu us (%zu routes)", mono_usec(), b->n_routes);
+        b->configure_started = mono_usec(b);
+        b->last_send_usec = mono_usec(b); /* after rendering: the window is between sends */
+        log_debug("bird: configure sent at %llu us (%zu routes)", mono_usec(b), b->n_routes);
         int r = birdctl_command(b->ctl, "configure", COMMAND_TIMEOUT_USEC, on_configure_reply, b);
         if (r == 0) {
                 if (b->decided_usec && b->hooks.route_sent) {
-                        uint64_t now = mono_usec();
+                        uint64_t now = mono_usec(b);
                         b->hooks.route_sent(b->hooks.userdata,
                                             now > b->decided_usec ? now - b->decided_usec : 0);
                 }
@@ -595,7 +602,7 @@ static void apply(struct backend *b)
                         retry_later(b);
                 }
         }
-        if ((b->need_configure || b->recheck) && !b->retry_timer) {
+        if ((b->need_configure || b->recheck) && !timerq_item_queued(&b->retry_timer)) {
                 send_configure(b);
                 return;
         }
@@ -711,8 +718,8 @@ static int fam_init(struct backend *b, struct fam *f, int family, const char *pa
 
 static void bird_free(struct backend *b);
 
-static int bird_create(sd_event *e, const struct config *cfg, const struct backend_hooks *hooks,
-                       struct backend **out)
+static int bird_create(sd_event *e, struct clock *clk, const struct config *cfg,
+                       const struct backend_hooks *hooks, struct backend **out)
 {
         const struct bird_settings *st = bird_settings(cfg);
         if (!st->socket || !st->include_v4 || !st->include_v6)
@@ -721,6 +728,9 @@ static int bird_create(sd_event *e, const struct config *cfg, const struct backe
         if (!b)
                 return -ENOMEM;
         b->event = sd_event_ref(e);
+        b->clk = clk;
+        timerq_item_init(&b->window_end, on_window_end);
+        timerq_item_init(&b->retry_timer, on_retry);
         if (hooks)
                 b->hooks = *hooks;
         b->asn = cfg->asn;
@@ -729,7 +739,24 @@ static int bird_create(sd_event *e, const struct config *cfg, const struct backe
         b->socket = strdup(st->socket);
         if (!b->socket)
                 goto fail;
-        r = birdctl_new(e, st->socket, &b->ctl);
+        /* Accuracy 1 ms: the window is a few ms to a second, and sd-event's
+         * default (250 ms) would stretch it by up to a quarter second. */
+        r = timerq_new(e, clk, COALESCE_ACCURACY_USEC, &b->window);
+        if (r >= 0)
+                r = timerq_set_priority(b->window, EV_PRIO_ROUTE);
+        if (r >= 0)
+                r = timerq_new(e, clk, 1000, &b->timers);
+        if (r >= 0)
+                r = timerq_set_priority(b->timers, EV_PRIO_SPEAKER);
+        if (r >= 0)
+                r = sd_event_add_defer(e, &b->apply_now, on_apply_now, b);
+        if (r >= 0)
+                r = sd_event_source_set_priority(b->apply_now, EV_PRIO_ROUTE);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(b->apply_now, SD_EVENT_OFF);
+        if (r < 0)
+                goto fail;
+        r = birdctl_new(e, clk, st->socket, &b->ctl);
         if (r < 0)
                 goto fail;
         r = fam_init(b, &b->fam[0], AF_INET, st->include_v4, cfg);
@@ -811,7 +838,7 @@ static void bird_update(struct backend *b, const struct route_update *u)
                 if (!found)
                         return;
                 route_remove(b, i);
-                log_debug("bird: withdraw %s at %llu us (%s: %s)", p, mono_usec(),
+                log_debug("bird: withdraw %s at %llu us (%s: %s)", p, mono_usec(b),
                           u->service ? u->service : "-", u->reason ? u->reason : "-");
         } else if (u->action == ROUTE_ANNOUNCE) {
                 static const struct attrs none = {.med = -1};
@@ -834,7 +861,7 @@ static void bird_update(struct backend *b, const struct route_update *u)
                 b->routes[i].attrs = copy;
                 b->routes[i].gen = ++b->gen;
                 forget_withdrawn(b, u->prefix);
-                log_debug("bird: announce %s at %llu us (%s: %s)", p, mono_usec(),
+                log_debug("bird: announce %s at %llu us (%s: %s)", p, mono_usec(b),
                           u->service ? u->service : "-", u->reason ? u->reason : "-");
         } else {
                 return;
@@ -863,8 +890,7 @@ static void bird_stop(struct backend *b, bool withdraw, void (*done)(void *), vo
                         route_remove(b, b->n_routes - 1);
                 b->dirty = true;
         }
-        b->coalesce_timer = sd_event_source_disable_unref(b->coalesce_timer);
-        b->retry_timer = sd_event_source_disable_unref(b->retry_timer);
+        unschedule(b);
         b->recheck = false;
         /* With BIRD away, only the files can be made right. */
         if (b->link == LINK_DOWN && !birdctl_busy(b->ctl) && b->dirty) {
@@ -881,8 +907,10 @@ static void bird_free(struct backend *b)
         if (!b)
                 return;
         birdctl_free(b->ctl);
-        sd_event_source_disable_unref(b->coalesce_timer);
-        sd_event_source_disable_unref(b->retry_timer);
+        unschedule(b);
+        sd_event_source_disable_unref(b->apply_now);
+        timerq_free(b->window);
+        timerq_free(b->timers);
         while (b->n_routes)
                 route_remove(b, b->n_routes - 1);
         free(b->routes);

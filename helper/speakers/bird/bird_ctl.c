@@ -13,6 +13,7 @@
 
 #include "bird_ctl.h"
 #include "event_priority.h"
+#include "timerq.h"
 #include "log.h"
 
 #define REPLY_MAX 8192
@@ -56,7 +57,9 @@ struct birdctl {
         unsigned gen; /* counts connections, to notice one replaced in a callback */
         enum conn_state state;
         sd_event_source *io;
-        sd_event_source *timer;
+        struct clock *clk;
+        struct timerq *timers; /* the command's timeout, at EV_PRIO_SPEAKER */
+        struct timerq_item timer;
         char in[BIRDCTL_LINE_MAX];
         size_t in_len;
         char out[BIRDCTL_LINE_MAX + 1];
@@ -96,7 +99,7 @@ static void finish(struct birdctl *c, int error, int code, const char *text)
         if (!c->pending)
                 return;
         c->pending = false;
-        c->timer = sd_event_source_disable_unref(c->timer);
+        timerq_cancel(c->timers, &c->timer);
         if (error)
                 conn_close(c);
         c->all[c->all_len] = '\0';
@@ -247,11 +250,9 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         }
 }
 
-static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+static void on_timeout(struct timerq_item *it, uint64_t now)
 {
-        struct birdctl *c = userdata;
-        fail(c, -ETIMEDOUT);
-        return 0;
+        fail((struct birdctl *)((char *)it - offsetof(struct birdctl, timer)), -ETIMEDOUT);
 }
 
 static int conn_open(struct birdctl *c)
@@ -298,15 +299,9 @@ int birdctl_command(struct birdctl *c, const char *cmd, uint64_t timeout_usec, b
                 if (r < 0)
                         return r;
         }
-        uint64_t now;
-        int r = sd_event_now(c->event, CLOCK_MONOTONIC, &now);
+        int r = timerq_put(c->timers, &c->timer, clock_now(c->clk) + timeout_usec);
         if (r < 0)
                 return r;
-        r = sd_event_add_time(c->event, &c->timer, CLOCK_MONOTONIC, now + timeout_usec, 0,
-                              on_timeout, c);
-        if (r < 0)
-                return r;
-        sd_event_source_set_priority(c->timer, EV_PRIO_SPEAKER);
         memcpy(c->out, cmd, len);
         c->out[len] = '\n';
         c->out_len = len + 1;
@@ -327,25 +322,30 @@ int birdctl_command(struct birdctl *c, const char *cmd, uint64_t timeout_usec, b
         r = update_events(c);
         if (r < 0) {
                 c->pending = false;
-                c->timer = sd_event_source_disable_unref(c->timer);
+                timerq_cancel(c->timers, &c->timer);
                 conn_close(c);
                 return r;
         }
         return 0;
 }
 
-int birdctl_new(sd_event *e, const char *path, struct birdctl **out)
+int birdctl_new(sd_event *e, struct clock *clk, const char *path, struct birdctl **out)
 {
         struct birdctl *c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
-        c->path = strdup(path);
-        if (!c->path) {
-                free(c);
-                return -ENOMEM;
-        }
         c->event = sd_event_ref(e);
+        c->clk = clk;
         c->fd = -1;
+        timerq_item_init(&c->timer, on_timeout);
+        c->path = strdup(path);
+        int r = c->path ? timerq_new(e, clk, 1000, &c->timers) : -ENOMEM;
+        if (r >= 0)
+                r = timerq_set_priority(c->timers, EV_PRIO_SPEAKER);
+        if (r < 0) {
+                birdctl_free(c);
+                return r;
+        }
         *out = c;
         return 0;
 }
@@ -355,7 +355,9 @@ void birdctl_free(struct birdctl *c)
         if (!c)
                 return;
         conn_close(c);
-        c->timer = sd_event_source_disable_unref(c->timer);
+        if (c->timers)
+                timerq_cancel(c->timers, &c->timer);
+        timerq_free(c->timers);
         sd_event_unref(c->event);
         free(c->path);
         free(c);

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "clock.h"
+
 /* BIRD closes the connection on a line of 1 KiB or more; we enforce the
  * same limit in both directions. */
 #define BIRDCTL_LINE_MAX 1024
@@ -49,8 +51,9 @@ struct birdctl_reply {
 struct birdctl;
 typedef void (*birdctl_reply_fn)(struct birdctl *c, const struct birdctl_reply *r, void *userdata);
 
-/* Creates a client for the socket at path; connects lazily. */
-int birdctl_new(sd_event *e, const char *path, struct birdctl **out);
+/* Creates a client for the socket at path; connects lazily. Command
+ * timeouts run on clk. */
+int birdctl_new(sd_event *e, struct clock *clk, const char *path, struct birdctl **out);
 /* Frees the client, closing its connection; a pending callback is not
  * called. Must not be called from inside the callback. */
 void birdctl_free(struct birdctl *c);

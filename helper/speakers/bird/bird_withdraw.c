@@ -52,9 +52,7 @@ static int write_empty(const char *path, int family)
 
 static uint64_t now_usec(void)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+        return clock_now(clock_system());
 }
 
 int bird_withdraw_all(sd_event *e, const struct config *cfg, uint64_t timeout_usec)
@@ -65,7 +63,7 @@ int bird_withdraw_all(sd_event *e, const struct config *cfg, uint64_t timeout_us
                 wr = r;
 
         struct birdctl *ctl = NULL;
-        r = birdctl_new(e, bird_settings(cfg)->socket, &ctl);
+        r = birdctl_new(e, clock_system(), bird_settings(cfg)->socket, &ctl);
         if (r < 0) {
                 log_err("withdraw-all: %s", strerror(-r));
                 return r;

@@ -25,6 +25,7 @@
 #include "exabgp_backend.h"
 #include "exabgp_config.h"
 #include "event_priority.h"
+#include "timerq.h"
 #include "exabgp_proto.h"
 #include "exabgp_render.h"
 #include "log.h"
@@ -55,7 +56,7 @@ struct route {
         enum exabgp_route_sync sync;
         unsigned failures;
         uint64_t backoff_usec;
-        sd_event_source *retry;
+        struct timerq_item retry; /* on b->timers */
 };
 
 /* A command queued or written, oldest first. */
@@ -74,6 +75,8 @@ struct neighbor {
 
 struct backend {
         sd_event *e;
+        struct clock *clk;
+        struct timerq *timers; /* retries and the stop's bound */
         struct backend_hooks hooks;
         char *pop;
         uint32_t asn;
@@ -105,7 +108,7 @@ struct backend {
         void (*stop_done)(void *);
         void *stop_userdata;
         uint64_t stop_wait_usec;
-        sd_event_source *stop_timer; /* bounds the wait for the last acks */
+        struct timerq_item stop_timer; /* bounds the wait for the last acks */
         bool stop_wait_over;
         unsigned garbage;
         bool warned_acks, warned_unexpected_ack;
@@ -176,6 +179,8 @@ static struct prefix prefix_key(const struct prefix *p)
         return k;
 }
 
+static void on_retry(struct timerq_item *it, uint64_t now);
+
 static struct route *route_get(struct backend *b, const struct prefix *p)
 {
         struct prefix key = prefix_key(p);
@@ -198,6 +203,7 @@ static struct route *route_get(struct backend *b, const struct prefix *p)
         r->prefix = key;
         r->desired = ROUTE_NONE;
         r->backoff_usec = b->backoff_initial;
+        timerq_item_init(&r->retry, on_retry);
         memmove(b->routes + i + 1, b->routes + i, (b->n_routes - i) * sizeof(*b->routes));
         b->routes[i] = r;
         b->n_routes++;
@@ -206,7 +212,7 @@ static struct route *route_get(struct backend *b, const struct prefix *p)
 
 static void route_free(struct route *r)
 {
-        sd_event_source_disable_unref(r->retry);
+        timerq_cancel(r->b->timers, &r->retry);
         free(r->service);
         free(r->cmd);
         free(r);
@@ -299,13 +305,6 @@ static int enqueue(struct backend *b, struct route *r)
         return 0;
 }
 
-static uint64_t mono_now(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* Moves commands the pipe has taken from "queued" to "written". */
 static void mark_written(struct backend *b)
 {
@@ -316,7 +315,7 @@ static void mark_written(struct backend *b)
                         s->route->sync = EXABGP_SYNC_WRITTEN;
                 if (s->decided_usec && b->hooks.route_sent) {
                         if (!now)
-                                now = mono_now();
+                                now = clock_now(b->clk);
                         b->hooks.route_sent(b->hooks.userdata,
                                             now > s->decided_usec ? now - s->decided_usec : 0);
                 }
@@ -353,19 +352,18 @@ static void maybe_stop_done(struct backend *b)
                 return;
         void (*done)(void *) = b->stop_done;
         b->stop_done = NULL;
-        b->stop_timer = sd_event_source_disable_unref(b->stop_timer);
+        timerq_cancel(b->timers, &b->stop_timer);
         done(b->stop_userdata);
 }
 
-static int on_stop_timer(sd_event_source *s, uint64_t usec, void *userdata)
+static void on_stop_timer(struct timerq_item *it, uint64_t now)
 {
-        struct backend *b = userdata;
+        struct backend *b = (struct backend *)((char *)it - offsetof(struct backend, stop_timer));
         if (b->sent_head < b->sent_n)
                 log_warning("exabgp: stopping without ExaBGP's answer to %zu command(s)",
                             b->sent_n - b->sent_head);
         b->stop_wait_over = true;
         maybe_stop_done(b);
-        return 0;
 }
 
 static void flush(struct backend *b)
@@ -409,33 +407,29 @@ static int on_out(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 
 /* ---- acks and events ---- */
 
-static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+static void on_retry(struct timerq_item *it, uint64_t now)
 {
-        struct route *r = userdata;
+        struct route *r = (struct route *)((char *)it - offsetof(struct route, retry));
         struct backend *b = r->b;
 
         pthread_mutex_lock(&b->lock);
-        r->retry = sd_event_source_disable_unref(r->retry);
         if (!b->gone && !b->stopping) {
                 log_debug("exabgp: retrying '%s' (attempt %u)", r->cmd, r->failures + 1);
                 if (enqueue(b, r) == 0)
                         flush(b);
         }
         pthread_mutex_unlock(&b->lock);
-        return 0;
 }
 
 static void schedule_retry(struct backend *b, struct route *r)
 {
-        if (b->gone || b->stopping || r->retry)
+        if (b->gone || b->stopping || timerq_item_queued(&r->retry))
                 return;
-        int ret = sd_event_add_time_relative(b->e, &r->retry, CLOCK_MONOTONIC, r->backoff_usec, 0,
-                                             on_retry, r);
+        int ret = timerq_put(b->timers, &r->retry, clock_now(b->clk) + r->backoff_usec);
         if (ret < 0) {
                 log_err("exabgp: cannot schedule a retry of '%s': %s", r->cmd, strerror(-ret));
                 return;
         }
-        sd_event_source_set_priority(r->retry, EV_PRIO_SPEAKER);
         r->backoff_usec =
             r->backoff_usec * 2 > b->backoff_max ? b->backoff_max : r->backoff_usec * 2;
 }
@@ -637,7 +631,7 @@ static void speaker_gone(struct backend *b, const char *why)
         if (b->out_src)
                 sd_event_source_set_enabled(b->out_src, SD_EVENT_OFF);
         for (size_t i = 0; i < b->n_routes; i++)
-                b->routes[i]->retry = sd_event_source_disable_unref(b->routes[i]->retry);
+                timerq_cancel(b->timers, &b->routes[i]->retry);
         if (b->hooks.speaker_gone)
                 b->hooks.speaker_gone(b->hooks.userdata, why);
         maybe_stop_done(b);
@@ -660,7 +654,8 @@ static void exabgp_free(struct backend *b)
         loop_watchdog_free(b->watchdog);
         sd_event_source_disable_unref(b->in_src);
         sd_event_source_disable_unref(b->out_src);
-        sd_event_source_disable_unref(b->stop_timer);
+        if (b->timers)
+                timerq_cancel(b->timers, &b->stop_timer);
         while (b->sent_head < b->sent_n)
                 free(b->sent[b->sent_head++].cmd);
         free(b->sent);
@@ -671,6 +666,7 @@ static void exabgp_free(struct backend *b)
         free(b->obuf);
         free(b->pop);
         exabgp_lines_free(&b->lines);
+        timerq_free(b->timers);
         pthread_mutex_destroy(&b->lock);
         sd_event_unref(b->e);
         free(b);
@@ -690,9 +686,7 @@ static int write_all_by(int fd, const char *p, size_t n, uint64_t deadline)
                 }
                 if (w < 0 && errno != EAGAIN && errno != EINTR)
                         return -errno;
-                struct timespec ts;
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                uint64_t now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+                uint64_t now = clock_now(clock_system());
                 if (now >= deadline)
                         return -ETIMEDOUT;
                 struct pollfd pfd = {.fd = fd, .events = POLLOUT};
@@ -718,7 +712,7 @@ static void drain_acks(struct backend *b, size_t owed, uint64_t deadline)
         }
         char buf[4096];
         while (owed > 0) {
-                uint64_t now = mono_now();
+                uint64_t now = clock_now(clock_system());
                 if (now >= deadline)
                         return;
                 struct pollfd pfd = {.fd = b->in_fd, .events = POLLIN};
@@ -775,7 +769,9 @@ static void watchdog_fired(void *userdata)
                 log_async_flush(LOG_FLUSH_USEC);
                 _exit(EXIT_FAILURE);
         }
-        uint64_t deadline = mono_now() + STOP_WAIT_USEC;
+        /* The system's clock, not b->clk: the watchdog is about real time
+         * passing while the loop (and any clock it drives) stands still. */
+        uint64_t deadline = clock_now(clock_system()) + STOP_WAIT_USEC;
         int r = 0;
         size_t owed = b->ack ? b->sent_n - b->sent_head : 0;
         if (b->mid_line && b->ooff < b->olen) {
@@ -807,7 +803,7 @@ static void watchdog_fired(void *userdata)
         _exit(EXIT_FAILURE);
 }
 
-int backend_exabgp_create_fds(sd_event *e, const struct config *cfg,
+int backend_exabgp_create_fds(sd_event *e, struct clock *clk, const struct config *cfg,
                               const struct backend_hooks *hooks, int in_fd, int out_fd,
                               struct backend **out)
 {
@@ -823,6 +819,8 @@ int backend_exabgp_create_fds(sd_event *e, const struct config *cfg,
         pthread_mutex_init(&b->lock, &ma);
         pthread_mutexattr_destroy(&ma);
         b->e = sd_event_ref(e);
+        b->clk = clk;
+        timerq_item_init(&b->stop_timer, on_stop_timer);
         if (hooks)
                 b->hooks = *hooks;
         b->watchdog_usec = exabgp_settings(cfg)->watchdog_usec;
@@ -840,6 +838,11 @@ int backend_exabgp_create_fds(sd_event *e, const struct config *cfg,
                 r = -ENOMEM;
                 goto fail;
         }
+        r = timerq_new(e, clk, 1000, &b->timers);
+        if (r >= 0)
+                r = timerq_set_priority(b->timers, EV_PRIO_SPEAKER);
+        if (r < 0)
+                goto fail;
 
         if ((r = set_nonblock(in_fd)) < 0 || (r = set_nonblock(out_fd)) < 0) {
                 log_err("exabgp: cannot make ExaBGP's pipes non-blocking: %s", strerror(-r));
@@ -907,11 +910,11 @@ static int exabgp_prepare(void)
         return 0;
 }
 
-static int exabgp_create(sd_event *e, const struct config *cfg, const struct backend_hooks *hooks,
-                         struct backend **out)
+static int exabgp_create(sd_event *e, struct clock *clk, const struct config *cfg,
+                         const struct backend_hooks *hooks, struct backend **out)
 {
         int in = api_in >= 0 ? api_in : STDIN_FILENO, o = api_out >= 0 ? api_out : STDOUT_FILENO;
-        int r = backend_exabgp_create_fds(e, cfg, hooks, in, o, out);
+        int r = backend_exabgp_create_fds(e, clk, cfg, hooks, in, o, out);
         if (r >= 0)
                 api_in = api_out = -1; /* the backend owns them now */
         return r;
@@ -1024,7 +1027,7 @@ static void update_locked(struct backend *b, const struct route_update *u)
         r->gen++;
         r->failures = 0;
         r->backoff_usec = b->backoff_initial;
-        r->retry = sd_event_source_disable_unref(r->retry);
+        timerq_cancel(b->timers, &r->retry);
         log_change(b, r, u->service, u->reason);
         if (enqueue(b, r) < 0)
                 r->sync = EXABGP_SYNC_QUEUED;
@@ -1053,7 +1056,7 @@ static void stop_locked(struct backend *b, bool withdraw, void (*done)(void *), 
         b->stop_userdata = userdata;
         for (size_t i = 0; i < b->n_routes; i++) {
                 struct route *r = b->routes[i];
-                r->retry = sd_event_source_disable_unref(r->retry);
+                timerq_cancel(b->timers, &r->retry);
                 if (!withdraw || r->desired != ROUTE_ANNOUNCE || b->gone)
                         continue;
                 struct route_update u = {.prefix = &r->prefix, .action = ROUTE_WITHDRAW};
@@ -1070,9 +1073,9 @@ static void stop_locked(struct backend *b, bool withdraw, void (*done)(void *), 
                 log_change(b, r, r->service, "daemon stopping");
                 enqueue(b, r);
         }
-        if (done && b->ack && !b->gone && !b->stop_timer) {
-                int ret = sd_event_add_time_relative(b->e, &b->stop_timer, CLOCK_MONOTONIC,
-                                                     b->stop_wait_usec, 0, on_stop_timer, b);
+        if (done && b->ack && !b->gone && !timerq_item_queued(&b->stop_timer)) {
+                int ret =
+                    timerq_put(b->timers, &b->stop_timer, clock_now(b->clk) + b->stop_wait_usec);
                 if (ret < 0)
                         b->stop_wait_over = true; /* cannot bound the wait: do not wait */
         }

@@ -9,7 +9,7 @@
 /* As backend_exabgp_ops.create, but reading ExaBGP's output from in_fd and
  * writing commands to out_fd instead of 0 and 1. Both are set non-blocking;
  * the backend does not close them. */
-int backend_exabgp_create_fds(sd_event *e, const struct config *cfg,
+int backend_exabgp_create_fds(sd_event *e, struct clock *clk, const struct config *cfg,
                               const struct backend_hooks *hooks, int in_fd, int out_fd,
                               struct backend **out);
 

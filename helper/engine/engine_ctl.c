@@ -308,18 +308,6 @@ int engine_withdraw_all(struct engine *en, const char *reason)
         return w;
 }
 
-int engine_withdraw_all_clear(struct engine *en)
-{
-        if (!en->manual.withdraw_all)
-                return -EALREADY;
-        withdraw_all_end(en);
-        log_notice("withdraw-all cleared by the operator (pop %s)", en->cfg->pop);
-        int w = engine_save_manual(en);
-        for (size_t i = 0; i < en->n_svcs; i++)
-                service_update(en->svcs[i], "withdraw-all cleared");
-        return w;
-}
-
 const char *engine_withdraw_all_reason(struct engine *en)
 {
         return en->manual.withdraw_all ? en->manual.withdraw_all_reason : NULL;

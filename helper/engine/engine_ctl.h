@@ -83,12 +83,10 @@ int engine_enable(struct engine *en, const char *service);
 int engine_drain(struct engine *en, const char *service, const char *reason);
 int engine_check_now(struct engine *en, const char *service);
 /* Emergency: withdraw every prefix and keep them withdrawn until enabled
- * again per service or the flag is cleared (persisted). Services added by
- * a later reload are disabled too while the flag stands. */
+ * again per service (persisted); it ends once the last service it withdrew
+ * is enabled. Services added by a later reload are disabled too while it
+ * stands. */
 int engine_withdraw_all(struct engine *en, const char *reason);
-/* Clears the withdraw-all flag and enables every service it disabled
- * (services disabled on their own stay disabled). -EALREADY when not set. */
-int engine_withdraw_all_clear(struct engine *en);
 /* 0 when the state file holds the manual state in memory, else the
  * negative errno of the write that keeps failing (being retried). */
 int engine_state_file_error(struct engine *en);

@@ -508,7 +508,7 @@ static void start_a_b_then_c(void)
         RUN_UNTIL(count("announce") == 2);
 }
 
-START_TEST(withdraw_all_and_clear)
+START_TEST(withdraw_all_enable_one_by_one)
 {
         start_a_b_then_c();
         ck_assert_int_eq(engine_disable(h.en, "b", "own reason"), 0);
@@ -527,9 +527,13 @@ START_TEST(withdraw_all_and_clear)
         run_ms(100);
         ck_assert_uint_eq(count("announce 203.0.113.3/32"), 0);
         ck_assert_int_eq(status_of("c").state, SVC_DISABLED);
-        /* clear: a and c come back, b keeps its own disable */
-        ck_assert_int_eq(engine_withdraw_all_clear(h.en), 0);
-        ck_assert_int_eq(engine_withdraw_all_clear(h.en), -EALREADY);
+        /* enabled one by one: a and c come back, b keeps its own disable,
+         * and the withdraw-all stands until the last service it withdrew
+         * (c, which it disabled when the reload added it) is enabled */
+        ck_assert_int_eq(engine_enable(h.en, "a"), 0);
+        ck_assert_str_eq(engine_withdraw_all_reason(h.en), "withdraw-all: incident 7");
+        ck_assert_int_eq(engine_enable(h.en, "c"), 0);
+        ck_assert_ptr_null(engine_withdraw_all_reason(h.en));
         RUN_UNTIL(count("announce 203.0.113.1/32") == 2 && count("announce 203.0.113.3/32") == 1);
         ck_assert_int_eq(status_of("b").state, SVC_DISABLED);
         ck_assert_str_eq(status_of("b").disabled_reason, "own reason");
@@ -598,7 +602,7 @@ static Suite *suite(void)
         tcase_add_test(tc, dampening_reuse_after_decay);
         tcase_add_test(tc, hooks_run_with_environment);
         tcase_add_test(tc, hook_timeout_kills_group);
-        tcase_add_test(tc, withdraw_all_and_clear);
+        tcase_add_test(tc, withdraw_all_enable_one_by_one);
         tcase_add_test(tc, withdraw_all_ends_when_all_are_enabled);
         tcase_add_test(tc, check_now_runs_checks);
         suite_add_tcase(s, tc);

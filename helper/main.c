@@ -18,6 +18,7 @@
 #include "diag.h"
 #include "engine.h"
 #include "engine_ctl.h"
+#include "engine_notify.h"
 #include "engine_reload.h"
 #include "event_priority.h"
 #include "log.h"
@@ -223,6 +224,13 @@ static void route_sent(void *userdata, uint64_t delay_usec)
                 engine_note_route_sent(dm->en, delay_usec);
 }
 
+static void stuck(void *userdata, const struct prefix *p, bool is_stuck, const char *why)
+{
+        struct daemon *dm = userdata;
+        if (dm->en)
+                engine_note_stuck(dm->en, p, is_stuck, why);
+}
+
 static void speaker_gone(void *userdata, const char *why)
 {
         struct daemon *dm = userdata;
@@ -292,8 +300,10 @@ static int run(const char *path, const char *force)
                 goto out;
         }
 
-        struct backend_hooks hooks = {
-            .speaker_gone = speaker_gone, .route_sent = route_sent, .userdata = &dm};
+        struct backend_hooks hooks = {.speaker_gone = speaker_gone,
+                                      .route_sent = route_sent,
+                                      .stuck = stuck,
+                                      .userdata = &dm};
         r = dm.ops->create(dm.e, clock_system(), dm.cfg, &hooks, &dm.be);
         if (r < 0) {
                 log_err("cannot start the %s backend: %s", dm.ops->name, strerror(-r));

@@ -15,7 +15,7 @@
 /* The daemon file's own keys; each registered speaker adds its block's. */
 static const char *const daemon_keys[] = {
     "pop",   "backend", "services_dir", "plugin_dir", "allowed_prefixes", "asn", "state_file",
-    "hooks", "control", "metrics",      NULL,
+    "hooks", "control", "metrics",      "reconcile", NULL,
 };
 
 static const struct speaker_block *const *speaker_blocks;

@@ -118,6 +118,11 @@ struct config {
                 char *listen; /* "ADDRESS:PORT" of the Prometheus endpoint; "": off */
                 bool configured;
         } metrics;
+        /* "reconcile": reading back what the speaker holds of ours. */
+        struct {
+                uint64_t interval_usec;    /* between passes; 0: off */
+                uint64_t stuck_after_usec; /* still wrong this long after first seen: stuck */
+        } reconcile;
         struct service_cfg *services;
         size_t n_services;
 };

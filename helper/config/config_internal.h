@@ -23,7 +23,8 @@ void config_service_load(const struct config *c, const struct daemon_faults *fau
                          const char *file, struct service_cfg *s, struct diag *d);
 void service_cfg_clear(struct service_cfg *s);
 
-/* config_operating.c: the operating keys. Daemon: "state_file", "hooks". Service
+/* config_operating.c: the operating keys. Daemon: "state_file", "hooks",
+ * "reconcile". Service
  * (after "announce"): "degraded", "drain", "dampening", "hooks", and the
  * checks' "capacity" rules. */
 void config_operating_daemon(struct cfile *f, struct config *c);

@@ -1,6 +1,7 @@
 /* config_operating.c: the keys that operate a running daemon rather than define
  * a service's health: where manual state lives ("state_file"), commands run
- * on transitions ("hooks"), and per service the degraded attributes, the
+ * on transitions ("hooks"), how often the speaker's table is read back
+ * ("reconcile"), and per service the degraded attributes, the
  * graceful drain, flap dampening, and the rules for capacity checks.
  *
  * Degraded defaults: a "degraded" block starts from the service's
@@ -22,6 +23,10 @@
 #include "file_read.h"
 
 #define DEGRADED_PREPEND         3
+#define RECONCILE_INTERVAL_DEFAULT (30ULL * 1000000ULL)
+#define RECONCILE_STUCK_DEFAULT  (10ULL * 1000000ULL)
+#define RECONCILE_MIN            (1000000ULL)
+#define RECONCILE_MAX            (3600ULL * 1000000ULL)
 #define GRACEFUL_SHUTDOWN        "65535:0"
 #define DRAIN_TIME_DEFAULT       (30ULL * 1000000ULL)
 #define DRAIN_TIME_MAX           (3600ULL * 1000000ULL)
@@ -118,11 +123,47 @@ static void parse_hooks(struct cfile *f, json_t *root, struct hooks_cfg *h)
                 hooks_free(h);
 }
 
+static const char *const reconcile_keys[] = {"interval", "stuck_after", NULL};
+
+/* "interval": "0" turns reconciliation off; otherwise 1 s .. 1 h, so that
+ * a pass (one query of the speaker's table) stays cheap. "stuck_after":
+ * 1 s .. 1 h. */
+static void parse_reconcile(struct cfile *f, struct config *c)
+{
+        json_t *o;
+        uint64_t usec;
+        const char *text;
+
+        c->reconcile.interval_usec = RECONCILE_INTERVAL_DEFAULT;
+        c->reconcile.stuck_after_usec = RECONCILE_STUCK_DEFAULT;
+        if (cfg_object(f, f->root, "", "reconcile", &o) <= 0)
+                return;
+        cfg_only_keys(f, o, "reconcile", "\"reconcile\"", reconcile_keys);
+        json_t *iv = json_object_get(o, "interval");
+        if (json_is_string(iv) && strcmp(json_string_value(iv), "0") == 0) {
+                c->reconcile.interval_usec = 0;
+        } else if (cfg_duration(f, o, "reconcile", "interval", &usec, &text) > 0) {
+                if (usec < RECONCILE_MIN || usec > RECONCILE_MAX)
+                        cfg_err(f, "reconcile.interval",
+                                "\"interval\" (%s) must be \"0\" (off) or between 1s and 1h", text);
+                else
+                        c->reconcile.interval_usec = usec;
+        }
+        if (cfg_duration(f, o, "reconcile", "stuck_after", &usec, &text) > 0) {
+                if (usec < RECONCILE_MIN || usec > RECONCILE_MAX)
+                        cfg_err(f, "reconcile.stuck_after",
+                                "\"stuck_after\" (%s) must be between 1s and 1h", text);
+                else
+                        c->reconcile.stuck_after_usec = usec;
+        }
+}
+
 void config_operating_daemon(struct cfile *f, struct config *c)
 {
         c->state_file = cfg_abspath(f->dir, STATE_FILE_DEFAULT);
         cfg_path(f, f->root, "", "state_file", &c->state_file);
         parse_hooks(f, f->root, &c->hooks);
+        parse_reconcile(f, c);
 }
 
 void config_operating_daemon_clear(struct config *c)

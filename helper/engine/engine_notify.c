@@ -71,33 +71,19 @@ static char *env_var(const char *k, const char *v)
         return asprintf(&r, "%s=%s", k, v) < 0 ? NULL : r;
 }
 
-void engine_run_hooks(struct service_rt *s, enum svc_state old, enum svc_state new_state,
-                      const char *reason)
+/* Runs s's on_change hook; prefixes: the PREFIXES value. */
+static void run_hook(struct service_rt *s, const char *prefixes, const char *old,
+                     const char *new_state, const char *reason)
 {
         struct engine *en = s->en;
         const struct hooks_cfg *h = s->cfg->hooks.on_change ? &s->cfg->hooks : &en->cfg->hooks;
         if (!h->on_change)
                 return;
-
-        char *prefixes = NULL;
-        size_t plen = 0;
-        FILE *f = open_memstream(&prefixes, &plen);
-        if (!f)
-                return;
-        for (size_t i = 0; i < s->cfg->n_prefixes; i++) {
-                char p[PREFIX_STRLEN];
-                prefix_format(&s->cfg->prefixes[i], p);
-                fprintf(f, "%s%s", i ? " " : "", p);
-        }
-        if (fclose(f) != 0) {
-                free(prefixes);
-                return;
-        }
         char *env[7] = {
             env_var("SERVICE", s->cfg->name),
             env_var("PREFIXES", prefixes),
-            env_var("OLD_STATE", svc_state_name(old)),
-            env_var("NEW_STATE", svc_state_name(new_state)),
+            env_var("OLD_STATE", old),
+            env_var("NEW_STATE", new_state),
             env_var("REASON", reason ? reason : ""),
             env_var("POP", en->cfg->pop),
             NULL,
@@ -114,5 +100,53 @@ void engine_run_hooks(struct service_rt *s, enum svc_state old, enum svc_state n
         }
         for (size_t i = 0; i < 6; i++)
                 free(env[i]);
+}
+
+void engine_run_hooks(struct service_rt *s, enum svc_state old, enum svc_state new_state,
+                      const char *reason)
+{
+        const struct hooks_cfg *h = s->cfg->hooks.on_change ? &s->cfg->hooks : &s->en->cfg->hooks;
+        if (!h->on_change)
+                return;
+        char *prefixes = NULL;
+        size_t plen = 0;
+        FILE *f = open_memstream(&prefixes, &plen);
+        if (!f)
+                return;
+        for (size_t i = 0; i < s->cfg->n_prefixes; i++) {
+                char p[PREFIX_STRLEN];
+                prefix_format(&s->cfg->prefixes[i], p);
+                fprintf(f, "%s%s", i ? " " : "", p);
+        }
+        if (fclose(f) != 0) {
+                free(prefixes);
+                return;
+        }
+        run_hook(s, prefixes, svc_state_name(old), svc_state_name(new_state), reason);
         free(prefixes);
+}
+
+void engine_note_stuck(struct engine *en, const struct prefix *p, bool stuck, const char *why)
+{
+        char text[PREFIX_STRLEN];
+        prefix_format(p, text);
+        for (size_t i = 0; i < en->n_svcs; i++) {
+                struct service_rt *s = en->svcs[i];
+                for (size_t j = 0; j < s->cfg->n_prefixes; j++) {
+                        if (!prefix_equal(&s->cfg->prefixes[j], p))
+                                continue;
+                        const char *state = svc_state_name(s->state);
+                        if (stuck)
+                                log_warning("service %s (pop %s): %s is stuck at the speaker: %s",
+                                            s->cfg->name, en->cfg->pop, text, why);
+                        else
+                                log_notice("service %s (pop %s): %s is right at the speaker again",
+                                           s->cfg->name, en->cfg->pop, text);
+                        run_hook(s, text, stuck ? state : "stuck", stuck ? "stuck" : state,
+                                 stuck ? why : "the speaker holds it as asked again");
+                        engine_status_changed(en);
+                        return;
+                }
+        }
+        /* not a prefix of any service (a reload removed it): the speaker logged it */
 }

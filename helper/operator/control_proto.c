@@ -215,6 +215,10 @@ const char *route_confirm_name(enum route_confirm c)
                 return "confirmed";
         case CONFIRM_FAILED:
                 return "failed";
+        case CONFIRM_DRIFT:
+                return "drift";
+        case CONFIRM_STUCK:
+                return "stuck";
         }
         return "?";
 }

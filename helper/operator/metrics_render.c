@@ -166,6 +166,17 @@ static void backend(FILE *f, const char *pop, const struct metrics_backend *be)
                      be->ops->name, n.acks);
         prom_counter(f, "backend_errors_total", "Commands the speaker refused or never answered.",
                      pop, be->ops->name, n.errors);
+        prom_counter(f, "reconcile_passes_total",
+                     "Times the speaker's table was read back and compared with what was asked.",
+                     pop, be->ops->name, n.reconcile_passes);
+        prom_counter(f, "reconcile_drift_total",
+                     "Prefixes the speaker held otherwise than asked, found by reconciliation and "
+                     "repaired.",
+                     pop, be->ops->name, n.drift);
+        prom_gauge(f, "reconcile_stuck",
+                   "Prefixes still wrong at the speaker reconcile.stuck_after after they were "
+                   "found so.",
+                   pop, (int64_t)n.stuck);
         if (be->route_delay) {
                 prom_head(
                     f, "route_change_delay_seconds", "histogram",

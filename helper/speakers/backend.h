@@ -21,6 +21,8 @@ enum route_confirm {
         CONFIRM_PENDING,   /* asked, not yet confirmed */
         CONFIRM_CONFIRMED, /* the speaker confirmed (ExaBGP "done", BIRD "Reconfigured") */
         CONFIRM_FAILED,    /* the speaker refused; being retried */
+        CONFIRM_DRIFT,     /* reconciliation found the speaker holding something else; repaired */
+        CONFIRM_STUCK,     /* still wrong reconcile.stuck_after after it was first found so */
 };
 
 /* One prefix's desired state; pointers are valid for the call only. */
@@ -41,6 +43,10 @@ struct backend_hooks {
          * decision (ExaBGP: its line is in the pipe; BIRD: the configure
          * carrying it is written). May be NULL. */
         void (*route_sent)(void *userdata, uint64_t delay_usec);
+        /* Reconciliation: p has been wrong at the speaker for
+         * reconcile.stuck_after (stuck true, why says what differs), or is
+         * right again (stuck false). May be NULL. */
+        void (*stuck)(void *userdata, const struct prefix *p, bool stuck, const char *why);
         void *userdata;
 };
 
@@ -49,6 +55,12 @@ struct speaker_counters {
         uint64_t commands; /* commands sent (ExaBGP: API lines; BIRD: configure) */
         uint64_t acks;     /* answers to them */
         uint64_t errors;   /* refused or never answered */
+        /* Reconciliation (0 where the speaker has none): passes made (one
+         * query of its table each), prefixes found wrong and repaired,
+         * prefixes stuck now. */
+        uint64_t reconcile_passes;
+        uint64_t drift;
+        uint64_t stuck;
 };
 
 /* One speaker: how the daemon drives it. Each speaker's folder defines one

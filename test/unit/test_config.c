@@ -62,6 +62,10 @@ static const struct bad_case {
     {"bird-coalesce-too-long", "", 4, 5, "\"coalesce\" (10s) must be at most 5s"},
     {"exabgp-watchdog-too-short", "", 4, 5,
      "\"watchdog\" (500ms) must be \"0\" (off) or between 1s and 1h"},
+    {"reconcile-interval-too-short", "", 4, 5,
+     "\"interval\" (500ms) must be \"0\" (off) or between 1s and 1h"},
+    {"reconcile-stuck-after-zero", "", 5, 5, "\"stuck_after\" (0s) must be between 1s and 1h"},
+    {"reconcile-unknown-key", "", 4, 5, "unknown key \"intervall\" in \"reconcile\""},
     {"control-unknown-key", "", 4, 5, "unknown key \"sokcet\" in \"control\""},
     {"control-group-bad-type", "", 3, 16, "\"group\" must be a string, not an integer"},
     {"metrics-bad-listen", "", 4, 5,
@@ -259,6 +263,8 @@ START_TEST(test_good_config)
         ck_assert(!exabgp_settings(c)->ack);
         ck_assert_int_eq(exabgp_settings(c)->on_exit, ON_KEEP);
         ck_assert_uint_eq(exabgp_settings(c)->watchdog_usec, 0); /* "0": off */
+        ck_assert_uint_eq(c->reconcile.interval_usec, 0);        /* "0": off */
+        ck_assert_uint_eq(c->reconcile.stuck_after_usec, 60000000);
         ck_assert_str_eq(bird_settings(c)->socket, "/run/bird/test.ctl");
         ck_assert_int_ge(asprintf(&expect_path, "%s/bird/r4.conf", dir), 0);
         ck_assert_str_eq(bird_settings(c)->include_v4, expect_path);
@@ -457,6 +463,8 @@ START_TEST(test_defaults)
         ck_assert(exabgp_settings(c)->ack);
         ck_assert_int_eq(exabgp_settings(c)->on_exit, ON_WITHDRAW);
         ck_assert_uint_eq(exabgp_settings(c)->watchdog_usec, 10000000);
+        ck_assert_uint_eq(c->reconcile.interval_usec, 30000000);
+        ck_assert_uint_eq(c->reconcile.stuck_after_usec, 10000000);
         ck_assert_str_eq(bird_settings(c)->socket, "/run/bird/bird.ctl");
         ck_assert_str_eq(bird_settings(c)->include_v4,
                          "/var/lib/anycast-healthd/bird/routes4.conf");

@@ -16,6 +16,7 @@
 #include "anycast-healthd-check.h"
 #include "engine_harness.h"
 #include "engine_notify.h"
+#include "prefix.h"
 #include "engine_reload.h"
 #include "manual_state.h"
 
@@ -459,6 +460,71 @@ START_TEST(hooks_run_with_environment)
 }
 END_TEST
 
+/* Reconciliation's stuck verdict reaches the service's hook: NEW_STATE
+ * stuck with what differs, then OLD_STATE stuck once right again; the
+ * prefix alone in PREFIXES. */
+START_TEST(stuck_prefix_runs_the_hook)
+{
+        int s[] = {AHC_OK};
+        harness_script("a", s, 1, false);
+        write_daemon("");
+        char extra[512];
+        snprintf(extra, sizeof(extra),
+                 "\"prefixes\": [\"203.0.113.1/32\", \"203.0.113.9/32\"], "
+                 "\"hooks\": {\"on_change\": [\"/bin/sh\", \"-c\", \"echo \\\"$PREFIXES|"
+                 "$OLD_STATE|$NEW_STATE|$REASON\\\" >> %s/hook.out\"]}",
+                 h.dir);
+        /* write_service's own prefix key comes first; this one replaces it */
+        char text[1024];
+        snprintf(text, sizeof(text),
+                 "{ %s, \"checks\": [{\"plugin\": \"x\", \"interval\": \"10ms\", "
+                 "\"timeout\": \"5ms\", \"rise\": 2, \"fall\": 2}] }",
+                 extra);
+        harness_write("services.d/a.json", text);
+        harness_start();
+        RUN_UNTIL(count("announce") == 2);
+        struct prefix p;
+        const char *why;
+        ck_assert_int_eq(prefix_parse("203.0.113.9/32", &p, &why), 0);
+        char path[256], lines[3][256] = {"", "", ""};
+        snprintf(path, sizeof(path), "%s/hook.out", h.dir);
+        int n = 0;
+        /* hooks run side by side: one at a time, for their order */
+        for (int want = 1; want <= 3; want++) {
+                if (want == 2)
+                        engine_note_stuck(h.en, &p, true, "missing at the speaker");
+                if (want == 3)
+                        engine_note_stuck(h.en, &p, false, NULL);
+                for (int i = 0; i < 500 && n < want; i++) {
+                        harness_run_real(10);
+                        FILE *f = fopen(path, "r");
+                        if (!f)
+                                continue;
+                        for (n = 0; n < 3 && fgets(lines[n], sizeof(lines[n]), f);)
+                                n++;
+                        fclose(f);
+                }
+                ck_assert_int_eq(n, want);
+        }
+        ck_assert_msg(strncmp(lines[0], "203.0.113.1/32 203.0.113.9/32|unknown|up|", 41) == 0,
+                      "%s", lines[0]);
+        ck_assert_str_eq(lines[1], "203.0.113.9/32|up|stuck|missing at the speaker\n");
+        ck_assert_str_eq(lines[2], "203.0.113.9/32|stuck|up|the speaker holds it as asked again\n");
+        /* not a prefix of ours: nothing */
+        ck_assert_int_eq(prefix_parse("198.51.100.0/24", &p, &why), 0);
+        engine_note_stuck(h.en, &p, true, "x");
+        harness_run_real(100);
+        FILE *f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        n = 0;
+        char buf[256];
+        while (fgets(buf, sizeof(buf), f))
+                n++;
+        fclose(f);
+        ck_assert_int_eq(n, 3);
+}
+END_TEST
+
 START_TEST(hook_timeout_kills_group)
 {
         int s[] = {AHC_OK};
@@ -601,6 +667,7 @@ static Suite *suite(void)
         tcase_add_test(tc, dampening_suppresses_flaps);
         tcase_add_test(tc, dampening_reuse_after_decay);
         tcase_add_test(tc, hooks_run_with_environment);
+        tcase_add_test(tc, stuck_prefix_runs_the_hook);
         tcase_add_test(tc, hook_timeout_kills_group);
         tcase_add_test(tc, withdraw_all_enable_one_by_one);
         tcase_add_test(tc, withdraw_all_ends_when_all_are_enabled);

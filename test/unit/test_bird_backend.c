@@ -14,6 +14,7 @@
 
 #include "bird_config.h"
 #include "bird_backend.h"
+#include "bird_rib.h"
 #include "fake_bird.h"
 #include "fake_clock.h"
 
@@ -22,9 +23,12 @@
 static const char *configure_reply;
 static uint64_t configure_delay;
 static enum fake_after configure_after;
+static char listing[4096]; /* BIRD's answer to the reconcile listing */
 
 static struct fake_reply script(struct fake_bird *f, const char *cmd)
 {
+        if (strcmp(cmd, BIRD_RIB_QUERY) == 0)
+                return (struct fake_reply){listing, FAKE_KEEP, 0};
         if (strcmp(cmd, "configure check") == 0)
                 return (struct fake_reply){"0020 Configuration OK\n", FAKE_KEEP, 0};
         if (strcmp(cmd, "configure") == 0)
@@ -478,6 +482,136 @@ START_TEST(window_is_exact_on_a_stepped_clock)
 }
 END_TEST
 
+/* BIRD's listing as the snippet's static protocols would give it. */
+static void set_listing(const char *const *prefixes)
+{
+        size_t n = (size_t)snprintf(listing, sizeof(listing), "1007-Table master4:\n");
+        for (size_t i = 0; prefixes[i]; i++)
+                n += (size_t)snprintf(
+                    listing + n, sizeof(listing) - n,
+                    " %s      blackhole [anycast_healthd4 17:26:54.987] * (200)\n", prefixes[i]);
+        snprintf(listing + n, sizeof(listing) - n, "0000 \n");
+}
+
+static struct prefix pfx4(const char *s)
+{
+        struct prefix p = {.family = AF_INET, .len = 32};
+        ck_assert_int_eq(inet_pton(AF_INET, s, p.addr), 1);
+        return p;
+}
+
+static int stuck_calls, unstuck_calls;
+static char stuck_why[128];
+
+static void on_stuck(void *userdata, const struct prefix *p, bool stuck, const char *why)
+{
+        if (stuck) {
+                stuck_calls++;
+                snprintf(stuck_why, sizeof(stuck_why), "%s", why);
+        } else {
+                unstuck_calls++;
+        }
+}
+
+static struct speaker_counters counters(struct fixture *fx)
+{
+        struct speaker_counters n;
+        backend_bird_ops.counters(fx->b, &n);
+        return n;
+}
+
+#define SEC 1000000ULL
+
+/* Reconciliation on a stepped clock: a pass soon after each configure and
+ * every interval; a route BIRD lost is drift, repaired by a rewrite and a
+ * configure; one BIRD holds that we never asked for too; still wrong
+ * after stuck_after it is stuck (the hook hears it), repaired only once
+ * per interval from then on; right again, it is confirmed. */
+START_TEST(reconcile_repairs_drift_and_reports_stuck)
+{
+        struct fixture fx;
+        setup(&fx, true);
+        fx.cfg.reconcile.interval_usec = 30 * SEC;
+        fx.cfg.reconcile.stuck_after_usec = 10 * SEC;
+        struct fake_clock fc;
+        fake_clock_init(&fc, fx.e);
+        struct backend_hooks hooks = {.stuck = on_stuck};
+        stuck_calls = unstuck_calls = 0;
+        ck_assert_int_eq(backend_bird_ops.create(fx.e, &fc.clock, &fx.cfg, &hooks, &fx.b), 0);
+        fake_clock_settle(&fc);
+        const char *both[] = {"203.0.113.1/32", "203.0.113.2/32", NULL};
+        const char *one[] = {"203.0.113.1/32", NULL};
+        const char *alien[] = {"203.0.113.1/32", "203.0.113.2/32", "203.0.113.9/32", NULL};
+        set_listing(both);
+        announce(fx.b, "203.0.113.1", -1);
+        announce(fx.b, "203.0.113.2", -1);
+        backend_bird_ops.commit(fx.b);
+        fake_clock_settle(&fc);
+        ck_assert(configured_n(&fx, 1));
+        struct prefix p1 = pfx4("203.0.113.1"), p2 = pfx4("203.0.113.2");
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p2), CONFIRM_CONFIRMED);
+        /* soon after the configure: one pass, all as asked */
+        fake_clock_advance(&fc, 1 * SEC);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, BIRD_RIB_QUERY), 1);
+        ck_assert_uint_eq(counters(&fx).reconcile_passes, 1);
+        ck_assert_uint_eq(counters(&fx).drift, 0);
+        /* then one per interval, no configure while nothing differs */
+        fake_clock_advance(&fc, 30 * SEC);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, BIRD_RIB_QUERY), 2);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure"), 1);
+
+        /* 203.0.113.2 gone behind our back: drift, repaired at once */
+        set_listing(one);
+        fake_clock_advance(&fc, 30 * SEC);
+        ck_assert_uint_eq(counters(&fx).drift, 1);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure"), 2);
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p2), CONFIRM_DRIFT);
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p1), CONFIRM_CONFIRMED);
+        /* the repair held: the pass after its configure says so */
+        set_listing(both);
+        fake_clock_advance(&fc, 1 * SEC);
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p2), CONFIRM_CONFIRMED);
+        ck_assert_uint_eq(counters(&fx).drift, 1);
+        ck_assert_int_eq(stuck_calls, 0);
+
+        /* a route of ours BIRD holds that we never asked for */
+        set_listing(alien);
+        fake_clock_advance(&fc, 30 * SEC);
+        ck_assert_uint_eq(counters(&fx).drift, 2);
+        set_listing(both);
+        fake_clock_advance(&fc, 1 * SEC);
+
+        /* a BIRD that keeps losing it: stuck after 10 s of repairs */
+        set_listing(one);
+        unsigned before = fake_bird_count(&fx.fb, "configure");
+        fake_clock_advance(&fc, 30 * SEC); /* found: drift, first repair */
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p2), CONFIRM_DRIFT);
+        fake_clock_advance(&fc, 9 * SEC);
+        ck_assert_int_eq(stuck_calls, 0);
+        fake_clock_advance(&fc, 2 * SEC);
+        ck_assert_int_eq(stuck_calls, 1);
+        ck_assert_str_eq(stuck_why, "missing at BIRD");
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p2), CONFIRM_STUCK);
+        ck_assert_uint_eq(counters(&fx).stuck, 1);
+        ck_assert_uint_eq(counters(&fx).drift, 3);
+        /* stuck: a repair per interval, not per pass */
+        unsigned at_stuck = fake_bird_count(&fx.fb, "configure");
+        ck_assert_uint_le(at_stuck - before, 12); /* about one a second while drifting */
+        fake_clock_advance(&fc, 120 * SEC);
+        ck_assert_uint_le(fake_bird_count(&fx.fb, "configure") - at_stuck, 5);
+        ck_assert_int_eq(stuck_calls, 1);
+        /* right again */
+        set_listing(both);
+        fake_clock_advance(&fc, 31 * SEC);
+        ck_assert_int_eq(unstuck_calls, 1);
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p2), CONFIRM_CONFIRMED);
+        ck_assert_uint_eq(counters(&fx).stuck, 0);
+        backend_bird_ops.free(fx.b);
+        fx.b = NULL;
+        teardown(&fx);
+}
+END_TEST
+
 START_TEST(bird_away_files_current_then_applied)
 {
         struct fixture fx;
@@ -716,6 +850,7 @@ static Suite *suite(void)
         tcase_add_test(tc, one_configure_in_flight);
         tcase_add_test(tc, lone_change_goes_out_at_once_burst_waits_for_the_window);
         tcase_add_test(tc, window_is_exact_on_a_stepped_clock);
+        tcase_add_test(tc, reconcile_repairs_drift_and_reports_stuck);
         tcase_add_test(tc, bird_away_files_current_then_applied);
         tcase_add_test(tc, queued_answer_is_rechecked);
         tcase_add_test(tc, stop_withdraw_empties_and_configures);

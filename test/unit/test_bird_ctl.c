@@ -137,6 +137,59 @@ START_TEST(multi_line_with_continuations_and_async)
 }
 END_TEST
 
+/* A listing far past what a reply keeps (8 KiB): every line reaches the
+ * line function in order, continuations with the code they continue,
+ * and the final line too. */
+static unsigned lines_seen, route_lines, cont_1007, last_seen;
+
+static void on_line(struct birdctl *c, const struct birdctl_line *l, void *userdata)
+{
+        lines_seen++;
+        if (l->code == 1007 && strchr(l->text, '/'))
+                route_lines++;
+        if (l->kind == BIRDCTL_LINE_CONT && l->code == 1007)
+                cont_1007++;
+        if (l->kind == BIRDCTL_LINE_LAST)
+                last_seen++;
+}
+
+START_TEST(long_listing_line_by_line)
+{
+        struct fixture fx;
+        setup(&fx);
+        enum { N = 1500 }; /* about 100 KB: within one socket buffer */
+        size_t cap = (size_t)N * 80 + 64, len = 0;
+        char *text = malloc(cap);
+        ck_assert_ptr_nonnull(text);
+        len += (size_t)snprintf(text + len, cap - len, "1007-Table master6:\n");
+        for (int i = 0; i < N; i++)
+                len += (size_t)snprintf(text + len, cap - len,
+                                        " 2001:db8::%x/128  blackhole [anycast_healthd6 "
+                                        "17:26:54.987] * (200)\n",
+                                        i);
+        snprintf(text + len, cap - len, "0000 \n");
+        next_text = text;
+        struct result r = {0};
+        lines_seen = route_lines = cont_1007 = last_seen = 0;
+        ck_assert_int_eq(birdctl_command_lines(fx.c, "show route", DEADLINE, on_line, on_reply, &r),
+                         0);
+        ck_assert(run_until(fx.e, &r.got, DEADLINE));
+        ck_assert_int_eq(r.error, 0);
+        ck_assert_int_eq(r.code, 0);
+        ck_assert_str_eq(r.all, "");
+        ck_assert_uint_eq(lines_seen, N + 2);
+        ck_assert_uint_eq(route_lines, N);
+        ck_assert_uint_eq(cont_1007, N);
+        ck_assert_uint_eq(last_seen, 1);
+        /* the next plain command keeps its reply again */
+        r = command(&fx, "configure check", "0020 Configuration OK\n");
+        ck_assert_str_eq(r.all, "Configuration OK");
+        ck_assert_uint_eq(lines_seen, N + 2);
+        free(text);
+        teardown(&fx);
+}
+END_TEST
+
 START_TEST(in_progress_and_queued)
 {
         struct fixture fx;
@@ -353,6 +406,7 @@ static Suite *suite(void)
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, parse_forms);
         tcase_add_test(tc, multi_line_with_continuations_and_async);
+        tcase_add_test(tc, long_listing_line_by_line);
         tcase_add_test(tc, in_progress_and_queued);
         tcase_add_test(tc, error_replies);
         tcase_add_test(tc, reply_cut_off_mid_line);

@@ -43,6 +43,7 @@
 #include "bird_backend.h"
 #include "bird_config.h"
 #include "bird_render.h"
+#include "bird_rib.h"
 #include "bird_ctl.h"
 #include "bird_withdraw.h"
 #include "event_priority.h"
@@ -51,6 +52,7 @@
 #include "log.h"
 #include "prefix.h"
 #include "prom_text.h"
+#include "reconcile.h"
 
 #define COALESCE_DEFAULT_USEC  (20 * 1000ULL)
 #define COALESCE_ACCURACY_USEC 1000ULL
@@ -62,7 +64,8 @@ struct route_entry {
         struct prefix prefix;
         uint64_t gen; /* b->gen when last changed */
         struct attrs attrs;
-        char *raw; /* adopted from the file we found at start; NULL once decided */
+        char *raw;                 /* adopted from the file we found at start; NULL once decided */
+        struct reconcile_track rc; /* held by BIRD as asked? */
 };
 
 struct fam {
@@ -110,13 +113,25 @@ struct backend {
         struct withdrawn {
                 struct prefix prefix;
                 uint64_t gen;
+                struct reconcile_track rc; /* not held by BIRD, as asked? */
         } * wd;
         size_t n_wd;
+        /* Reconciliation (see its section below). */
+        uint64_t reconcile_interval, stuck_after; /* 0: off */
+        struct timerq_item reconcile_due;
+        uint64_t reconcile_gen;    /* b->gen when it was asked for */
+        struct reconcile_set held; /* our prefixes BIRD listed */
+        struct withdrawn *extra;   /* listed, never asked for by us: someone else's line */
+        size_t n_extra;
+        uint64_t drift_total, passes;
+        uint64_t last_repair;       /* when a pass last rewrote and configured */
         uint64_t configure_started; /* clk's µs of the configure in flight */
         struct clock *clk;
 };
 
 static void apply(struct backend *b);
+static void reconcile_soon(struct backend *b);
+static void on_reconcile_due(struct timerq_item *it, uint64_t now);
 
 /* For the debug lines that time a change through to BIRD's answer
  * (test/bench/bird): the clock now, not the loop iteration's. */
@@ -559,6 +574,9 @@ static void on_configure_reply(struct birdctl *c, const struct birdctl_reply *r,
         }
         if (b->dirty && !timerq_item_queued(&b->retry_timer))
                 schedule(b);
+        /* After each applied change: is it what BIRD holds? */
+        if (!r->error && !birdctl_code_is_error(r->code))
+                reconcile_soon(b);
 }
 
 static void send_configure(struct backend *b)
@@ -731,6 +749,9 @@ static int bird_create(sd_event *e, struct clock *clk, const struct config *cfg,
         b->clk = clk;
         timerq_item_init(&b->window_end, on_window_end);
         timerq_item_init(&b->retry_timer, on_retry);
+        timerq_item_init(&b->reconcile_due, on_reconcile_due);
+        b->reconcile_interval = cfg->reconcile.interval_usec;
+        b->stuck_after = cfg->reconcile.stuck_after_usec;
         if (hooks)
                 b->hooks = *hooks;
         b->asn = cfg->asn;
@@ -768,6 +789,8 @@ static int bird_create(sd_event *e, struct clock *clk, const struct config *cfg,
         r = birdctl_command(b->ctl, "configure check", COMMAND_TIMEOUT_USEC, on_check_reply, b);
         if (r < 0)
                 link_down(b, r); /* the first change retries */
+        if (b->reconcile_interval)
+                timerq_put(b->timers, &b->reconcile_due, clock_now(clk) + b->reconcile_interval);
         *out = b;
         return 0;
 fail:
@@ -812,14 +835,21 @@ static enum route_confirm bird_confirmed(struct backend *b, const struct prefix 
         bool found;
         size_t i = route_find(b, p, &found);
         uint64_t gen;
+        const struct reconcile_track *rc;
         if (found) {
                 gen = b->routes[i].gen;
+                rc = &b->routes[i].rc;
         } else {
                 struct withdrawn *w = find_withdrawn(b, p);
                 if (!w)
                         return CONFIRM_NONE;
                 gen = w->gen;
+                rc = &w->rc;
         }
+        if (rc->state == RECONCILE_STUCK)
+                return CONFIRM_STUCK;
+        if (rc->state == RECONCILE_DRIFT)
+                return CONFIRM_DRIFT;
         if (gen <= b->confirmed_gen)
                 return CONFIRM_CONFIRMED;
         if (gen <= b->failed_gen)
@@ -885,6 +915,7 @@ static void bird_stop(struct backend *b, bool withdraw, void (*done)(void *), vo
         b->stopping = true;
         b->done = done;
         b->done_userdata = userdata;
+        timerq_cancel(b->timers, &b->reconcile_due);
         if (withdraw) {
                 while (b->n_routes)
                         route_remove(b, b->n_routes - 1);
@@ -908,6 +939,10 @@ static void bird_free(struct backend *b)
                 return;
         birdctl_free(b->ctl);
         unschedule(b);
+        if (b->timers)
+                timerq_cancel(b->timers, &b->reconcile_due);
+        reconcile_set_free(&b->held);
+        free(b->extra);
         sd_event_source_disable_unref(b->apply_now);
         timerq_free(b->window);
         timerq_free(b->timers);
@@ -933,10 +968,20 @@ static enum on_action bird_on_exit(const struct config *cfg)
 static void bird_counters(const struct backend *b, struct speaker_counters *out)
 {
         const struct bird_stats *st = &b->stats;
+        uint64_t stuck = 0;
+        for (size_t i = 0; i < b->n_routes; i++)
+                stuck += b->routes[i].rc.state == RECONCILE_STUCK;
+        for (size_t i = 0; i < b->n_wd; i++)
+                stuck += b->wd[i].rc.state == RECONCILE_STUCK;
+        for (size_t i = 0; i < b->n_extra; i++)
+                stuck += b->extra[i].rc.state == RECONCILE_STUCK;
         *out = (struct speaker_counters){
             .commands = st->configures,
             .acks = st->configure_ok + st->configure_failed,
             .errors = st->configure_failed + st->unreachable,
+            .reconcile_passes = b->passes,
+            .drift = b->drift_total,
+            .stuck = stuck,
         };
 }
 
@@ -964,6 +1009,210 @@ static bool bird_needs_restart(const struct config *a, const struct config *b)
         const struct bird_settings *x = bird_settings(a), *y = bird_settings(b);
         return strcmp(x->socket, y->socket) != 0 || strcmp(x->include_v4, y->include_v4) != 0 ||
                strcmp(x->include_v6, y->include_v6) != 0 || x->coalesce_usec != y->coalesce_usec;
+}
+
+/* ---- reconciliation ----
+ *
+ * What BIRD holds, read back: one listing of our static protocols' routes
+ * (bird_rib.h) every reconcile.interval, and soon after each confirmed
+ * configure. A route we asked for and BIRD does not list, or one BIRD lists
+ * that we did not ask for (our include file edited or replaced and
+ * configured by hand, a BIRD started with an old file), is drift: logged
+ * once, counted, and repaired by writing both files anew and configuring.
+ * Still wrong reconcile.stuck_after after it was first seen: stuck.
+ * A pass is judged only when no change was made from its query to its
+ * answer, and a prefix only once BIRD answered for its newest state
+ * (confirmed or refused): mid-change, BIRD's table is allowed to lag. A
+ * BIRD that keeps refusing (configure retried with backoff) is judged:
+ * that is what stuck is for. */
+
+#define RECONCILE_SOON_USEC  (1000 * 1000ULL)
+#define RECONCILE_RETRY_USEC (1000 * 1000ULL)
+
+static void reconcile_at(struct backend *b, uint64_t at)
+{
+        if (!b->reconcile_interval || b->stopping)
+                return;
+        if (timerq_item_queued(&b->reconcile_due) && b->reconcile_due.due <= at)
+                return;
+        timerq_put(b->timers, &b->reconcile_due, at);
+}
+
+static void reconcile_soon(struct backend *b)
+{
+        reconcile_at(b, clock_now(b->clk) + RECONCILE_SOON_USEC);
+}
+
+static void on_rib_line(struct birdctl *c, const struct birdctl_line *l, void *userdata)
+{
+        struct backend *b = userdata;
+        struct prefix p;
+        if (bird_rib_route_line(l, &p) == 1 && reconcile_set_add(&b->held, &p) < 0)
+                log_err("bird: reconcile: out of memory for BIRD's listing");
+}
+
+static struct withdrawn *extra_find(struct backend *b, const struct prefix *p)
+{
+        for (size_t i = 0; i < b->n_extra; i++)
+                if (prefix_cmp(&b->extra[i].prefix, p) == 0)
+                        return &b->extra[i];
+        return NULL;
+}
+
+/* Feeds one prefix's verdict to its clock; true when it differs. */
+static bool judge(struct backend *b, struct reconcile_track *rc, const struct prefix *p,
+                  bool differs, const char *what, uint64_t now)
+{
+        enum reconcile_state was = rc->state;
+        char text[PREFIX_STRLEN];
+        prefix_format(p, text);
+        switch (reconcile_note(rc, differs, now, b->stuck_after)) {
+        case RECONCILE_DRIFTED:
+                b->drift_total++;
+                log_warning("bird: reconcile: %s %s; rewriting the include files and "
+                            "configuring",
+                            text, what);
+                break;
+        case RECONCILE_BECAME_STUCK:
+                log_err("bird: reconcile: %s still %s after %llu s of repairs: stuck", text, what,
+                        (unsigned long long)(b->stuck_after / 1000000));
+                if (b->hooks.stuck)
+                        b->hooks.stuck(b->hooks.userdata, p, true, what);
+                break;
+        case RECONCILE_RECOVERED:
+                log_notice("bird: reconcile: %s is as asked again", text);
+                if (was == RECONCILE_STUCK && b->hooks.stuck)
+                        b->hooks.stuck(b->hooks.userdata, p, false, NULL);
+                break;
+        case RECONCILE_SAME:
+                break;
+        }
+        return differs;
+}
+
+/* Whether BIRD answered a configure carrying the change of generation gen. */
+static bool answered(const struct backend *b, uint64_t gen)
+{
+        return gen <= b->confirmed_gen || gen <= b->failed_gen;
+}
+
+static void on_rib_reply(struct birdctl *c, const struct birdctl_reply *r, void *userdata)
+{
+        struct backend *b = userdata;
+        uint64_t now = clock_now(b->clk);
+        reconcile_set_seal(&b->held);
+        if (r->error) {
+                link_down(b, r->error);
+        } else if (birdctl_code_is_error(r->code)) {
+                link_up(b);
+                log_warning("bird: reconcile: BIRD refused the listing: %04d %s", r->code, r->text);
+        } else if (b->stopping) {
+                /* the stop decides the files now */
+        } else if (b->gen == b->reconcile_gen && !apply_scheduled(b)) {
+                link_up(b);
+                b->passes++;
+                bool differs = false;
+                for (size_t i = 0; i < b->n_routes; i++) {
+                        struct route_entry *e = &b->routes[i];
+                        /* a route adopted from the old file is not ours to
+                         * judge yet, nor one BIRD has not answered for */
+                        if (e->raw || !answered(b, e->gen))
+                                continue;
+                        bool bad = !reconcile_set_has(&b->held, &e->prefix);
+                        differs |= judge(b, &e->rc, &e->prefix, bad, "missing at BIRD", now);
+                }
+                for (size_t i = 0; i < b->n_wd; i++) {
+                        struct withdrawn *w = &b->wd[i];
+                        if (!answered(b, w->gen))
+                                continue;
+                        bool bad = reconcile_set_has(&b->held, &w->prefix);
+                        differs |=
+                            judge(b, &w->rc, &w->prefix, bad, "held by BIRD, withdrawn by us", now);
+                }
+                /* Listed but neither announced nor withdrawn by us. */
+                for (size_t i = 0; i < b->held.n; i++) {
+                        const struct prefix *p = &b->held.v[i];
+                        bool found;
+                        route_find(b, p, &found);
+                        if (found || find_withdrawn(b, p))
+                                continue;
+                        struct withdrawn *x = extra_find(b, p);
+                        if (!x) {
+                                struct withdrawn *n =
+                                    reallocarray(b->extra, b->n_extra + 1, sizeof(*n));
+                                if (!n)
+                                        continue;
+                                b->extra = n;
+                                x = &b->extra[b->n_extra++];
+                                *x = (struct withdrawn){.prefix = *p};
+                        }
+                        differs |= judge(b, &x->rc, p, true, "held by BIRD, never asked for", now);
+                }
+                for (size_t i = 0; i < b->n_extra;) {
+                        struct withdrawn *x = &b->extra[i];
+                        if (reconcile_set_has(&b->held, &x->prefix)) {
+                                i++;
+                                continue;
+                        }
+                        judge(b, &x->rc, &x->prefix, false, NULL, now);
+                        *x = b->extra[--b->n_extra];
+                }
+                /* Repaired while drifting; once stuck, once per interval:
+                 * a speaker that keeps refusing is not hammered. */
+                bool drifting = false, stuck = false;
+                for (size_t i = 0; i < b->n_routes; i++) {
+                        drifting |= b->routes[i].rc.state == RECONCILE_DRIFT;
+                        stuck |= b->routes[i].rc.state == RECONCILE_STUCK;
+                }
+                for (size_t i = 0; i < b->n_wd; i++) {
+                        drifting |= b->wd[i].rc.state == RECONCILE_DRIFT;
+                        stuck |= b->wd[i].rc.state == RECONCILE_STUCK;
+                }
+                for (size_t i = 0; i < b->n_extra; i++) {
+                        drifting |= b->extra[i].rc.state == RECONCILE_DRIFT;
+                        stuck |= b->extra[i].rc.state == RECONCILE_STUCK;
+                }
+                if (differs &&
+                    (drifting || (stuck && now >= b->last_repair + b->reconcile_interval))) {
+                        b->last_repair = now;
+                        /* Our belief of what the files hold may be what is
+                         * wrong: forget it, so both are written anew. */
+                        for (int k = 0; k < 2; k++) {
+                                free(b->fam[k].disk);
+                                b->fam[k].disk = NULL;
+                        }
+                        b->dirty = true;
+                        b->need_configure = true;
+                        schedule(b);
+                }
+        } else {
+                /* changed while listing: judge a quiet table */
+                reconcile_at(b, now + RECONCILE_RETRY_USEC);
+        }
+        reconcile_set_clear(&b->held);
+        if (b->dirty)
+                schedule(b);
+        maybe_done(b);
+}
+
+static void on_reconcile_due(struct timerq_item *it, uint64_t now)
+{
+        struct backend *b = OWNER(it, reconcile_due);
+        if (b->stopping)
+                return;
+        reconcile_at(b, now + b->reconcile_interval);
+        if (birdctl_busy(b->ctl) || apply_scheduled(b) || b->link == LINK_DOWN) {
+                /* mid-change or BIRD away: the next quiet moment will do */
+                if (b->link != LINK_DOWN)
+                        reconcile_at(b, now + RECONCILE_RETRY_USEC);
+                return;
+        }
+        b->reconcile_gen = b->gen;
+        reconcile_set_clear(&b->held);
+        int r = birdctl_command_lines(b->ctl, BIRD_RIB_QUERY, COMMAND_TIMEOUT_USEC, on_rib_line,
+                                      on_rib_reply, b);
+        if (r < 0)
+                link_down(b, r);
 }
 
 const struct backend_ops backend_bird_ops = {

@@ -66,7 +66,9 @@ struct birdctl {
         size_t out_len, out_off;
         bool pending; /* a command waits for its reply */
         birdctl_reply_fn cb;
+        birdctl_line_fn line_fn; /* NULL: only the final line and `all` */
         void *userdata;
+        int last_code; /* of the reply's last coded line, for its continuations */
         char all[REPLY_MAX];
         size_t all_len;
 };
@@ -106,6 +108,7 @@ static void finish(struct birdctl *c, int error, int code, const char *text)
         struct birdctl_reply r = {error, error ? -1 : code, text ? text : "", c->all};
         birdctl_reply_fn cb = c->cb;
         c->cb = NULL;
+        c->line_fn = NULL;
         cb(c, &r, c->userdata);
 }
 
@@ -173,7 +176,15 @@ static int handle_line(struct birdctl *c, char *line)
                                   c->path, line);
                         return 0;
                 }
-                append_all(c, l.text);
+                if (l.kind == BIRDCTL_LINE_CONT)
+                        l.code = c->last_code;
+                else
+                        c->last_code = l.code;
+                if (c->line_fn) {
+                        c->line_fn(c, &l, c->userdata);
+                } else {
+                        append_all(c, l.text);
+                }
                 if (l.kind == BIRDCTL_LINE_LAST) {
                         c->state = ST_IDLE;
                         finish(c, 0, l.code, l.text);
@@ -289,6 +300,12 @@ static int conn_open(struct birdctl *c)
 int birdctl_command(struct birdctl *c, const char *cmd, uint64_t timeout_usec, birdctl_reply_fn cb,
                     void *userdata)
 {
+        return birdctl_command_lines(c, cmd, timeout_usec, NULL, cb, userdata);
+}
+
+int birdctl_command_lines(struct birdctl *c, const char *cmd, uint64_t timeout_usec,
+                          birdctl_line_fn line_fn, birdctl_reply_fn cb, void *userdata)
+{
         if (c->pending)
                 return -EBUSY;
         size_t len = strlen(cmd);
@@ -309,6 +326,8 @@ int birdctl_command(struct birdctl *c, const char *cmd, uint64_t timeout_usec, b
         c->all_len = 0;
         c->pending = true;
         c->cb = cb;
+        c->line_fn = line_fn;
+        c->last_code = -1;
         c->userdata = userdata;
         if (c->state == ST_IDLE)
                 c->state = ST_REPLY;

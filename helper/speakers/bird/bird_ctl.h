@@ -71,5 +71,13 @@ void birdctl_free(struct birdctl *c);
 int birdctl_command(struct birdctl *c, const char *cmd, uint64_t timeout_usec, birdctl_reply_fn cb,
                     void *userdata);
 
+/* As birdctl_command, for a reply too long to keep (a route listing):
+ * line_fn sees every line of the reply in order, the final one included,
+ * with a continuation line's code set to the code it continues; the reply
+ * then carries an empty `all`. line_fn must not free c or send a command. */
+typedef void (*birdctl_line_fn)(struct birdctl *c, const struct birdctl_line *l, void *userdata);
+int birdctl_command_lines(struct birdctl *c, const char *cmd, uint64_t timeout_usec,
+                          birdctl_line_fn line_fn, birdctl_reply_fn cb, void *userdata);
+
 bool birdctl_busy(const struct birdctl *c);
 bool birdctl_connected(const struct birdctl *c);

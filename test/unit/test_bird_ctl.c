@@ -53,6 +53,7 @@ struct result {
         bool got;
         int error, code;
         char text[256], all[1024];
+        uint64_t busy_usec, busy_max_usec;
 };
 
 static void on_reply(struct birdctl *c, const struct birdctl_reply *r, void *userdata)
@@ -63,6 +64,8 @@ static void on_reply(struct birdctl *c, const struct birdctl_reply *r, void *use
         res->code = r->code;
         snprintf(res->text, sizeof(res->text), "%s", r->text);
         snprintf(res->all, sizeof(res->all), "%s", r->all);
+        res->busy_usec = r->busy_usec;
+        res->busy_max_usec = r->busy_max_usec;
 }
 
 static const char *next_text;
@@ -178,6 +181,10 @@ START_TEST(long_listing_line_by_line)
         ck_assert_int_eq(r.code, 0);
         ck_assert_str_eq(r.all, "");
         ck_assert_uint_eq(lines_seen, N + 2);
+        /* its reading was timed: about 100 KB take at least two dispatches
+         * of 64 reads of up to 1 KiB */
+        ck_assert_uint_gt(r.busy_usec, 0);
+        ck_assert_uint_le(r.busy_max_usec, r.busy_usec);
         ck_assert_uint_eq(route_lines, N);
         ck_assert_uint_eq(cont_1007, N);
         ck_assert_uint_eq(last_seen, 1);

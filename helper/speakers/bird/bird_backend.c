@@ -1100,7 +1100,11 @@ static void on_rib_reply(struct birdctl *c, const struct birdctl_reply *r, void 
 {
         struct backend *b = userdata;
         uint64_t now = clock_now(b->clk);
+        /* what a pass costs the loop (test/bench/reconcile reads it) */
+        uint64_t t0 = clock_now(clock_system());
+        size_t listed = 0;
         reconcile_set_seal(&b->held);
+        listed = b->held.n;
         if (r->error) {
                 link_down(b, r->error);
         } else if (birdctl_code_is_error(r->code)) {
@@ -1190,6 +1194,12 @@ static void on_rib_reply(struct birdctl *c, const struct birdctl_reply *r, void 
                 reconcile_at(b, now + RECONCILE_RETRY_USEC);
         }
         reconcile_set_clear(&b->held);
+        uint64_t judging = clock_now(clock_system()) - t0;
+        log_debug("bird: reconcile pass %" PRIu64 ": %zu of our routes listed by BIRD, %zu "
+                  "asked; loop time %.2f ms (reading %.2f, judging %.2f), longest step %.2f ms",
+                  b->passes, listed, b->n_routes, (double)(r->busy_usec + judging) / 1000.0,
+                  (double)r->busy_usec / 1000.0, (double)judging / 1000.0,
+                  (double)(judging > r->busy_max_usec ? judging : r->busy_max_usec) / 1000.0);
         if (b->dirty)
                 schedule(b);
         maybe_done(b);

@@ -46,6 +46,9 @@ struct birdctl_reply {
         int code;         /* final line's code; -1 when error != 0 */
         const char *text; /* final line's text ("" when none) */
         const char *all;  /* every reply line's text, '\n'-separated */
+        /* birdctl_command_lines: loop time spent reading the reply, in
+         * all and in its longest dispatch (0 for other commands). */
+        uint64_t busy_usec, busy_max_usec;
 };
 
 struct birdctl;

@@ -48,6 +48,34 @@ int birdctl_parse_line(const char *line, struct birdctl_line *out)
         }
 }
 
+enum birdctl_configure birdctl_configure_answer(int code)
+{
+        if (birdctl_code_is_error(code))
+                return BIRDCTL_CONFIGURE_REFUSED;
+        if (code == 3)
+                return BIRDCTL_CONFIGURE_DONE;
+        if (code == 6)
+                return BIRDCTL_CONFIGURE_SHUTDOWN;
+        return BIRDCTL_CONFIGURE_PENDING;
+}
+
+enum birdctl_status birdctl_status_answer(const struct birdctl_reply *r)
+{
+        if (r->n_codes && birdctl_code_is_error(r->codes[r->n_codes - 1]))
+                return BIRDCTL_STATUS_REFUSED;
+        for (size_t i = 0; i < r->n_codes; i++)
+                switch (r->codes[i]) {
+                case 3:
+                        return BIRDCTL_STATUS_DONE;
+                case 4:
+                case 5:
+                        return BIRDCTL_STATUS_PROGRESS;
+                case 6:
+                        return BIRDCTL_STATUS_SHUTDOWN;
+                }
+        return BIRDCTL_STATUS_UNKNOWN;
+}
+
 enum conn_state { ST_CLOSED, ST_GREETING, ST_IDLE, ST_REPLY };
 
 struct birdctl {
@@ -69,6 +97,8 @@ struct birdctl {
         void *userdata;
         char all[REPLY_MAX];
         size_t all_len;
+        int codes[BIRDCTL_CODES_MAX];
+        size_t n_codes;
 };
 
 bool birdctl_busy(const struct birdctl *c)
@@ -103,7 +133,8 @@ static void finish(struct birdctl *c, int error, int code, const char *text)
         if (error)
                 conn_close(c);
         c->all[c->all_len] = '\0';
-        struct birdctl_reply r = {error, error ? -1 : code, text ? text : "", c->all};
+        struct birdctl_reply r = {error,  error ? -1 : code, text ? text : "",
+                                  c->all, c->codes,          error ? 0 : c->n_codes};
         birdctl_reply_fn cb = c->cb;
         c->cb = NULL;
         cb(c, &r, c->userdata);
@@ -174,6 +205,12 @@ static int handle_line(struct birdctl *c, char *line)
                         return 0;
                 }
                 append_all(c, l.text);
+                /* Full: the first lines carry the state; the final code
+                 * takes the last slot. */
+                if (l.kind != BIRDCTL_LINE_CONT && c->n_codes < BIRDCTL_CODES_MAX)
+                        c->codes[c->n_codes++] = l.code;
+                else if (l.kind == BIRDCTL_LINE_LAST)
+                        c->codes[BIRDCTL_CODES_MAX - 1] = l.code;
                 if (l.kind == BIRDCTL_LINE_LAST) {
                         c->state = ST_IDLE;
                         finish(c, 0, l.code, l.text);
@@ -307,6 +344,7 @@ int birdctl_command(struct birdctl *c, const char *cmd, uint64_t timeout_usec, b
         c->out_len = len + 1;
         c->out_off = 0;
         c->all_len = 0;
+        c->n_codes = 0;
         c->pending = true;
         c->cb = cb;
         c->userdata = userdata;

@@ -110,7 +110,7 @@ lab_need_packages() {
 lab_init() {
 	((EUID == 0)) || lab_die "the lab needs root (network namespaces)"
 	local tool
-	for tool in ip bird birdc exabgp socat; do
+	for tool in ip bird birdc exabgp socat ${LAB_SIDECAR_BIRD:-} ${LAB_SIDECAR_BIRDC:-}; do
 		command -v "$tool" >/dev/null || lab_die "missing tool: $tool"
 	done
 	LAB_PREFIX="ahd$$"
@@ -371,6 +371,11 @@ lab_daemon_config() {
 #   routes/routes4.conf, routes/routes6.conf   the include files the daemon owns
 #   bird.ctl, bird.log, bird.out               BIRD's socket and logs
 #   healthd.log                                the daemon's log
+#
+# The sidecar PoPs' BIRD is `bird`/`birdc` on PATH (BIRD 2, like the
+# upstream's) unless LAB_SIDECAR_BIRD and LAB_SIDECAR_BIRDC name other
+# programs: test/integration/test_bird_sidecar_bird3.sh points them at BIRD
+# 3 (test/integration/bird3_fetch.sh); the upstream stays BIRD 2.
 
 declare -A LAB_SIDECAR_SOCK=()
 declare -A LAB_SIDECAR_PID=()
@@ -446,8 +451,9 @@ lab_start_sidecar_bird() {
 		}
 	EOF
 	chmod 0644 "$conf" "$snippet" "$inc"/routes4.conf "$inc"/routes6.conf
-	bird -p -c "$conf" || lab_die "bird rejects $conf"
-	lab_spawn "$pop" "$pop/bird.out" bird -f -c "$conf" -s "${LAB_SIDECAR_SOCK[$pop]}" \
+	local bird=${LAB_SIDECAR_BIRD:-bird}
+	"$bird" -p -c "$conf" || lab_die "$bird rejects $conf"
+	lab_spawn "$pop" "$pop/bird.out" "$bird" -f -c "$conf" -s "${LAB_SIDECAR_SOCK[$pop]}" \
 		-P "$dir/bird.pid"
 	LAB_SIDECAR_PID[$pop]=$LAB_LAST_PID
 	wait_for 'lab_sidecar_birdc '"$pop"' show status >/dev/null 2>&1' 10 ||
@@ -466,7 +472,7 @@ lab_sidecar_birdc() {
 	local pop=$1
 	shift
 	[[ -S ${LAB_SIDECAR_SOCK[$pop]} ]] || return 1
-	birdc -s "${LAB_SIDECAR_SOCK[$pop]}" "$@" | tail -n +2
+	"${LAB_SIDECAR_BIRDC:-birdc}" -s "${LAB_SIDECAR_SOCK[$pop]}" "$@" | tail -n +2
 }
 
 # lab_start_sidecar_daemon POP CONF [ARGS...]: anycast-healthd --bird with

@@ -49,6 +49,34 @@ int birdctl_parse_line(const char *line, struct birdctl_line *out)
         }
 }
 
+enum birdctl_configure birdctl_configure_answer(int code)
+{
+        if (birdctl_code_is_error(code))
+                return BIRDCTL_CONFIGURE_REFUSED;
+        if (code == 3)
+                return BIRDCTL_CONFIGURE_DONE;
+        if (code == 6)
+                return BIRDCTL_CONFIGURE_SHUTDOWN;
+        return BIRDCTL_CONFIGURE_PENDING;
+}
+
+enum birdctl_status birdctl_status_answer(const struct birdctl_reply *r)
+{
+        if (r->n_codes && birdctl_code_is_error(r->codes[r->n_codes - 1]))
+                return BIRDCTL_STATUS_REFUSED;
+        for (size_t i = 0; i < r->n_codes; i++)
+                switch (r->codes[i]) {
+                case 3:
+                        return BIRDCTL_STATUS_DONE;
+                case 4:
+                case 5:
+                        return BIRDCTL_STATUS_PROGRESS;
+                case 6:
+                        return BIRDCTL_STATUS_SHUTDOWN;
+                }
+        return BIRDCTL_STATUS_UNKNOWN;
+}
+
 enum conn_state { ST_CLOSED, ST_GREETING, ST_IDLE, ST_REPLY };
 
 struct birdctl {
@@ -76,6 +104,8 @@ struct birdctl {
         uint64_t io_t0; /* when the dispatch in progress began; 0: not timed */
         char all[REPLY_MAX];
         size_t all_len;
+        int codes[BIRDCTL_CODES_MAX];
+        size_t n_codes;
 };
 
 bool birdctl_busy(const struct birdctl *c)
@@ -125,8 +155,16 @@ static void finish(struct birdctl *c, int error, int code, const char *text)
                 conn_close(c);
         account(c);
         c->all[c->all_len] = '\0';
-        struct birdctl_reply r = {error,  error ? -1 : code, text ? text : "",
-                                  c->all, c->busy_usec,      c->busy_max_usec};
+        struct birdctl_reply r = {
+            .error = error,
+            .code = error ? -1 : code,
+            .text = text ? text : "",
+            .all = c->all,
+            .codes = c->codes,
+            .n_codes = error ? 0 : c->n_codes,
+            .busy_usec = c->busy_usec,
+            .busy_max_usec = c->busy_max_usec,
+        };
         birdctl_reply_fn cb = c->cb;
         c->cb = NULL;
         c->line_fn = NULL;
@@ -197,15 +235,20 @@ static int handle_line(struct birdctl *c, char *line)
                                   c->path, line);
                         return 0;
                 }
+                /* Full: the first lines carry the state; the final code
+                 * takes the last slot. */
+                if (l.kind != BIRDCTL_LINE_CONT && c->n_codes < BIRDCTL_CODES_MAX)
+                        c->codes[c->n_codes++] = l.code;
+                else if (l.kind == BIRDCTL_LINE_LAST)
+                        c->codes[BIRDCTL_CODES_MAX - 1] = l.code;
                 if (l.kind == BIRDCTL_LINE_CONT)
                         l.code = c->last_code;
                 else
                         c->last_code = l.code;
-                if (c->line_fn) {
+                if (c->line_fn)
                         c->line_fn(c, &l, c->userdata);
-                } else {
+                else
                         append_all(c, l.text);
-                }
                 if (l.kind == BIRDCTL_LINE_LAST) {
                         c->state = ST_IDLE;
                         finish(c, 0, l.code, l.text);
@@ -358,6 +401,8 @@ int birdctl_command_lines(struct birdctl *c, const char *cmd, uint64_t timeout_u
         c->out_len = len + 1;
         c->out_off = 0;
         c->all_len = 0;
+        c->n_codes = 0;
+        c->busy_usec = c->busy_max_usec = 0;
         c->pending = true;
         c->cb = cb;
         c->line_fn = line_fn;

@@ -787,7 +787,7 @@ static void watchdog_fired(void *userdata)
                         continue;
                 struct route_update u = {.prefix = &rt->prefix, .action = ROUTE_WITHDRAW};
                 char *cmd = NULL;
-                if (exabgp_render(&u, b->asn, &cmd) < 0)
+                if (exabgp_render(&u, b->asn, EXABGP_API_4, &cmd) < 0)
                         continue;
                 size_t len = strlen(cmd);
                 cmd[len] = '\n'; /* over the NUL: written by length */
@@ -997,7 +997,7 @@ static void update_locked(struct backend *b, const struct route_update *u)
         }
         if (u->action != ROUTE_ANNOUNCE && u->action != ROUTE_WITHDRAW)
                 return;
-        int ret = exabgp_render(u, b->asn, &cmd);
+        int ret = exabgp_render(u, b->asn, EXABGP_API_4, &cmd);
         if (ret < 0) {
                 log_err("exabgp: cannot express %s %s for service %s as an ExaBGP command: %s",
                         action_word(u->action), pfx, u->service ? u->service : "?", strerror(-ret));
@@ -1061,7 +1061,7 @@ static void stop_locked(struct backend *b, bool withdraw, void (*done)(void *), 
                         continue;
                 struct route_update u = {.prefix = &r->prefix, .action = ROUTE_WITHDRAW};
                 char *cmd = NULL;
-                if (exabgp_render(&u, b->asn, &cmd) < 0) {
+                if (exabgp_render(&u, b->asn, EXABGP_API_4, &cmd) < 0) {
                         log_err("exabgp: cannot render a withdraw while stopping");
                         continue;
                 }

@@ -16,6 +16,7 @@
 #include "exabgp_config.h"
 #include "exabgp_backend.h"
 #include "fake_clock.h"
+#include "log.h"
 
 #define DEADLINE_USEC (20ULL * 1000 * 1000)
 
@@ -340,6 +341,82 @@ START_TEST(error_is_retried_with_backoff)
         ck_assert_uint_eq(n.commands, 3);
         ck_assert_uint_eq(n.acks, 3);
         ck_assert_uint_eq(n.errors, 2);
+}
+END_TEST
+
+/* stderr (our log: log_setup() is never called here) into a file, so a
+ * case can read what was logged. */
+static int stderr_saved = -1;
+static FILE *stderr_file;
+
+static void capture_stderr(void)
+{
+        fflush(stderr);
+        stderr_file = tmpfile();
+        ck_assert_ptr_nonnull(stderr_file);
+        stderr_saved = dup(STDERR_FILENO);
+        ck_assert_int_ge(dup2(fileno(stderr_file), STDERR_FILENO), 0);
+}
+
+/* Ends the capture; returns what was logged (malloc'd). */
+static char *captured_stderr(void)
+{
+        fflush(stderr);
+        ck_assert_int_ge(dup2(stderr_saved, STDERR_FILENO), 0);
+        close(stderr_saved);
+        long n = ftell(stderr_file);
+        ck_assert_int_ge(n, 0);
+        char *text = calloc(1, (size_t)n + 1);
+        rewind(stderr_file);
+        ck_assert_uint_eq(fread(text, 1, (size_t)n, stderr_file), (size_t)n);
+        fclose(stderr_file);
+        return text;
+}
+
+static size_t occurrences(const char *hay, const char *needle)
+{
+        size_t n = 0;
+        for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+                n++;
+        return n;
+}
+
+static bool failures_at_least(void *arg)
+{
+        return status("203.0.113.53", 32).failures >= *(size_t *)arg;
+}
+
+/* ExaBGP 6 says why before it says "error": that line is no ack (the
+ * second route's "done" still matches the second route), and its reason
+ * goes into the refusal's log line, once. */
+START_TEST(refusal_reason_is_logged_not_matched)
+{
+        announce("203.0.113.53", 32);
+        announce("2001:db8:53::", 48);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(2);
+        log_set_max_level(LOG_DEBUG);
+        capture_stderr();
+        tell("error: Could not parse route: no route\nerror\ndone\n");
+        wait_sync_a(EXABGP_SYNC_REJECTED);
+        run_for(50 * 1000);
+        ck_assert_int_eq(status("2001:db8:53::", 48).sync, EXABGP_SYNC_CONFIRMED);
+        ck_assert_uint_eq(status("203.0.113.53", 32).failures, 1);
+        /* the retry is refused without a reason: none is carried over
+         * (its line is a debug one) */
+        wait_lines(3);
+        tell("error\n");
+        size_t want = 2;
+        ck_assert(run_until(failures_at_least, &want));
+        char *log = captured_stderr();
+        ck_assert_msg(strstr(log, "ExaBGP refused 'announce route 203.0.113.53/32 next-hop self "
+                                  "med 100 community [ 65001:53 ]': Could not parse route: no "
+                                  "route (service dns"),
+                      "log: %s", log);
+        ck_assert_uint_eq(occurrences(log, "no route"), 1);
+        ck_assert_ptr_null(strstr(log, "neither an ack nor an event"));
+        free(log);
+        ck_assert_int_eq(F.gone, 0);
 }
 END_TEST
 
@@ -790,6 +867,7 @@ int main(void)
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, updates_in_order_and_acks_confirm);
         tcase_add_test(tc, error_is_retried_with_backoff);
+        tcase_add_test(tc, refusal_reason_is_logged_not_matched);
         tcase_add_test(tc, route_sent_reports_the_decision_delay_once);
         tcase_add_test(tc, superseded_failure_is_not_retried);
         tcase_add_test(tc, stop_withdraws_exactly_the_announced);

@@ -112,6 +112,9 @@ struct backend {
         bool stop_wait_over;
         unsigned garbage;
         bool warned_acks, warned_unexpected_ack;
+        /* ExaBGP 6's "error: WHY" before the "error" it explains; "" once
+         * the next ack has taken it */
+        char refusal[256];
         struct exabgp_stats stats;
 
         /* The watchdog's thread reads routes and the output stream when it
@@ -434,8 +437,18 @@ static void schedule_retry(struct backend *b, struct route *r)
             r->backoff_usec * 2 > b->backoff_max ? b->backoff_max : r->backoff_usec * 2;
 }
 
+/* ": WHY" when ExaBGP said why it refused, else "". */
+static const char *why(const struct backend *b, char *buf, size_t size)
+{
+        snprintf(buf, size, "%s%s", b->refusal[0] ? ": " : "", b->refusal);
+        return buf;
+}
+
 static void on_ack(struct backend *b, bool ok)
 {
+        char reason[sizeof(b->refusal) + 2];
+        why(b, reason, sizeof(reason));
+        b->refusal[0] = '\0'; /* it explains this ack and no later one */
         if (!b->ack) {
                 log_debug("exabgp: ignoring an ack (exabgp.ack is false)");
                 return;
@@ -460,7 +473,8 @@ static void on_ack(struct backend *b, bool ok)
         if (r->gen != s->gen) {
                 /* superseded: whatever became of it, it is not retried */
                 if (!ok)
-                        log_warning("exabgp: ExaBGP refused '%s' (already superseded)", s->cmd);
+                        log_warning("exabgp: ExaBGP refused '%s'%s (already superseded)", s->cmd,
+                                    reason);
         } else if (ok) {
                 if (r->failures > 0) {
                         prefix_format_checked(&r->prefix, pfx);
@@ -474,12 +488,12 @@ static void on_ack(struct backend *b, bool ok)
                 r->failures++;
                 r->sync = EXABGP_SYNC_REJECTED;
                 if (r->failures == 1)
-                        log_err("exabgp: ExaBGP refused '%s' (service %s, pop %s)%s", s->cmd,
-                                r->service ? r->service : "?", b->pop,
+                        log_err("exabgp: ExaBGP refused '%s'%s (service %s, pop %s)%s", s->cmd,
+                                reason, r->service ? r->service : "?", b->pop,
                                 b->stopping ? "" : "; retrying with backoff");
                 else
-                        log_debug("exabgp: ExaBGP refused '%s' again (%u times)", s->cmd,
-                                  r->failures);
+                        log_debug("exabgp: ExaBGP refused '%s' again (%u times)%s", s->cmd,
+                                  r->failures, reason);
                 schedule_retry(b, r);
         }
         sent_pop(b);
@@ -569,6 +583,10 @@ static void on_line(void *userdata, char *line, size_t len)
                 break;
         case EXABGP_MSG_ERROR:
                 on_ack(b, false);
+                break;
+        case EXABGP_MSG_REFUSAL:
+                /* not an ack: the "error" that follows is */
+                snprintf(b->refusal, sizeof(b->refusal), "%s", m.reason);
                 break;
         case EXABGP_MSG_STATE:
                 on_state(b, &m);

@@ -10,7 +10,12 @@
  * they are matched FIFO to the commands written. A refused command is
  * retried with backoff while it is still what we want for its prefix; a
  * command superseded by a newer one is never resent, so no withdraw goes out
- * that the engine did not ask for (ExaBGP puts every withdraw on the wire). */
+ * that the engine did not ask for (ExaBGP puts every withdraw on the wire).
+ *
+ * exabgp.api picks the syntax (exabgp_render.c). With 6 the first line we
+ * write is exabgp_session_start()'s, which sets ExaBGP's acks for us to
+ * exabgp.ack whatever ExaBGP was configured with; its "done" (acks on) is
+ * matched FIFO like any other, against an entry that states no route. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -61,7 +66,7 @@ struct route {
 
 /* A command queued or written, oldest first. */
 struct sent {
-        struct route *route;
+        struct route *route; /* NULL: a line of our own, no route's (session start) */
         uint64_t gen;
         uint64_t end; /* output stream offset just past its newline */
         uint64_t decided_usec;
@@ -81,6 +86,7 @@ struct backend {
         char *pop;
         uint32_t asn;
         bool ack;
+        enum exabgp_api api;
 
         int in_fd, out_fd;
         sd_event_source *in_src, *out_src;
@@ -112,6 +118,9 @@ struct backend {
         bool stop_wait_over;
         unsigned garbage;
         bool warned_acks, warned_unexpected_ack;
+        /* ExaBGP 6's "error: WHY" before the "error" it explains; "" once
+         * the next ack has taken it */
+        char refusal[256];
         struct exabgp_stats stats;
 
         /* The watchdog's thread reads routes and the output stream when it
@@ -272,8 +281,9 @@ static int obuf_append(struct backend *b, const char *s, size_t n)
         return 0;
 }
 
-/* Queues r's current command. */
-static int enqueue(struct backend *b, struct route *r)
+/* Queues cmd as one line: r's current command, or with r NULL a line of
+ * our own. */
+static int enqueue_line(struct backend *b, struct route *r, const char *cmd)
 {
         if (b->gone)
                 return -EPIPE;
@@ -285,24 +295,31 @@ static int enqueue(struct backend *b, struct route *r)
                 b->sent = n;
                 b->sent_cap = cap;
         }
-        char *copy = strdup(r->cmd);
+        char *copy = strdup(cmd);
         if (!copy)
                 return -ENOMEM;
-        size_t len = strlen(r->cmd);
-        if (obuf_append(b, r->cmd, len) < 0 || obuf_append(b, "\n", 1) < 0) {
+        size_t len = strlen(cmd);
+        if (obuf_append(b, cmd, len) < 0 || obuf_append(b, "\n", 1) < 0) {
                 /* the partial line would corrupt the stream: take it back */
                 free(copy);
-                log_err("exabgp: out of memory queueing '%s'", r->cmd);
+                log_err("exabgp: out of memory queueing '%s'", cmd);
                 return -ENOMEM;
         }
         b->sent[b->sent_n++] = (struct sent){.route = r,
-                                             .gen = r->gen,
+                                             .gen = r ? r->gen : 0,
                                              .end = b->queued_total,
-                                             .decided_usec = r->decided_usec,
+                                             .decided_usec = r ? r->decided_usec : 0,
                                              .cmd = copy};
-        r->decided_usec = 0; /* a retry is not a new decision */
-        r->sync = EXABGP_SYNC_QUEUED;
+        if (r) {
+                r->decided_usec = 0; /* a retry is not a new decision */
+                r->sync = EXABGP_SYNC_QUEUED;
+        }
         return 0;
+}
+
+static int enqueue(struct backend *b, struct route *r)
+{
+        return enqueue_line(b, r, r->cmd);
 }
 
 /* Moves commands the pipe has taken from "queued" to "written". */
@@ -311,7 +328,7 @@ static void mark_written(struct backend *b)
         uint64_t now = 0;
         while (b->sent_wcur < b->sent_n && b->sent[b->sent_wcur].end <= b->written_total) {
                 struct sent *s = &b->sent[b->sent_wcur];
-                if (s->route->gen == s->gen && s->route->sync == EXABGP_SYNC_QUEUED)
+                if (s->route && s->route->gen == s->gen && s->route->sync == EXABGP_SYNC_QUEUED)
                         s->route->sync = EXABGP_SYNC_WRITTEN;
                 if (s->decided_usec && b->hooks.route_sent) {
                         if (!now)
@@ -434,8 +451,18 @@ static void schedule_retry(struct backend *b, struct route *r)
             r->backoff_usec * 2 > b->backoff_max ? b->backoff_max : r->backoff_usec * 2;
 }
 
+/* ": WHY" when ExaBGP said why it refused, else "". */
+static const char *why(const struct backend *b, char *buf, size_t size)
+{
+        snprintf(buf, size, "%s%s", b->refusal[0] ? ": " : "", b->refusal);
+        return buf;
+}
+
 static void on_ack(struct backend *b, bool ok)
 {
+        char reason[sizeof(b->refusal) + 2];
+        why(b, reason, sizeof(reason));
+        b->refusal[0] = '\0'; /* it explains this ack and no later one */
         if (!b->ack) {
                 log_debug("exabgp: ignoring an ack (exabgp.ack is false)");
                 return;
@@ -457,10 +484,20 @@ static void on_ack(struct backend *b, bool ok)
         else
                 b->stats.acks_error++;
 
-        if (r->gen != s->gen) {
+        if (!r) {
+                /* our session start: an ExaBGP that does not know it does
+                 * not know the rest of API 6 either */
+                if (ok)
+                        log_debug("exabgp: ExaBGP accepted '%s'", s->cmd);
+                else
+                        log_err("exabgp: ExaBGP refused '%s'%s: exabgp.api is 6, is this "
+                                "ExaBGP 6 with exabgp.api.version 6 or unset?",
+                                s->cmd, reason);
+        } else if (r->gen != s->gen) {
                 /* superseded: whatever became of it, it is not retried */
                 if (!ok)
-                        log_warning("exabgp: ExaBGP refused '%s' (already superseded)", s->cmd);
+                        log_warning("exabgp: ExaBGP refused '%s'%s (already superseded)", s->cmd,
+                                    reason);
         } else if (ok) {
                 if (r->failures > 0) {
                         prefix_format_checked(&r->prefix, pfx);
@@ -474,12 +511,12 @@ static void on_ack(struct backend *b, bool ok)
                 r->failures++;
                 r->sync = EXABGP_SYNC_REJECTED;
                 if (r->failures == 1)
-                        log_err("exabgp: ExaBGP refused '%s' (service %s, pop %s)%s", s->cmd,
-                                r->service ? r->service : "?", b->pop,
+                        log_err("exabgp: ExaBGP refused '%s'%s (service %s, pop %s)%s", s->cmd,
+                                reason, r->service ? r->service : "?", b->pop,
                                 b->stopping ? "" : "; retrying with backoff");
                 else
-                        log_debug("exabgp: ExaBGP refused '%s' again (%u times)", s->cmd,
-                                  r->failures);
+                        log_debug("exabgp: ExaBGP refused '%s' again (%u times)%s", s->cmd,
+                                  r->failures, reason);
                 schedule_retry(b, r);
         }
         sent_pop(b);
@@ -569,6 +606,10 @@ static void on_line(void *userdata, char *line, size_t len)
                 break;
         case EXABGP_MSG_ERROR:
                 on_ack(b, false);
+                break;
+        case EXABGP_MSG_REFUSAL:
+                /* not an ack: the "error" that follows is */
+                snprintf(b->refusal, sizeof(b->refusal), "%s", m.reason);
                 break;
         case EXABGP_MSG_STATE:
                 on_state(b, &m);
@@ -787,7 +828,7 @@ static void watchdog_fired(void *userdata)
                         continue;
                 struct route_update u = {.prefix = &rt->prefix, .action = ROUTE_WITHDRAW};
                 char *cmd = NULL;
-                if (exabgp_render(&u, b->asn, &cmd) < 0)
+                if (exabgp_render(&u, b->asn, b->api, &cmd) < 0)
                         continue;
                 size_t len = strlen(cmd);
                 cmd[len] = '\n'; /* over the NUL: written by length */
@@ -828,6 +869,7 @@ int backend_exabgp_create_fds(sd_event *e, struct clock *clk, const struct confi
         b->pop = strdup(cfg->pop ? cfg->pop : "");
         b->asn = cfg->asn;
         b->ack = exabgp_settings(cfg)->ack;
+        b->api = exabgp_settings(cfg)->api;
         b->in_fd = in_fd;
         b->out_fd = out_fd;
         b->backoff_initial = BACKOFF_INITIAL_USEC;
@@ -869,6 +911,18 @@ int backend_exabgp_create_fds(sd_event *e, struct clock *clk, const struct confi
         r = sd_event_source_set_enabled(b->out_src, SD_EVENT_OFF);
         if (r < 0)
                 goto fail;
+        /* Ahead of any route. Written by the loop (on_out), not here: a
+         * pipe already closed would call hooks.speaker_gone before our
+         * caller has the backend. */
+        const char *start = exabgp_session_start(b->api, b->ack);
+        if (start) {
+                r = enqueue_line(b, NULL, start);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(b->out_src, SD_EVENT_ON);
+                if (r < 0)
+                        goto fail;
+                log_debug("exabgp: > %s", start);
+        }
         if (b->watchdog_usec) {
                 r = loop_watchdog_new(e, b->watchdog_usec, watchdog_fired, b, &b->watchdog);
                 if (r < 0) {
@@ -933,11 +987,11 @@ static void exabgp_counters(const struct backend *b, struct speaker_counters *ou
                                          .errors = st->acks_error};
 }
 
-/* Read at start: ack and the watchdog; on_exit is read when we stop. */
+/* Read at start: ack, api and the watchdog; on_exit is read when we stop. */
 static bool exabgp_needs_restart(const struct config *a, const struct config *b)
 {
         const struct exabgp_settings *x = exabgp_settings(a), *y = exabgp_settings(b);
-        return x->ack != y->ack || x->watchdog_usec != y->watchdog_usec;
+        return x->ack != y->ack || x->api != y->api || x->watchdog_usec != y->watchdog_usec;
 }
 
 /* ExaBGP runs us as its process: only ExaBGP holds our routes and nothing
@@ -997,7 +1051,7 @@ static void update_locked(struct backend *b, const struct route_update *u)
         }
         if (u->action != ROUTE_ANNOUNCE && u->action != ROUTE_WITHDRAW)
                 return;
-        int ret = exabgp_render(u, b->asn, &cmd);
+        int ret = exabgp_render(u, b->asn, b->api, &cmd);
         if (ret < 0) {
                 log_err("exabgp: cannot express %s %s for service %s as an ExaBGP command: %s",
                         action_word(u->action), pfx, u->service ? u->service : "?", strerror(-ret));
@@ -1061,7 +1115,7 @@ static void stop_locked(struct backend *b, bool withdraw, void (*done)(void *), 
                         continue;
                 struct route_update u = {.prefix = &r->prefix, .action = ROUTE_WITHDRAW};
                 char *cmd = NULL;
-                if (exabgp_render(&u, b->asn, &cmd) < 0) {
+                if (exabgp_render(&u, b->asn, b->api, &cmd) < 0) {
                         log_err("exabgp: cannot render a withdraw while stopping");
                         continue;
                 }

@@ -294,7 +294,7 @@ lab_exabgp_conf() {
 			  peer-as $LAB_UP_ASN;
 			  hold-time 6;
 			  family { $family unicast; }
-			  api { processes [ healthd ]; neighbor-changes; }
+			  api { processes [ healthd ${LAB_EXABGP_MORE_PROCESSES:-}]; neighbor-changes; }
 			}
 		EOF
 	done
@@ -302,7 +302,10 @@ lab_exabgp_conf() {
 
 # lab_start_exabgp POP CMD...: ExaBGP in the PoP's namespace, running CMD as
 # its process (through a generated wrapper, so CMD may hold any argument).
-# Extra ExaBGP settings: LAB_EXABGP_ENV=(exabgp_api_ack=false ...).
+# Extra ExaBGP settings: LAB_EXABGP_ENV=(exabgp_api_ack=false ...); extra
+# configuration text: LAB_EXABGP_EXTRA_CONF, with the names of the processes
+# it defines that the neighbors take commands from in
+# LAB_EXABGP_MORE_PROCESSES ("injector ").
 lab_start_exabgp() {
 	local pop=$1 dir="$LAB_DIR/$1"
 	shift
@@ -316,6 +319,9 @@ lab_start_exabgp() {
 	} >"$dir/process.sh"
 	chmod 0755 "$dir/process.sh"
 	lab_exabgp_conf "$pop" "$dir/process.sh" >"$dir/exabgp.conf"
+	# LAB_EXABGP_EXTRA_CONF: more of ExaBGP's configuration (a second
+	# process, for a test that injects commands of its own).
+	[[ -z ${LAB_EXABGP_EXTRA_CONF:-} ]] || printf '%s\n' "$LAB_EXABGP_EXTRA_CONF" >>"$dir/exabgp.conf"
 	chmod 0644 "$dir/exabgp.conf"
 	# api.cli off: two ExaBGPs on one host must not share /run/exabgp pipes.
 	lab_spawn "$pop" "$pop/exabgp.log" env exabgp_api_cli=false \

@@ -32,8 +32,10 @@ struct fixture {
         int gone;
         char why[128];
         int done_calls;
-        int sent_calls;      /* backend_hooks.route_sent */
-        uint64_t sent_delay; /* its last delay */
+        int sent_calls;                 /* backend_hooks.route_sent */
+        uint64_t sent_delay;            /* its last delay */
+        int stuck_calls, unstuck_calls; /* backend_hooks.stuck */
+        char stuck_why[128];
 };
 
 static struct fixture F;
@@ -63,6 +65,20 @@ static bool done_called(void *arg)
         return F.done_calls > 0;
 }
 
+static void on_stuck(void *userdata, const struct prefix *p, bool stuck, const char *why)
+{
+        struct fixture *f = userdata;
+        if (stuck) {
+                f->stuck_calls++;
+                snprintf(f->stuck_why, sizeof(f->stuck_why), "%s", why);
+        } else {
+                f->unstuck_calls++;
+        }
+}
+
+/* Reconciliation in the "stepped" setups: off unless a setup sets it. */
+static uint64_t reconcile_interval;
+
 /* The stepped clock of the "stepped" case (fake_clock.h). */
 static struct fake_clock FC;
 
@@ -75,13 +91,15 @@ static void setup_with_api(bool ack, bool stepped, enum exabgp_api api)
         config_speaker_put(&F.cfg, &exabgp_block, &F.xs);
         F.xs.ack = ack;
         F.xs.api = api;
+        F.cfg.reconcile.interval_usec = reconcile_interval;
+        F.cfg.reconcile.stuck_after_usec = 10 * 1000000ULL;
         ck_assert_int_eq(pipe2(F.to_us, O_CLOEXEC), 0);
         ck_assert_int_eq(pipe2(F.from_us, O_CLOEXEC), 0);
         ck_assert_int_eq(fcntl(F.from_us[0], F_SETFL, O_NONBLOCK), 0);
         ck_assert_int_eq(sd_event_new(&F.e), 0);
         fake_clock_init(&FC, F.e);
         struct backend_hooks hooks = {
-            .speaker_gone = on_gone, .route_sent = on_sent, .userdata = &F};
+            .speaker_gone = on_gone, .route_sent = on_sent, .stuck = on_stuck, .userdata = &F};
         ck_assert_int_eq(backend_exabgp_create_fds(F.e, stepped ? &FC.clock : clock_system(),
                                                    &F.cfg, &hooks, F.to_us[0], F.from_us[1], &F.b),
                          0);
@@ -105,6 +123,13 @@ static void setup_noack(void)
 
 static void setup_stepped(void)
 {
+        reconcile_interval = 0;
+        setup_with(true, true);
+}
+
+static void setup_reconcile(void)
+{
+        reconcile_interval = 30 * 1000000ULL;
         setup_with(true, true);
 }
 
@@ -160,10 +185,14 @@ static size_t n_lines(void)
         return n;
 }
 
-/* The i-th line written by the backend (static buffer). */
+/* The i-th line written by the backend, in one of four static buffers
+ * used in turn: two calls in one assertion compare two lines, not one
+ * buffer with itself. */
 static const char *line(size_t i)
 {
-        static char buf[512];
+        static char bufs[4][512];
+        static unsigned turn;
+        char *buf = bufs[turn++ % 4];
         const char *p = F.out ? F.out : "";
         for (; i > 0 && p; i--) {
                 p = strchr(p, '\n');
@@ -173,7 +202,7 @@ static const char *line(size_t i)
         ck_assert_ptr_nonnull(p);
         const char *end = strchr(p, '\n');
         ck_assert_ptr_nonnull(end);
-        snprintf(buf, sizeof(buf), "%.*s", (int)(end - p), p);
+        snprintf(buf, sizeof(bufs[0]), "%.*s", (int)(end - p), p);
         return buf;
 }
 
@@ -985,6 +1014,105 @@ START_TEST(stop_wait_bound_is_exact)
 }
 END_TEST
 
+#define SEC 1000000ULL
+
+static enum route_confirm confirm_a(void)
+{
+        struct prefix p = pfx("203.0.113.53", 32);
+        return backend_exabgp_ops.confirmed(F.b, &p);
+}
+
+static struct speaker_counters counts(void)
+{
+        struct speaker_counters n;
+        backend_exabgp_ops.counters(F.b, &n);
+        return n;
+}
+
+/* Reconciliation on the stepped clock: the listing a second after an ack
+ * and every interval; a route missing from the adj-rib-out (another
+ * process withdrew it) is drift, its command sent again; a route the
+ * listing shows right again is confirmed; one ExaBGP keeps dropping is
+ * stuck after 10 s (the hook hears it) and re-sent once per interval. */
+START_TEST(reconcile_resends_what_exabgp_lost)
+{
+        const char *held = "neighbor 192.0.2.2 ipv4 unicast 203.0.113.53/32 next-hop self\n"
+                           "192.0.2.3 ipv4 unicast 203.0.113.53/32 next-hop self\n"
+                           "neighbor 192.0.2.2 ipv4 unicast 198.51.100.0/24 next-hop self\n";
+        announce("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        settle();
+        ck_assert_uint_eq(n_lines(), 1);
+        tell("done\n");
+        settle();
+        /* a second after the ack: the listing */
+        step(1 * SEC - 1);
+        ck_assert_uint_eq(n_lines(), 1);
+        step(1);
+        ck_assert_uint_eq(n_lines(), 2);
+        ck_assert_str_eq(line(1), "show adj-rib out");
+        char reply[512];
+        snprintf(reply, sizeof(reply), "%sdone\n", held);
+        tell(reply);
+        settle();
+        ck_assert_uint_eq(counts().reconcile_passes, 1);
+        ck_assert_uint_eq(counts().drift, 0);
+        ck_assert_int_eq(confirm_a(), CONFIRM_CONFIRMED);
+        /* the next one an interval later; this time the route is gone */
+        step(30 * SEC);
+        ck_assert_uint_eq(n_lines(), 3);
+        tell("neighbor 192.0.2.2 ipv4 unicast 198.51.100.0/24 next-hop self\ndone\n");
+        settle();
+        ck_assert_uint_eq(counts().drift, 1);
+        ck_assert_int_eq(confirm_a(), CONFIRM_DRIFT);
+        ck_assert_uint_eq(n_lines(), 4);
+        ck_assert_str_eq(line(3), line(0)); /* the announce, again */
+        tell("done\n");
+        settle();
+        step(1 * SEC);
+        ck_assert_uint_eq(n_lines(), 5);
+        tell(reply);
+        settle();
+        ck_assert_int_eq(confirm_a(), CONFIRM_CONFIRMED);
+        ck_assert_uint_eq(counts().drift, 1);
+
+        /* ExaBGP keeps dropping it: stuck 10 s after it was first missed */
+        size_t before = n_lines();
+        step(30 * SEC); /* listing */
+        for (int i = 0; i < 40; i++) {
+                while (n_lines() > before) {
+                        /* answer every line in order: a listing without the
+                         * route, a re-sent announce with done */
+                        tell("done\n"); /* an empty listing, or the re-send's ack */
+                        before++;
+                        settle();
+                }
+                step(1 * SEC);
+        }
+        ck_assert_int_eq(F.stuck_calls, 1);
+        ck_assert_str_eq(F.stuck_why, "missing from ExaBGP's adj-rib-out");
+        ck_assert_int_eq(confirm_a(), CONFIRM_STUCK);
+        ck_assert_uint_eq(counts().stuck, 1);
+        /* re-sent: about one a second while drifting (10), then once per
+         * interval (40 s: at most 2 more) */
+        size_t resent = 0;
+        for (size_t i = 0; i < n_lines(); i++)
+                resent += strcmp(line(i), line(0)) == 0;
+        ck_assert_uint_le(resent, 3 + 11 + 2);
+        ck_assert_uint_ge(resent, 3 + 2);
+        /* right again */
+        step(30 * SEC);
+        while (n_lines() > before) {
+                tell(strcmp(line(before), "show adj-rib out") == 0 ? reply : "done\n");
+                before++;
+                settle();
+        }
+        ck_assert_int_eq(F.unstuck_calls, 1);
+        ck_assert_int_eq(confirm_a(), CONFIRM_CONFIRMED);
+        ck_assert_uint_eq(counts().stuck, 0);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("exabgp_backend");
@@ -1030,6 +1158,11 @@ int main(void)
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, retry_backoff_is_exact);
         tcase_add_test(tc, stop_wait_bound_is_exact);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("reconcile");
+        tcase_add_checked_fixture(tc, setup_reconcile, teardown);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, reconcile_resends_what_exabgp_lost);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

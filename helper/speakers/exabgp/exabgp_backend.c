@@ -33,8 +33,10 @@
 #include "timerq.h"
 #include "exabgp_proto.h"
 #include "exabgp_render.h"
+#include "exabgp_rib.h"
 #include "log.h"
 #include "prefix.h"
+#include "reconcile.h"
 #include "exabgp_watchdog.h"
 
 #define BACKOFF_INITIAL_USEC (1ULL * 1000 * 1000)
@@ -61,12 +63,14 @@ struct route {
         enum exabgp_route_sync sync;
         unsigned failures;
         uint64_t backoff_usec;
-        struct timerq_item retry; /* on b->timers */
+        struct timerq_item retry;  /* on b->timers */
+        struct reconcile_track rc; /* in ExaBGP's adj-rib-out as asked? */
 };
 
 /* A command queued or written, oldest first. */
 struct sent {
-        struct route *route; /* NULL: a line of our own, no route's (session start) */
+        struct route *route; /* NULL: a line of our own, no route's (session start, query) */
+        bool query;          /* the reconciliation's listing */
         uint64_t gen;
         uint64_t end; /* output stream offset just past its newline */
         uint64_t decided_usec;
@@ -122,6 +126,15 @@ struct backend {
          * the next ack has taken it */
         char refusal[256];
         struct exabgp_stats stats;
+
+        /* Reconciliation (its section below). */
+        uint64_t reconcile_interval, stuck_after; /* 0: off */
+        struct timerq_item reconcile_due;
+        bool querying;             /* the listing's lines are coming */
+        uint64_t changes;          /* route changes queued so far */
+        uint64_t query_changes;    /* changes when the listing was asked for */
+        struct reconcile_set held; /* our prefixes ExaBGP listed */
+        uint64_t drift_total, passes, last_repair;
 
         /* The watchdog's thread reads routes and the output stream when it
          * fires: everything that changes them holds the lock (taken at the
@@ -231,6 +244,9 @@ static void route_free(struct route *r)
 
 static void speaker_gone(struct backend *b, const char *why);
 static void read_input(struct backend *b, int fd);
+static void reconcile_soon(struct backend *b);
+static void on_listing_done(struct backend *b, bool ok);
+static void on_reconcile_due(struct timerq_item *it, uint64_t now);
 
 static void sent_compact(struct backend *b)
 {
@@ -484,7 +500,13 @@ static void on_ack(struct backend *b, bool ok)
         else
                 b->stats.acks_error++;
 
-        if (!r) {
+        if (s->query) {
+                /* popped first: the pass may queue repairs */
+                sent_pop(b);
+                on_listing_done(b, ok);
+                maybe_stop_done(b);
+                return;
+        } else if (!r) {
                 /* our session start: an ExaBGP that does not know it does
                  * not know the rest of API 6 either */
                 if (ok)
@@ -507,6 +529,7 @@ static void on_ack(struct backend *b, bool ok)
                 r->sync = EXABGP_SYNC_CONFIRMED;
                 r->failures = 0;
                 r->backoff_usec = b->backoff_initial;
+                reconcile_soon(b); /* after each applied change */
         } else {
                 r->failures++;
                 r->sync = EXABGP_SYNC_REJECTED;
@@ -618,6 +641,15 @@ static void on_line(void *userdata, char *line, size_t len)
                 speaker_gone(b, "ExaBGP is shutting down");
                 break;
         case EXABGP_MSG_GARBAGE:
+                if (b->querying) {
+                        struct prefix p;
+                        if (exabgp_rib_line(line, &p) == 1) {
+                                if (reconcile_set_add(&b->held, &p) < 0)
+                                        log_err("exabgp: reconcile: out of memory for the "
+                                                "listing");
+                                break;
+                        }
+                }
                 b->garbage++;
                 log_msg(b->garbage <= GARBAGE_WARNINGS ? LOG_WARNING : LOG_DEBUG,
                         "exabgp: ignoring a line that is neither an ack nor an event: %.120s",
@@ -695,8 +727,11 @@ static void exabgp_free(struct backend *b)
         loop_watchdog_free(b->watchdog);
         sd_event_source_disable_unref(b->in_src);
         sd_event_source_disable_unref(b->out_src);
-        if (b->timers)
+        if (b->timers) {
                 timerq_cancel(b->timers, &b->stop_timer);
+                timerq_cancel(b->timers, &b->reconcile_due);
+        }
+        reconcile_set_free(&b->held);
         while (b->sent_head < b->sent_n)
                 free(b->sent[b->sent_head++].cmd);
         free(b->sent);
@@ -862,6 +897,9 @@ int backend_exabgp_create_fds(sd_event *e, struct clock *clk, const struct confi
         b->e = sd_event_ref(e);
         b->clk = clk;
         timerq_item_init(&b->stop_timer, on_stop_timer);
+        timerq_item_init(&b->reconcile_due, on_reconcile_due);
+        b->reconcile_interval = cfg->reconcile.interval_usec;
+        b->stuck_after = cfg->reconcile.stuck_after_usec;
         if (hooks)
                 b->hooks = *hooks;
         b->watchdog_usec = exabgp_settings(cfg)->watchdog_usec;
@@ -923,6 +961,14 @@ int backend_exabgp_create_fds(sd_event *e, struct clock *clk, const struct confi
                         goto fail;
                 log_debug("exabgp: > %s", start);
         }
+        if (b->reconcile_interval && !b->ack) {
+                /* the listing ends with its ack: without acks, no end */
+                log_warning("exabgp: reconcile needs exabgp.ack: not reading ExaBGP's "
+                            "adj-rib-out back");
+                b->reconcile_interval = 0;
+        }
+        if (b->reconcile_interval)
+                timerq_put(b->timers, &b->reconcile_due, clock_now(clk) + b->reconcile_interval);
         if (b->watchdog_usec) {
                 r = loop_watchdog_new(e, b->watchdog_usec, watchdog_fired, b, &b->watchdog);
                 if (r < 0) {
@@ -982,9 +1028,15 @@ static enum on_action exabgp_on_exit(const struct config *cfg)
 static void exabgp_counters(const struct backend *b, struct speaker_counters *out)
 {
         const struct exabgp_stats *st = backend_exabgp_stats(b);
+        uint64_t stuck = 0;
+        for (size_t i = 0; i < b->n_routes; i++)
+                stuck += b->routes[i]->rc.state == RECONCILE_STUCK;
         *out = (struct speaker_counters){.commands = st->commands,
                                          .acks = st->acks_done + st->acks_error,
-                                         .errors = st->acks_error};
+                                         .errors = st->acks_error,
+                                         .reconcile_passes = b->passes,
+                                         .drift = b->drift_total,
+                                         .stuck = stuck};
 }
 
 /* Read at start: ack, api and the watchdog; on_exit is read when we stop. */
@@ -1058,6 +1110,7 @@ static void update_locked(struct backend *b, const struct route_update *u)
                 return;
         }
         struct route *r = route_get(b, u->prefix);
+        b->changes++;
         if (!r) {
                 free(cmd);
                 log_err("exabgp: out of memory tracking %s", pfx);
@@ -1106,6 +1159,7 @@ static void exabgp_stop(struct backend *b, bool withdraw, void (*done)(void *), 
 static void stop_locked(struct backend *b, bool withdraw, void (*done)(void *), void *userdata)
 {
         b->stopping = true;
+        timerq_cancel(b->timers, &b->reconcile_due);
         b->stop_done = done;
         b->stop_userdata = userdata;
         for (size_t i = 0; i < b->n_routes; i++) {
@@ -1145,8 +1199,10 @@ int backend_exabgp_route_status(struct backend *b, const struct prefix *p,
         if (!found)
                 return -ENOENT;
         const struct route *r = b->routes[i];
-        *st = (struct exabgp_route_status){
-            .desired = r->desired, .sync = r->sync, .failures = r->failures};
+        *st = (struct exabgp_route_status){.desired = r->desired,
+                                           .sync = r->sync,
+                                           .failures = r->failures,
+                                           .reconcile = r->rc.state};
         return 0;
 }
 
@@ -1156,6 +1212,10 @@ static enum route_confirm exabgp_confirmed(struct backend *b, const struct prefi
         struct exabgp_route_status st;
         if (backend_exabgp_route_status(b, p, &st) < 0)
                 return CONFIRM_NONE;
+        if (st.reconcile == RECONCILE_STUCK)
+                return CONFIRM_STUCK;
+        if (st.reconcile == RECONCILE_DRIFT)
+                return CONFIRM_DRIFT;
         switch (st.sync) {
         case EXABGP_SYNC_QUEUED:
         case EXABGP_SYNC_WRITTEN:
@@ -1166,6 +1226,132 @@ static enum route_confirm exabgp_confirmed(struct backend *b, const struct prefi
                 return CONFIRM_FAILED;
         }
         return CONFIRM_NONE;
+}
+
+/* ---- reconciliation ----
+ *
+ * What ExaBGP really holds: its adj-rib-out, listed by one command every
+ * reconcile.interval and a second after each change it acked (`show
+ * adj-rib out`, `rib show out` with api 6; both text forms, exabgp_rib.h),
+ * its lines ended by the command's ack. `done` alone does not prove a
+ * route is held: ExaBGP also answers it for a command it logged and
+ * skipped, and another process of the same ExaBGP may withdraw ours. A
+ * route we announce and ExaBGP does not list for any neighbor, or one we
+ * withdrew that it lists, is drift: logged once, counted, its command sent
+ * again. Still wrong reconcile.stuck_after after first seen: stuck, and
+ * re-sent once per interval from then on. Only prefixes we have asked for
+ * are judged (ExaBGP's own static routes are not ours), only once ExaBGP
+ * acked their newest command, and only when nothing was queued while the
+ * listing ran. */
+
+#define RECONCILE_SOON_USEC  (1000 * 1000ULL)
+#define RECONCILE_RETRY_USEC (1000 * 1000ULL)
+
+static void reconcile_at(struct backend *b, uint64_t at)
+{
+        if (!b->reconcile_interval || b->stopping || b->gone)
+                return;
+        if (timerq_item_queued(&b->reconcile_due) && b->reconcile_due.due <= at)
+                return;
+        timerq_put(b->timers, &b->reconcile_due, at);
+}
+
+static void reconcile_soon(struct backend *b)
+{
+        reconcile_at(b, clock_now(b->clk) + RECONCILE_SOON_USEC);
+}
+
+static void on_reconcile_due(struct timerq_item *it, uint64_t now)
+{
+        struct backend *b =
+            (struct backend *)((char *)it - offsetof(struct backend, reconcile_due));
+        pthread_mutex_lock(&b->lock);
+        reconcile_at(b, now + b->reconcile_interval);
+        if (!b->querying && !b->gone && !b->stopping) {
+                b->querying = true;
+                b->query_changes = b->changes;
+                reconcile_set_clear(&b->held);
+                const char *cmd = b->api == EXABGP_API_6 ? "rib show out" : EXABGP_RIB_QUERY;
+                if (enqueue_line(b, NULL, cmd) == 0) {
+                        b->sent[b->sent_n - 1].query = true;
+                        flush(b);
+                } else {
+                        b->querying = false;
+                }
+        }
+        pthread_mutex_unlock(&b->lock);
+}
+
+static bool judge(struct backend *b, struct route *r, bool differs, const char *what, uint64_t now)
+{
+        enum reconcile_state was = r->rc.state;
+        char text[PREFIX_STRLEN];
+        prefix_format_checked(&r->prefix, text);
+        switch (reconcile_note(&r->rc, differs, now, b->stuck_after)) {
+        case RECONCILE_DRIFTED:
+                b->drift_total++;
+                log_warning("exabgp: reconcile: %s %s (service %s); sending '%s' again", text, what,
+                            r->service ? r->service : "?", r->cmd);
+                break;
+        case RECONCILE_BECAME_STUCK:
+                log_err("exabgp: reconcile: %s still %s after %llu s of repairs: stuck", text, what,
+                        (unsigned long long)(b->stuck_after / 1000000));
+                if (b->hooks.stuck)
+                        b->hooks.stuck(b->hooks.userdata, &r->prefix, true, what);
+                break;
+        case RECONCILE_RECOVERED:
+                log_notice("exabgp: reconcile: %s is as asked again", text);
+                if (was == RECONCILE_STUCK && b->hooks.stuck)
+                        b->hooks.stuck(b->hooks.userdata, &r->prefix, false, NULL);
+                break;
+        case RECONCILE_SAME:
+                break;
+        }
+        return differs;
+}
+
+static void on_listing_done(struct backend *b, bool ok)
+{
+        uint64_t now = clock_now(b->clk);
+        b->querying = false;
+        reconcile_set_seal(&b->held);
+        if (!ok) {
+                log_warning("exabgp: reconcile: ExaBGP refused '%s'",
+                            b->api == EXABGP_API_6 ? "rib show out" : EXABGP_RIB_QUERY);
+        } else if (b->changes != b->query_changes || b->stopping) {
+                /* changed while listing: judge a quiet RIB */
+                reconcile_at(b, now + RECONCILE_RETRY_USEC);
+        } else {
+                b->passes++;
+                bool stuck = false;
+                for (size_t i = 0; i < b->n_routes; i++) {
+                        struct route *r = b->routes[i];
+                        if (r->sync != EXABGP_SYNC_CONFIRMED || timerq_item_queued(&r->retry))
+                                continue; /* not answered for its newest command yet */
+                        bool held = reconcile_set_has(&b->held, &r->prefix);
+                        bool bad;
+                        if (r->desired == ROUTE_ANNOUNCE)
+                                bad = judge(b, r, !held, "missing from ExaBGP's adj-rib-out", now);
+                        else
+                                bad = judge(b, r, held, "in ExaBGP's adj-rib-out, withdrawn by us",
+                                            now);
+                        if (!bad)
+                                continue;
+                        /* re-sent while drifting; once stuck, once per interval */
+                        if (r->rc.state == RECONCILE_STUCK &&
+                            now < b->last_repair + b->reconcile_interval) {
+                                stuck = true;
+                                continue;
+                        }
+                        r->gen++; /* the re-send is the command awaited now */
+                        enqueue(b, r);
+                        stuck |= r->rc.state == RECONCILE_STUCK;
+                }
+                if (stuck && now >= b->last_repair + b->reconcile_interval)
+                        b->last_repair = now;
+                flush(b);
+        }
+        reconcile_set_clear(&b->held);
 }
 
 const struct backend_ops backend_exabgp_ops = {

@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2034
 # daemon.sh: one anycast-healthd for a test, outside namespaces, under a
-# fake ExaBGP (a pipe that acks every command with "done"). Needs DAEMON
+# fake ExaBGP (fake-exabgp.py: acks every command with "done", lists the
+# routes it holds for `show adj-rib out`; the commands go to $T/commands). Needs DAEMON
 # and T (the test's directory). Sets DPID (the daemon), FAKE (the fake,
 # whose end ends the daemon) and URL (the metrics endpoint, when the
 # config listens). The caller's trap kills FAKE.
@@ -8,16 +9,7 @@
 # daemon_start CONFIG: starts the daemon; false when it did not come up.
 daemon_start() {
 	rm -f "$T/daemon.log" # a previous daemon's "started" must not count
-	python3 -c '
-import subprocess, sys
-daemon, conf, log = sys.argv[1:]
-p = subprocess.Popen([daemon, "--exabgp", "--config", conf], stdin=subprocess.PIPE,
-                     stdout=subprocess.PIPE, stderr=open(log, "w"))
-for line in p.stdout:
-    p.stdin.write(b"done\n")
-    p.stdin.flush()
-p.wait()
-' "$DAEMON" "$1" "$T/daemon.log" &
+	python3 "$(dirname "${BASH_SOURCE[0]}")/fake-exabgp.py" "$DAEMON" "$1" "$T/commands" "$T/daemon.log" &
 	FAKE=$!
 	local i
 	for ((i = 0; i < 500; i++)); do

@@ -69,25 +69,13 @@ END
 END
 }
 
-FAULT_FAKE_EXABGP='
-import subprocess, sys
-daemon, conf, cmds, log = sys.argv[1:]
-p = subprocess.Popen([daemon, "--exabgp", "--config", conf], stdin=subprocess.PIPE,
-                     stdout=subprocess.PIPE, stderr=open(log, "w"))
-with open(cmds, "w") as f:
-    for line in p.stdout:
-        f.write(line.decode())
-        f.flush()
-        p.stdin.write(b"done\n")
-        p.stdin.flush()
-sys.exit(p.wait())
-'
 
 # fault_run NAME: becomes the fake ExaBGP running the daemon (call it in a
 # subshell), exiting with the daemon's status. The daemon's log goes to
 # $T/daemon-NAME.log, the commands it sent to $T/commands-NAME.
 fault_run() {
-	exec python3 -c "$FAULT_FAKE_EXABGP" "$DAEMON" "$CONF" "$T/commands-$1" "$T/daemon-$1.log"
+	exec python3 "$ROOT/test/integration/fake-exabgp.py" "$DAEMON" "$CONF" "$T/commands-$1" \
+		"$T/daemon-$1.log"
 }
 
 # fault_start NAME: the same in the background; sets FAKE and DPID.

@@ -47,7 +47,7 @@ rm "$T/etc/services.d/fifo.json"
 # --- (c) a FIFO as the state file
 mkfifo "$T/state.json"
 rc=0
-timeout 10 bash -c "$(declare -f fault_run); $(declare -p FAULT_FAKE_EXABGP DAEMON CONF T); fault_run c" ||
+timeout 10 bash -c "$(declare -f fault_run); $(declare -p ROOT DAEMON CONF T); fault_run c" ||
 	rc=$?
 [[ $rc != 0 && $rc != 124 ]] || fail "start with a FIFO state file: exit $rc (124: it hung)"
 grep -q "state file $T/state.json: .*not a regular file (a FIFO)" "$T/daemon-c.log" ||

@@ -74,6 +74,7 @@ cat >"$T/etc/anycast-healthd.json" <<END
 { "pop": "tst1", "backend": "exabgp", "plugin_dir": "$BUILD/checks",
   "allowed_prefixes": ["203.0.113.0/24", "2001:db8::/32"],
   "state_file": "$T/state.json",
+  "reconcile": { "interval": "0" },
   "control": { "socket": "$SOCK" },
   "metrics": { "listen": "127.0.0.1:0" } }
 END
@@ -85,20 +86,9 @@ END
 "$DAEMON" --check-config --config "$T/etc/anycast-healthd.json" >/dev/null ||
 	fail "config does not validate"
 
-# The fake ExaBGP: runs the daemon on pipes, records and acks each command.
-python3 -c '
-import subprocess, sys
-daemon, conf, cmds, log = sys.argv[1:]
-p = subprocess.Popen([daemon, "--exabgp", "--config", conf], stdin=subprocess.PIPE,
-                     stdout=subprocess.PIPE, stderr=open(log, "w"))
-with open(cmds, "w") as f:
-    for line in p.stdout:
-        f.write(line.decode())
-        f.flush()
-        p.stdin.write(b"done\n")
-        p.stdin.flush()
-p.wait()
-' "$DAEMON" "$T/etc/anycast-healthd.json" "$T/commands" "$T/daemon.log" &
+# The fake ExaBGP (fake-exabgp.py). Reconciliation is off here: the
+# command counts below are exact.
+python3 "$ROOT/test/integration/fake-exabgp.py" "$DAEMON" "$T/etc/anycast-healthd.json" "$T/commands" "$T/daemon.log" &
 FAKE=$!
 PIDS+=($FAKE)
 wait_for '[[ -S $SOCK ]]' 10 || fail "no control socket"

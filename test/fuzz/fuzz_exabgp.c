@@ -1,7 +1,9 @@
 /* fuzz_exabgp.c: bytes ExaBGP (or anything on its side of the pipe) writes
  * to our stdin. The first byte picks the read size, so lines are cut at
  * every place a pipe could cut them; the lines found must not depend on
- * where the reads fell, and each one is classified as the backend does. */
+ * where the reads fell, and each one is classified as the backend does: an
+ * ExaBGP 6 refusal ("error: WHY") only from a line holding "error:" and its
+ * reason, which is a piece of the line. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,10 @@ static void on_line(void *userdata, char *line, size_t len)
                 exabgp_classify(line, len, &m);
                 if (m.kind > EXABGP_MSG_GARBAGE || memchr(m.peer, '\0', sizeof(m.peer)) == NULL ||
                     memchr(m.reason, '\0', sizeof(m.reason)) == NULL || m.state > EXABGP_PEER_DOWN)
+                        abort();
+                if (m.kind == EXABGP_MSG_REFUSAL &&
+                    (!memmem(line, len, "error:", 6) ||
+                     !memmem(line, len, m.reason, strlen(m.reason))))
                         abort();
         }
 }

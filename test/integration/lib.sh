@@ -116,7 +116,7 @@ lab_need_packages() {
 lab_init() {
 	((EUID == 0)) || lab_die "the lab needs root (network namespaces)"
 	local tool
-	for tool in ip bird birdc exabgp socat; do
+	for tool in ip bird birdc exabgp socat ${LAB_SIDECAR_BIRD:-} ${LAB_SIDECAR_BIRDC:-}; do
 		command -v "$tool" >/dev/null || lab_die "missing tool: $tool"
 	done
 	LAB_PREFIX="ahd$$"
@@ -300,7 +300,7 @@ lab_exabgp_conf() {
 			  peer-as $LAB_UP_ASN;
 			  hold-time 6;
 			  family { $family unicast; }
-			  api { processes [ healthd ]; neighbor-changes; }
+			  api { processes [ healthd ${LAB_EXABGP_MORE_PROCESSES:-}]; neighbor-changes; }
 			}
 		EOF
 	done
@@ -308,7 +308,10 @@ lab_exabgp_conf() {
 
 # lab_start_exabgp POP CMD...: ExaBGP in the PoP's namespace, running CMD as
 # its process (through a generated wrapper, so CMD may hold any argument).
-# Extra ExaBGP settings: LAB_EXABGP_ENV=(exabgp_api_ack=false ...).
+# Extra ExaBGP settings: LAB_EXABGP_ENV=(exabgp_api_ack=false ...); extra
+# configuration text: LAB_EXABGP_EXTRA_CONF, with the names of the processes
+# it defines that the neighbors take commands from in
+# LAB_EXABGP_MORE_PROCESSES ("injector ").
 lab_start_exabgp() {
 	local pop=$1 dir="$LAB_DIR/$1"
 	shift
@@ -322,6 +325,9 @@ lab_start_exabgp() {
 	} >"$dir/process.sh"
 	chmod 0755 "$dir/process.sh"
 	lab_exabgp_conf "$pop" "$dir/process.sh" >"$dir/exabgp.conf"
+	# LAB_EXABGP_EXTRA_CONF: more of ExaBGP's configuration (a second
+	# process, for a test that injects commands of its own).
+	[[ -z ${LAB_EXABGP_EXTRA_CONF:-} ]] || printf '%s\n' "$LAB_EXABGP_EXTRA_CONF" >>"$dir/exabgp.conf"
 	chmod 0644 "$dir/exabgp.conf"
 	# api.cli off: two ExaBGPs on one host must not share /run/exabgp pipes.
 	lab_spawn "$pop" "$pop/exabgp.log" env exabgp_api_cli=false \
@@ -377,6 +383,11 @@ lab_daemon_config() {
 #   routes/routes4.conf, routes/routes6.conf   the include files the daemon owns
 #   bird.ctl, bird.log, bird.out               BIRD's socket and logs
 #   healthd.log                                the daemon's log
+#
+# The sidecar PoPs' BIRD is `bird`/`birdc` on PATH (BIRD 2, like the
+# upstream's) unless LAB_SIDECAR_BIRD and LAB_SIDECAR_BIRDC name other
+# programs: test/integration/test_bird_sidecar_bird3.sh points them at BIRD
+# 3 (test/integration/bird3_fetch.sh); the upstream stays BIRD 2.
 
 declare -A LAB_SIDECAR_SOCK=()
 declare -A LAB_SIDECAR_PID=()
@@ -452,8 +463,9 @@ lab_start_sidecar_bird() {
 		}
 	EOF
 	chmod 0644 "$conf" "$snippet" "$inc"/routes4.conf "$inc"/routes6.conf
-	bird -p -c "$conf" || lab_die "bird rejects $conf"
-	lab_spawn "$pop" "$pop/bird.out" bird -f -c "$conf" -s "${LAB_SIDECAR_SOCK[$pop]}" \
+	local bird=${LAB_SIDECAR_BIRD:-bird}
+	"$bird" -p -c "$conf" || lab_die "$bird rejects $conf"
+	lab_spawn "$pop" "$pop/bird.out" "$bird" -f -c "$conf" -s "${LAB_SIDECAR_SOCK[$pop]}" \
 		-P "$dir/bird.pid"
 	LAB_SIDECAR_PID[$pop]=$LAB_LAST_PID
 	wait_for 'lab_sidecar_birdc '"$pop"' show status >/dev/null 2>&1' 10 ||
@@ -472,7 +484,7 @@ lab_sidecar_birdc() {
 	local pop=$1
 	shift
 	[[ -S ${LAB_SIDECAR_SOCK[$pop]} ]] || return 1
-	birdc -s "${LAB_SIDECAR_SOCK[$pop]}" "$@" | tail -n +2
+	"${LAB_SIDECAR_BIRDC:-birdc}" -s "${LAB_SIDECAR_SOCK[$pop]}" "$@" | tail -n +2
 }
 
 # lab_start_sidecar_daemon POP CONF [ARGS...]: anycast-healthd --bird with

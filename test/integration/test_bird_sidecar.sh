@@ -15,7 +15,12 @@
 # set; a read-only include directory is a clear error while BIRD keeps its
 # config and the daemon keeps running; SIGKILL then the unit's stop action
 # withdraws everything; 1,000 services flipped together cost at most 5
-# configures per flip (counted in BIRD's log); SIGTERM withdraws everything.
+# configures per flip (counted in BIRD's log); SIGTERM withdraws everything;
+# every configure BIRD answered 0004/0005 ("in progress"; BIRD 3) was
+# confirmed by `configure status`, none left unconfirmed.
+#
+# pop3's BIRD is LAB_SIDECAR_BIRD (lib.sh): BIRD 2 by default, BIRD 3 in
+# test_bird_sidecar_bird3.sh.
 #
 # wait_for and ms_until take conditions in single quotes on purpose.
 # shellcheck disable=SC2016
@@ -49,6 +54,7 @@ lab_topology
 lab_add_bird_pop "$POP"
 lab_start_bird
 lab_start_sidecar_bird "$POP"
+lab_log "$POP's BIRD: $("${LAB_SIDECAR_BIRD:-bird}" --version 2>&1)"
 
 P=$LAB_DIR/$POP
 INC=$(lab_bird_inc "$POP")
@@ -198,6 +204,37 @@ sink_start 8081
 t=$(ms_until "has $WEB4 && has $WEB6" 10) || lab_die "web not re-announced"
 lab_log "web service back -> announced again in $t ms"
 
+# 3b. A configure BIRD cannot finish at once: the operator added a table
+# and a protocol, and removed them again from bird.conf; our next configure
+# takes BIRD through the removal, which BIRD answers 0004 "in progress"
+# (3.1.8 and 2.0.12 alike: the protocol's shutdown is an obstacle). The
+# route change still reaches the upstream, and the in-progress answer is
+# confirmed by `configure status`.
+extra='# ahd-extra'
+cat >>"$P/bird/bird.conf" <<-EOF
+	ipv4 table ahd_extra4; $extra
+	protocol static ahd_extra { ipv4 { table ahd_extra4; }; route 192.0.2.128/25 blackhole; } $extra
+EOF
+lab_sidecar_birdc "$POP" configure >/dev/null
+wait_for 'lab_sidecar_birdc "$POP" show protocols | grep -q "^ahd_extra "' 10 ||
+	lab_die "BIRD did not add the extra protocol: $(lab_sidecar_birdc "$POP" show protocols)"
+sed -i "/$extra\$/d" "$P/bird/bird.conf"
+in_progress() { grep -c 'bird: answer to configure [0-9]*: 000[45] ' "$P/healthd.log" || true; }
+confirmed() { grep -c 'bird: configure [0-9]* applied: configure status answered 0003' "$P/healthd.log" || true; }
+n4_before=$(in_progress)
+nc_before=$(confirmed)
+rm "$P/flag-ok"
+t=$(ms_until "! has $FLAG4 && ! has $FLAG6" 10) || lab_die "flag not withdrawn through a configure in progress"
+wait_for '! lab_sidecar_birdc "$POP" show protocols | grep -q "^ahd_extra "' 10 ||
+	lab_die "BIRD kept the extra protocol"
+n4=$(($(in_progress) - n4_before))
+((n4)) || lab_die "BIRD did not answer 0004/0005 to a configure that removes a protocol and a table"
+wait_for '(($(confirmed) > nc_before))' 10 ||
+	lab_die "BIRD answered 0004/0005 but configure status never confirmed: $(grep 'bird: ' "$P/healthd.log" | tail -5)"
+lab_log "configure in progress: flag withdrawn in $t ms; $(grep -o 'bird: configure [0-9]* applied: .*' "$P/healthd.log" | tail -1)"
+touch "$P/flag-ok"
+wait_for "has $FLAG4 && has $FLAG6" 10 || lab_die "flag not back"
+
 # 4. BIRD stopped; services change meanwhile; BIRD restarted: converges.
 lab_stop_sidecar_bird "$POP"
 wait_for '[[ $(count4) == 0 && $(count6) == 0 ]]' 10 || lab_die "upstream kept pop3's routes with its BIRD down"
@@ -305,6 +342,19 @@ lab_stop_sidecar_daemon "$POP"
 t=$(ms_until '[[ $(count4) == 0 && $(count6) == 0 ]]' 10) || lab_die "SIGTERM did not withdraw everything"
 lab_log "SIGTERM -> all $((want6 + 3)) routes withdrawn at the upstream in $t ms"
 grep -q "ERROR\|error:" "$P/bird.out" && lab_die "BIRD logged errors: $(cat "$P/bird.out")"
+
+# 9. BIRD's answers, by code: how many configures were applied at once
+# (0003) and how many in progress (0004/0005), each then confirmed by
+# `configure status` (BIRD 3 answers 0004 to most; a configure sent during
+# such a wait is confirmed together with the one before). No wait may end
+# unconfirmed.
+n3=$(grep -c 'bird: answer to configure [0-9]*: 0003 ' "$P/healthd.log" || true)
+n4=$(in_progress)
+nc=$(confirmed)
+lab_log "BIRD answered 0003 to $n3 configures and 0004/0005 to $n4; configure status confirmed $nc of those"
+grep -q 'bird: cannot confirm configure\|bird: BIRD still reconfiguring' "$P/healthd.log" &&
+	lab_die "configures left unconfirmed: $(grep 'cannot confirm\|still reconfiguring' "$P/healthd.log")"
+((n4 == 0 || (nc >= 1 && nc <= n4))) || lab_die "$n4 configures in progress, $nc confirmed by configure status"
 
 lab_cleanup
 lab_assert_clean

@@ -30,7 +30,13 @@ static void send_reply(struct fake_bird *f, struct fake_reply r)
 {
         if (r.text && f->fd >= 0) {
                 size_t len = strlen(r.text);
-                if (write(f->fd, r.text, len) != (ssize_t)len)
+                ssize_t n = send(f->fd, r.text, len, MSG_NOSIGNAL);
+                /* The client may have given up (its timeout) and closed. */
+                if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+                        conn_close(f, false);
+                        return;
+                }
+                if (n != (ssize_t)len)
                         abort();
         }
         if (f->outstanding)

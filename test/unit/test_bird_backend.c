@@ -24,6 +24,13 @@ static const char *configure_reply;
 static uint64_t configure_delay;
 static enum fake_after configure_after;
 static char listing[4096]; /* BIRD's answer to the reconcile listing */
+/* Answers to `configure status`, one per command, the last one repeated;
+ * none: BIRD's own answer when it is up and running. */
+#define STATUS_DONE "0003-Daemon is up and running\n0000 \n"
+#define STATUS_BUSY "0004-Reconfiguration in progress\n0000 \n"
+static const char *status_replies[8];
+static size_t n_status_replies, status_i;
+static enum fake_after status_after;
 
 static struct fake_reply script(struct fake_bird *f, const char *cmd)
 {
@@ -33,7 +40,22 @@ static struct fake_reply script(struct fake_bird *f, const char *cmd)
                 return (struct fake_reply){"0020 Configuration OK\n", FAKE_KEEP, 0};
         if (strcmp(cmd, "configure") == 0)
                 return (struct fake_reply){configure_reply, configure_after, configure_delay};
+        if (strcmp(cmd, "configure status") == 0) {
+                const char *t = STATUS_DONE;
+                if (n_status_replies)
+                        t = status_replies[status_i < n_status_replies ? status_i++
+                                                                       : n_status_replies - 1];
+                return (struct fake_reply){t, status_after, 0};
+        }
         return (struct fake_reply){"9001 syntax error\n", FAKE_KEEP, 0};
+}
+
+static void status_script(size_t n, const char *const *replies)
+{
+        for (size_t i = 0; i < n; i++)
+                status_replies[i] = replies[i];
+        n_status_replies = n;
+        status_i = 0;
 }
 
 struct fixture {
@@ -60,6 +82,8 @@ static void setup(struct fixture *fx, bool with_server)
             "0002-Reading configuration from /etc/bird/bird.conf\n0003 Reconfigured\n";
         configure_delay = 0;
         configure_after = FAKE_KEEP;
+        n_status_replies = status_i = 0;
+        status_after = FAKE_KEEP;
         if (with_server)
                 ck_assert_int_eq(fake_bird_start(&fx->fb, fx->e, fx->sock, script), 0);
         else
@@ -635,20 +659,299 @@ START_TEST(bird_away_files_current_then_applied)
 }
 END_TEST
 
-START_TEST(queued_answer_is_rechecked)
+/* 0005 (queued behind a reconfiguration already running; BIRD 2 answers
+ * it too): not confirmed until `configure status` says 0003, and no
+ * second configure for it. */
+START_TEST(queued_answer_waits_for_configure_status)
 {
         struct fixture fx;
         setup(&fx, true);
         create(&fx);
         configure_reply = "0005 Reconfiguration already in progress, queueing new config\n";
+        status_script(3, (const char *[]){"0005-Reconfiguration in progress, next one enqueued\n"
+                                          "0000 \n",
+                                          STATUS_BUSY, STATUS_DONE});
         announce(fx.b, "203.0.113.1", -1);
         wait_configured(&fx, 1);
+        struct prefix p = pfx("203.0.113.1");
         ck_assert(!backend_bird_stats(fx.b)->in_sync);
-        configure_reply = "0003 Reconfigured\n";
-        wait_configured(&fx, 2);
-        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure"), 2);
+        for (int i = 0; i < 500 && !backend_bird_stats(fx.b)->in_sync; i++)
+                run_for(fx.e, 10 * 1000);
         ck_assert(backend_bird_stats(fx.b)->in_sync);
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p), CONFIRM_CONFIRMED);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure status"), 3);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure"), 1);
         teardown(&fx);
+}
+END_TEST
+
+/* ---- BIRD 3: 0004 "in progress", confirmed by `configure status` ----
+ * On the stepped clock: the polls at 5, 15, 35, 75 ms ... after the
+ * answer (each wait twice the last, at most 1 s), for at most 60 s. */
+
+struct stepped {
+        struct fixture fx;
+        struct fake_clock fc;
+};
+
+static void stepped_setup(struct stepped *st)
+{
+        setup(&st->fx, true);
+        fake_clock_init(&st->fc, st->fx.e);
+        struct backend_hooks hooks = {.route_sent = on_sent};
+        ck_assert_int_eq(
+            backend_bird_ops.create(st->fx.e, &st->fc.clock, &st->fx.cfg, &hooks, &st->fx.b), 0);
+        fake_clock_settle(&st->fc); /* the startup check */
+        configure_reply = "0002-Reading configuration from /etc/bird/bird.conf\n"
+                          "0004 Reconfiguration in progress\n";
+}
+
+static void stepped_teardown(struct stepped *st)
+{
+        backend_bird_ops.free(st->fx.b);
+        st->fx.b = NULL;
+        teardown(&st->fx);
+}
+
+static unsigned polls(struct stepped *st)
+{
+        return fake_bird_count(&st->fx.fb, "configure status");
+}
+
+START_TEST(in_progress_then_done)
+{
+        struct stepped st;
+        stepped_setup(&st);
+        status_script(3, (const char *[]){STATUS_BUSY, STATUS_BUSY, STATUS_DONE});
+        struct prefix p = pfx("203.0.113.1");
+        announce(st.fx.b, "203.0.113.1", -1);
+        backend_bird_ops.commit(st.fx.b);
+        fake_clock_settle(&st.fc);
+        const struct bird_stats *bs = backend_bird_stats(st.fx.b);
+        ck_assert_uint_eq(bs->configure_ok, 1);
+        /* Parsed, so the new file is the one to restore to, but not
+         * confirmed yet. */
+        ck_assert_int_eq(backend_bird_ops.confirmed(st.fx.b, &p), CONFIRM_PENDING);
+        ck_assert(!bs->in_sync);
+        fake_clock_advance(&st.fc, 4999);
+        ck_assert_uint_eq(polls(&st), 0);
+        fake_clock_advance(&st.fc, 1); /* 5 ms */
+        ck_assert_uint_eq(polls(&st), 1);
+        ck_assert_int_eq(backend_bird_ops.confirmed(st.fx.b, &p), CONFIRM_PENDING);
+        fake_clock_advance(&st.fc, 9999);
+        ck_assert_uint_eq(polls(&st), 1);
+        fake_clock_advance(&st.fc, 1); /* 15 ms */
+        ck_assert_uint_eq(polls(&st), 2);
+        ck_assert_int_eq(backend_bird_ops.confirmed(st.fx.b, &p), CONFIRM_PENDING);
+        fake_clock_advance(&st.fc, 20000); /* 35 ms: 0003 */
+        ck_assert_uint_eq(polls(&st), 3);
+        ck_assert_int_eq(backend_bird_ops.confirmed(st.fx.b, &p), CONFIRM_CONFIRMED);
+        ck_assert(bs->in_sync);
+        ck_assert_uint_eq(bs->status_polls, 3);
+        /* Done: no more polls, no second configure. */
+        fake_clock_advance(&st.fc, 10 * 1000 * 1000);
+        ck_assert_uint_eq(polls(&st), 3);
+        ck_assert_uint_eq(fake_bird_count(&st.fx.fb, "configure"), 1);
+
+        /* A change during a wait is configured as usual (here 0005, as
+         * BIRD answers while still busy); its answer restarts the wait,
+         * and 0003 then confirms both. */
+        status_script(1, (const char *[]){STATUS_BUSY});
+        announce(st.fx.b, "203.0.113.2", -1);
+        backend_bird_ops.commit(st.fx.b);
+        fake_clock_settle(&st.fc);
+        fake_clock_advance(&st.fc, 5000);
+        ck_assert_uint_eq(polls(&st), 4);
+        configure_reply = "0005 Reconfiguration already in progress, queueing new config\n";
+        announce(st.fx.b, "203.0.113.3", -1);
+        backend_bird_ops.commit(st.fx.b);
+        fake_clock_advance(&st.fc, 195000); /* the 200 ms window */
+        ck_assert_uint_eq(fake_bird_count(&st.fx.fb, "configure"), 3);
+        struct prefix p2 = pfx("203.0.113.2"), p3 = pfx("203.0.113.3");
+        ck_assert_int_eq(backend_bird_ops.confirmed(st.fx.b, &p2), CONFIRM_PENDING);
+        ck_assert_int_eq(backend_bird_ops.confirmed(st.fx.b, &p3), CONFIRM_PENDING);
+        unsigned before = polls(&st);
+        status_script(1, (const char *[]){STATUS_DONE});
+        fake_clock_advance(&st.fc, 5000); /* 5 ms after the 0005 */
+        ck_assert_uint_eq(polls(&st), before + 1);
+        ck_assert_int_eq(backend_bird_ops.confirmed(st.fx.b, &p2), CONFIRM_CONFIRMED);
+        ck_assert_int_eq(backend_bird_ops.confirmed(st.fx.b, &p3), CONFIRM_CONFIRMED);
+        ck_assert(bs->in_sync);
+        stepped_teardown(&st);
+}
+END_TEST
+
+/* `configure status` refused (an error code): BIRD parsed the files, so
+ * neither a refusal of the routes nor a restore; unconfirmed, configured
+ * again after the backoff (200 ms), and confirmed by that 0003. */
+START_TEST(in_progress_then_status_refused)
+{
+        struct stepped st;
+        stepped_setup(&st);
+        status_script(1, (const char *[]){"9001 syntax error, unexpected STATUS\n"});
+        struct prefix p = pfx("203.0.113.1");
+        announce(st.fx.b, "203.0.113.1", -1);
+        backend_bird_ops.commit(st.fx.b);
+        fake_clock_advance(&st.fc, 5000);
+        ck_assert_uint_eq(polls(&st), 1);
+        const struct bird_stats *bs = backend_bird_stats(st.fx.b);
+        ck_assert_int_eq(backend_bird_ops.confirmed(st.fx.b, &p), CONFIRM_PENDING);
+        ck_assert_uint_eq(bs->configure_failed, 0);
+        ck_assert_uint_eq(bs->restores, 0);
+        ck_assert_ptr_nonnull(strstr(bs->last_error, "9001"));
+        char *t = slurp(st.fx.r4);
+        ck_assert_ptr_nonnull(strstr(t, "203.0.113.1/32"));
+        free(t);
+        ck_assert(!bs->in_sync);
+        fake_clock_advance(&st.fc, 199999);
+        ck_assert_uint_eq(fake_bird_count(&st.fx.fb, "configure"), 1);
+        configure_reply = "0003 Reconfigured\n";
+        fake_clock_advance(&st.fc, 1);
+        ck_assert_uint_eq(fake_bird_count(&st.fx.fb, "configure"), 2);
+        ck_assert_int_eq(backend_bird_ops.confirmed(st.fx.b, &p), CONFIRM_CONFIRMED);
+        ck_assert(bs->in_sync);
+        ck_assert_str_eq(bs->last_error, "");
+        ck_assert_uint_eq(polls(&st), 1);
+
+        /* 0006 (shutting down) is no confirmation either. */
+        configure_reply = "0004 Reconfiguration in progress\n";
+        status_script(1, (const char *[]){"0006-Shutdown in progress\n0000 \n"});
+        announce(st.fx.b, "203.0.113.2", -1);
+        backend_bird_ops.commit(st.fx.b);
+        fake_clock_advance(&st.fc, 200 * 1000); /* the window after configure 2 */
+        ck_assert_uint_eq(fake_bird_count(&st.fx.fb, "configure"), 3);
+        fake_clock_advance(&st.fc, 5000);
+        struct prefix p2 = pfx("203.0.113.2");
+        ck_assert_uint_eq(polls(&st), 2);
+        ck_assert_int_eq(backend_bird_ops.confirmed(st.fx.b, &p2), CONFIRM_PENDING);
+        ck_assert(!bs->in_sync);
+        stepped_teardown(&st);
+}
+END_TEST
+
+/* BIRD reconfigures for ever: the wait ends 60 s after the 0004 (polls at
+ * most a second apart), unconfirmed; configure again after the backoff. */
+START_TEST(in_progress_times_out)
+{
+        struct stepped st;
+        stepped_setup(&st);
+        status_script(1, (const char *[]){STATUS_BUSY});
+        struct prefix p = pfx("203.0.113.1");
+        announce(st.fx.b, "203.0.113.1", -1);
+        backend_bird_ops.commit(st.fx.b);
+        fake_clock_settle(&st.fc);
+        fake_clock_advance(&st.fc, 1275000); /* 5 ms + 10 + ... + 640 */
+        ck_assert_uint_eq(polls(&st), 8);
+        fake_clock_advance(&st.fc, 999999); /* the next wait: 1 s, the cap */
+        ck_assert_uint_eq(polls(&st), 8);
+        fake_clock_advance(&st.fc, 1);
+        ck_assert_uint_eq(polls(&st), 9);
+        /* 59 s later: still waiting, still pending, one configure. */
+        fake_clock_advance(&st.fc, 57 * 1000 * 1000);
+        ck_assert_int_eq(backend_bird_ops.confirmed(st.fx.b, &p), CONFIRM_PENDING);
+        ck_assert_uint_eq(fake_bird_count(&st.fx.fb, "configure"), 1);
+        unsigned n = polls(&st);
+        ck_assert_uint_ge(n, 9 + 57);
+        ck_assert_uint_le(n, 9 + 58);
+        fake_clock_advance(&st.fc, 1 * 1000 * 1000); /* past 60 s: given up */
+        const struct bird_stats *bs = backend_bird_stats(st.fx.b);
+        ck_assert_ptr_nonnull(strstr(bs->last_error, "still reconfiguring"));
+        n = polls(&st);
+        configure_reply = "0003 Reconfigured\n";
+        fake_clock_advance(&st.fc, 200 * 1000); /* the retry backoff */
+        ck_assert_uint_eq(fake_bird_count(&st.fx.fb, "configure"), 2);
+        ck_assert_uint_eq(polls(&st), n);
+        ck_assert_int_eq(backend_bird_ops.confirmed(st.fx.b, &p), CONFIRM_CONFIRMED);
+        stepped_teardown(&st);
+}
+END_TEST
+
+/* `configure status` unanswered: the command's own 10 s timeout, BIRD
+ * counted unreachable, and configure again once it answers. */
+START_TEST(in_progress_status_unanswered)
+{
+        struct stepped st;
+        stepped_setup(&st);
+        status_after = FAKE_SILENT;
+        struct prefix p = pfx("203.0.113.1");
+        announce(st.fx.b, "203.0.113.1", -1);
+        backend_bird_ops.commit(st.fx.b);
+        fake_clock_advance(&st.fc, 5000);
+        ck_assert_uint_eq(polls(&st), 1);
+        const struct bird_stats *bs = backend_bird_stats(st.fx.b);
+        fake_clock_advance(&st.fc, 10 * 1000 * 1000 - 1);
+        ck_assert(bs->reachable);
+        fake_clock_advance(&st.fc, 1);
+        ck_assert(!bs->reachable);
+        ck_assert_uint_eq(bs->unreachable, 1);
+        ck_assert_int_eq(backend_bird_ops.confirmed(st.fx.b, &p), CONFIRM_PENDING);
+        status_after = FAKE_KEEP;
+        configure_reply = "0003 Reconfigured\n";
+        fake_clock_advance(&st.fc, 200 * 1000);
+        ck_assert_uint_eq(fake_bird_count(&st.fx.fb, "configure"), 2);
+        ck_assert_int_eq(backend_bird_ops.confirmed(st.fx.b, &p), CONFIRM_CONFIRMED);
+        ck_assert(bs->reachable && bs->in_sync);
+        stepped_teardown(&st);
+}
+END_TEST
+
+/* Codes decide, never text: "0004 Reconfigured" is in progress, "0003
+ * Reconfiguration in progress" is done, and a status line reading "up and
+ * running" under 0004 is still in progress. */
+START_TEST(text_is_never_matched)
+{
+        struct stepped st;
+        stepped_setup(&st);
+        configure_reply = "0004 Reconfigured\n";
+        status_script(2, (const char *[]){"0004-Daemon is up and running\n0000 \n",
+                                          "0003-Reconfiguration in progress\n0000 \n"});
+        struct prefix p = pfx("203.0.113.1");
+        announce(st.fx.b, "203.0.113.1", -1);
+        backend_bird_ops.commit(st.fx.b);
+        fake_clock_advance(&st.fc, 5000);
+        ck_assert_uint_eq(polls(&st), 1);
+        ck_assert_int_eq(backend_bird_ops.confirmed(st.fx.b, &p), CONFIRM_PENDING);
+        fake_clock_advance(&st.fc, 10000);
+        ck_assert_uint_eq(polls(&st), 2);
+        ck_assert_int_eq(backend_bird_ops.confirmed(st.fx.b, &p), CONFIRM_CONFIRMED);
+
+        configure_reply = "0003 Reconfiguration in progress\n";
+        announce(st.fx.b, "203.0.113.2", -1);
+        backend_bird_ops.commit(st.fx.b);
+        fake_clock_advance(&st.fc, 200 * 1000);
+        struct prefix p2 = pfx("203.0.113.2");
+        ck_assert_uint_eq(fake_bird_count(&st.fx.fb, "configure"), 2);
+        ck_assert_int_eq(backend_bird_ops.confirmed(st.fx.b, &p2), CONFIRM_CONFIRMED);
+        fake_clock_advance(&st.fc, 1000 * 1000);
+        ck_assert_uint_eq(polls(&st), 2);
+        stepped_teardown(&st);
+}
+END_TEST
+
+static void on_done(void *userdata);
+
+/* SIGTERM during a wait: the stop's own withdraw goes out at once, and
+ * the stop does not wait for `configure status`. */
+START_TEST(stop_during_wait_withdraws)
+{
+        struct stepped st;
+        stepped_setup(&st);
+        status_script(1, (const char *[]){STATUS_BUSY});
+        announce(st.fx.b, "203.0.113.1", -1);
+        backend_bird_ops.commit(st.fx.b);
+        fake_clock_advance(&st.fc, 5000);
+        ck_assert_uint_eq(polls(&st), 1);
+        bool done = false;
+        backend_bird_ops.stop(st.fx.b, true, on_done, &done);
+        fake_clock_settle(&st.fc);
+        ck_assert(done);
+        ck_assert_uint_eq(fake_bird_count(&st.fx.fb, "configure"), 2);
+        fake_clock_advance(&st.fc, 10 * 1000 * 1000);
+        ck_assert_uint_eq(polls(&st), 1);
+        char *t = slurp(st.fx.r4);
+        ck_assert_uint_eq(count_lines(t, "route "), 0);
+        free(t);
+        stepped_teardown(&st);
 }
 END_TEST
 
@@ -852,7 +1155,13 @@ static Suite *suite(void)
         tcase_add_test(tc, window_is_exact_on_a_stepped_clock);
         tcase_add_test(tc, reconcile_repairs_drift_and_reports_stuck);
         tcase_add_test(tc, bird_away_files_current_then_applied);
-        tcase_add_test(tc, queued_answer_is_rechecked);
+        tcase_add_test(tc, queued_answer_waits_for_configure_status);
+        tcase_add_test(tc, in_progress_then_done);
+        tcase_add_test(tc, in_progress_then_status_refused);
+        tcase_add_test(tc, in_progress_times_out);
+        tcase_add_test(tc, in_progress_status_unanswered);
+        tcase_add_test(tc, text_is_never_matched);
+        tcase_add_test(tc, stop_during_wait_withdraws);
         tcase_add_test(tc, stop_withdraw_empties_and_configures);
         tcase_add_test(tc, stop_during_refused_configure_still_withdraws);
         tcase_add_test(tc, stop_with_bird_lost_midway_writes_files);

@@ -53,6 +53,10 @@ struct result {
         bool got;
         int error, code;
         char text[256], all[1024];
+        uint64_t busy_usec, busy_max_usec;
+        int codes[BIRDCTL_CODES_MAX];
+        size_t n_codes;
+        enum birdctl_status status;
 };
 
 static void on_reply(struct birdctl *c, const struct birdctl_reply *r, void *userdata)
@@ -63,6 +67,11 @@ static void on_reply(struct birdctl *c, const struct birdctl_reply *r, void *use
         res->code = r->code;
         snprintf(res->text, sizeof(res->text), "%s", r->text);
         snprintf(res->all, sizeof(res->all), "%s", r->all);
+        res->busy_usec = r->busy_usec;
+        res->busy_max_usec = r->busy_max_usec;
+        res->n_codes = r->n_codes;
+        memcpy(res->codes, r->codes, r->n_codes * sizeof(r->codes[0]));
+        res->status = birdctl_status_answer(r);
 }
 
 static const char *next_text;
@@ -178,6 +187,10 @@ START_TEST(long_listing_line_by_line)
         ck_assert_int_eq(r.code, 0);
         ck_assert_str_eq(r.all, "");
         ck_assert_uint_eq(lines_seen, N + 2);
+        /* its reading was timed: about 100 KB take at least two dispatches
+         * of 64 reads of up to 1 KiB */
+        ck_assert_uint_gt(r.busy_usec, 0);
+        ck_assert_uint_le(r.busy_max_usec, r.busy_usec);
         ck_assert_uint_eq(route_lines, N);
         ck_assert_uint_eq(cont_1007, N);
         ck_assert_uint_eq(last_seen, 1);
@@ -203,6 +216,95 @@ START_TEST(in_progress_and_queued)
         ck_assert_int_eq(r.code, 5);
         ck_assert_str_eq(r.text, "Reconfiguration already in progress, queueing new config");
         teardown(&fx);
+}
+END_TEST
+
+/* What BIRD 3.1.8 answers to `configure status` (and 2.0.12 alike): the
+ * state on a "DDDD-" line, an undo line maybe, "0000 " last. Only the
+ * codes decide: the same codes with other text mean the same, and text
+ * that reads "up and running" under another code does not. */
+START_TEST(configure_status_by_code)
+{
+        struct fixture fx;
+        setup(&fx);
+        struct result r =
+            command(&fx, "configure status", "0003-Daemon is up and running\n0000 \n");
+        ck_assert_int_eq(r.error, 0);
+        ck_assert_int_eq(r.code, 0);
+        ck_assert_uint_eq(r.n_codes, 2);
+        ck_assert_int_eq(r.codes[0], 3);
+        ck_assert_int_eq(r.codes[1], 0);
+        ck_assert_int_eq(r.status, BIRDCTL_STATUS_DONE);
+        r = command(&fx, "configure status",
+                    "0004-Reconfiguration in progress\n"
+                    "0022-Configuration unconfirmed, undo in 30.000 s\n0000 \n");
+        ck_assert_uint_eq(r.n_codes, 3);
+        ck_assert_int_eq(r.status, BIRDCTL_STATUS_PROGRESS);
+        r = command(&fx, "configure status",
+                    "0005-Reconfiguration in progress, next one enqueued\n0000\n");
+        ck_assert_int_eq(r.status, BIRDCTL_STATUS_PROGRESS);
+        r = command(&fx, "configure status", "0006-Shutdown in progress\n0000 \n");
+        ck_assert_int_eq(r.status, BIRDCTL_STATUS_SHUTDOWN);
+        r = command(&fx, "configure status", "9001 syntax error, unexpected STATUS\n");
+        ck_assert_int_eq(r.status, BIRDCTL_STATUS_REFUSED);
+        r = command(&fx, "configure status", "8007 Access denied\n");
+        ck_assert_int_eq(r.status, BIRDCTL_STATUS_REFUSED);
+        /* Text is never read: foreign words, same codes, same meaning... */
+        r = command(&fx, "configure status", "0003-Alles in Ordnung\n0000 \n");
+        ck_assert_int_eq(r.status, BIRDCTL_STATUS_DONE);
+        r = command(&fx, "configure status", "0004-Daemon is up and running\n0000 \n");
+        ck_assert_int_eq(r.status, BIRDCTL_STATUS_PROGRESS);
+        /* ...and no known code is no answer, whatever the text says. */
+        r = command(&fx, "configure status", "0000 Daemon is up and running\n");
+        ck_assert_int_eq(r.status, BIRDCTL_STATUS_UNKNOWN);
+        r = command(&fx, "configure status", "1000-Daemon is up and running\n0000 \n");
+        ck_assert_int_eq(r.status, BIRDCTL_STATUS_UNKNOWN);
+        /* Continuations carry no code of their own. */
+        r = command(&fx, "configure status", "0004-Reconfiguration\n in progress\n0000 \n");
+        ck_assert_uint_eq(r.n_codes, 2);
+        ck_assert_int_eq(r.status, BIRDCTL_STATUS_PROGRESS);
+        teardown(&fx);
+}
+END_TEST
+
+/* More numbered lines than codes kept: the first ones and the final one. */
+START_TEST(many_lines_keep_first_and_final_codes)
+{
+        struct fixture fx;
+        setup(&fx);
+        static char reply[4096];
+        size_t n = 0;
+        n += (size_t)snprintf(reply + n, sizeof(reply) - n, "0004-in progress\n");
+        for (int i = 0; i < 40; i++)
+                n += (size_t)snprintf(reply + n, sizeof(reply) - n, "1%03d-line %d\n", i, i);
+        snprintf(reply + n, sizeof(reply) - n, "9001 nope\n");
+        struct result r = command(&fx, "configure status", reply);
+        ck_assert_uint_eq(r.n_codes, BIRDCTL_CODES_MAX);
+        ck_assert_int_eq(r.codes[0], 4);
+        ck_assert_int_eq(r.codes[BIRDCTL_CODES_MAX - 1], 9001);
+        ck_assert_int_eq(r.status, BIRDCTL_STATUS_REFUSED);
+        /* A transport error has no codes. */
+        next_text = "0004-in progress\n";
+        next_after = FAKE_RESET;
+        r = (struct result){0};
+        ck_assert_int_eq(birdctl_command(fx.c, "configure status", DEADLINE, on_reply, &r), 0);
+        ck_assert(run_until(fx.e, &r.got, DEADLINE));
+        ck_assert_int_eq(r.error, -ECONNRESET);
+        ck_assert_uint_eq(r.n_codes, 0);
+        teardown(&fx);
+}
+END_TEST
+
+/* The answer to `configure` by its final code (cmd_reconfig_msg()). */
+START_TEST(configure_answer_by_code)
+{
+        ck_assert_int_eq(birdctl_configure_answer(3), BIRDCTL_CONFIGURE_DONE);
+        ck_assert_int_eq(birdctl_configure_answer(4), BIRDCTL_CONFIGURE_PENDING);
+        ck_assert_int_eq(birdctl_configure_answer(5), BIRDCTL_CONFIGURE_PENDING);
+        ck_assert_int_eq(birdctl_configure_answer(19), BIRDCTL_CONFIGURE_PENDING);
+        ck_assert_int_eq(birdctl_configure_answer(6), BIRDCTL_CONFIGURE_SHUTDOWN);
+        ck_assert_int_eq(birdctl_configure_answer(8002), BIRDCTL_CONFIGURE_REFUSED);
+        ck_assert_int_eq(birdctl_configure_answer(9001), BIRDCTL_CONFIGURE_REFUSED);
 }
 END_TEST
 
@@ -409,6 +511,9 @@ static Suite *suite(void)
         tcase_add_test(tc, long_listing_line_by_line);
         tcase_add_test(tc, in_progress_and_queued);
         tcase_add_test(tc, error_replies);
+        tcase_add_test(tc, configure_status_by_code);
+        tcase_add_test(tc, many_lines_keep_first_and_final_codes);
+        tcase_add_test(tc, configure_answer_by_code);
         tcase_add_test(tc, reply_cut_off_mid_line);
         tcase_add_test(tc, connection_reset);
         tcase_add_test(tc, idle_close_then_reconnect);

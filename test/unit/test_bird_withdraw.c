@@ -1,6 +1,7 @@
 /* test_bird_withdraw.c: --withdraw-all against a scripted BIRD control
  * socket: the include files end up empty whatever they held, exactly one
- * `configure` is sent, and each way BIRD can answer (or not) gives the
+ * `configure` is sent (then `configure status` while BIRD answers "in
+ * progress"), and each way BIRD can answer (or not) gives the
  * documented result; the command-line action skips a clean stop, refuses
  * the ExaBGP backend and does not read service files. */
 #include <check.h>
@@ -23,11 +24,22 @@
 #define TIMEOUT (5 * 1000 * 1000ULL)
 
 static struct fake_reply configure_reply;
+/* `configure status`: busy_polls answers 0004, then status_final. */
+static unsigned busy_polls;
+static const char *status_final;
 
 static struct fake_reply script(struct fake_bird *f, const char *cmd)
 {
         if (strcmp(cmd, "configure") == 0)
                 return configure_reply;
+        if (strcmp(cmd, "configure status") == 0) {
+                if (busy_polls) {
+                        busy_polls--;
+                        return (struct fake_reply){"0004-Reconfiguration in progress\n0000 \n",
+                                                   FAKE_KEEP, 0};
+                }
+                return (struct fake_reply){status_final, FAKE_KEEP, 0};
+        }
         return (struct fake_reply){"9001 syntax error\n", FAKE_KEEP, 0};
 }
 
@@ -69,6 +81,8 @@ static void setup(struct fixture *fx, bool with_server)
         put(fx->r6, ROUTES6);
         ck_assert_int_ge(sd_event_new(&fx->e), 0);
         configure_reply = OK_REPLY;
+        busy_polls = 0;
+        status_final = "0003-Daemon is up and running\n0000 \n";
         fx->fb.listen_fd = fx->fb.fd = -1;
         if (with_server)
                 ck_assert_int_eq(fake_bird_start(&fx->fb, fx->e, fx->sock, script), 0);
@@ -167,10 +181,24 @@ START_TEST(in_progress_and_queued_count_as_accepted)
             (struct fake_reply){"0002-Reading configuration from /etc/bird/bird.conf\n"
                                 "0004 Reconfiguration in progress\n",
                                 FAKE_KEEP, 0};
+        busy_polls = 2;
         ck_assert_int_eq(withdraw(&fx, TIMEOUT), 0);
+        /* confirmed by `configure status`: 0004 twice, then 0003 */
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure status"), 3);
         configure_reply = (struct fake_reply){
             "0005 Reconfiguration already in progress, queueing new config\n", FAKE_KEEP, 0};
         ck_assert_int_eq(withdraw(&fx, TIMEOUT), 0);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure status"), 4);
+        /* Never confirmed (BIRD busy for ever, or a status refused): still
+         * accepted, the files are empty and BIRD parsed them; bounded by
+         * the timeout. */
+        busy_polls = 1000000;
+        ck_assert_int_eq(withdraw(&fx, 300 * 1000), 0);
+        busy_polls = 0;
+        status_final = "9001 syntax error\n";
+        unsigned n = fake_bird_count(&fx.fb, "configure status");
+        ck_assert_int_eq(withdraw(&fx, TIMEOUT), 0);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure status"), n + 1);
         teardown(&fx);
 }
 END_TEST

@@ -71,6 +71,9 @@ static const struct bad_case {
      "\"interval\" (500ms) must be \"0\" (off) or between 1s and 1h"},
     {"reconcile-stuck-after-zero", "", 5, 5, "\"stuck_after\" (0s) must be between 1s and 1h"},
     {"reconcile-unknown-key", "", 4, 5, "unknown key \"intervall\" in \"reconcile\""},
+    /* 5.0 speaks API 4: no third number for it */
+    {"exabgp-api-5", "", 4, 18, "\"api\" (5) must be 4 (ExaBGP 4.x and 5.0) or 6 (ExaBGP 6)"},
+    {"exabgp-api-string", "", 3, 15, "\"api\" must be an integer, not a string"},
     {"control-unknown-key", "", 4, 5, "unknown key \"sokcet\" in \"control\""},
     {"control-group-bad-type", "", 3, 16, "\"group\" must be a string, not an integer"},
     {"metrics-bad-listen", "", 4, 5,
@@ -266,6 +269,7 @@ START_TEST(test_good_config)
         assert_prefix(&c->allowed[0], "203.0.113.0/24");
         assert_prefix(&c->allowed[1], "2001:db8::/32");
         ck_assert(!exabgp_settings(c)->ack);
+        ck_assert_int_eq(exabgp_settings(c)->api, EXABGP_API_6);
         ck_assert_int_eq(exabgp_settings(c)->on_exit, ON_KEEP);
         ck_assert_uint_eq(exabgp_settings(c)->watchdog_usec, 0); /* "0": off */
         ck_assert_uint_eq(c->reconcile.interval_usec, 0);        /* "0": off */
@@ -473,6 +477,7 @@ START_TEST(test_defaults)
         free(expect_path);
         ck_assert_str_eq(c->plugin_dir, AHD_PLUGIN_DIR);
         ck_assert(exabgp_settings(c)->ack);
+        ck_assert_int_eq(exabgp_settings(c)->api, EXABGP_API_4);
         ck_assert_int_eq(exabgp_settings(c)->on_exit, ON_WITHDRAW);
         ck_assert_uint_eq(exabgp_settings(c)->watchdog_usec, 10000000);
         ck_assert_uint_eq(c->reconcile.interval_usec, 30000000);

@@ -16,6 +16,7 @@
 #include "exabgp_config.h"
 #include "exabgp_backend.h"
 #include "fake_clock.h"
+#include "log.h"
 
 #define DEADLINE_USEC (20ULL * 1000 * 1000)
 
@@ -31,8 +32,10 @@ struct fixture {
         int gone;
         char why[128];
         int done_calls;
-        int sent_calls;      /* backend_hooks.route_sent */
-        uint64_t sent_delay; /* its last delay */
+        int sent_calls;                 /* backend_hooks.route_sent */
+        uint64_t sent_delay;            /* its last delay */
+        int stuck_calls, unstuck_calls; /* backend_hooks.stuck */
+        char stuck_why[128];
 };
 
 static struct fixture F;
@@ -62,10 +65,24 @@ static bool done_called(void *arg)
         return F.done_calls > 0;
 }
 
+static void on_stuck(void *userdata, const struct prefix *p, bool stuck, const char *why)
+{
+        struct fixture *f = userdata;
+        if (stuck) {
+                f->stuck_calls++;
+                snprintf(f->stuck_why, sizeof(f->stuck_why), "%s", why);
+        } else {
+                f->unstuck_calls++;
+        }
+}
+
+/* Reconciliation in the "stepped" setups: off unless a setup sets it. */
+static uint64_t reconcile_interval;
+
 /* The stepped clock of the "stepped" case (fake_clock.h). */
 static struct fake_clock FC;
 
-static void setup_with(bool ack, bool stepped)
+static void setup_with_api(bool ack, bool stepped, enum exabgp_api api)
 {
         signal(SIGPIPE, SIG_IGN);
         memset(&F, 0, sizeof(F));
@@ -73,17 +90,25 @@ static void setup_with(bool ack, bool stepped)
         F.cfg.asn = 65001;
         config_speaker_put(&F.cfg, &exabgp_block, &F.xs);
         F.xs.ack = ack;
+        F.xs.api = api;
+        F.cfg.reconcile.interval_usec = reconcile_interval;
+        F.cfg.reconcile.stuck_after_usec = 10 * 1000000ULL;
         ck_assert_int_eq(pipe2(F.to_us, O_CLOEXEC), 0);
         ck_assert_int_eq(pipe2(F.from_us, O_CLOEXEC), 0);
         ck_assert_int_eq(fcntl(F.from_us[0], F_SETFL, O_NONBLOCK), 0);
         ck_assert_int_eq(sd_event_new(&F.e), 0);
         fake_clock_init(&FC, F.e);
         struct backend_hooks hooks = {
-            .speaker_gone = on_gone, .route_sent = on_sent, .userdata = &F};
+            .speaker_gone = on_gone, .route_sent = on_sent, .stuck = on_stuck, .userdata = &F};
         ck_assert_int_eq(backend_exabgp_create_fds(F.e, stepped ? &FC.clock : clock_system(),
                                                    &F.cfg, &hooks, F.to_us[0], F.from_us[1], &F.b),
                          0);
         backend_exabgp_set_backoff(F.b, 20 * 1000, 200 * 1000);
+}
+
+static void setup_with(bool ack, bool stepped)
+{
+        setup_with_api(ack, stepped, EXABGP_API_4);
 }
 
 static void setup(void)
@@ -98,7 +123,24 @@ static void setup_noack(void)
 
 static void setup_stepped(void)
 {
+        reconcile_interval = 0;
         setup_with(true, true);
+}
+
+static void setup_reconcile(void)
+{
+        reconcile_interval = 30 * 1000000ULL;
+        setup_with(true, true);
+}
+
+static void setup_api6(void)
+{
+        setup_with_api(true, false, EXABGP_API_6);
+}
+
+static void setup_api6_noack(void)
+{
+        setup_with_api(false, false, EXABGP_API_6);
 }
 
 static void teardown(void)
@@ -143,10 +185,14 @@ static size_t n_lines(void)
         return n;
 }
 
-/* The i-th line written by the backend (static buffer). */
+/* The i-th line written by the backend, in one of four static buffers
+ * used in turn: two calls in one assertion compare two lines, not one
+ * buffer with itself. */
 static const char *line(size_t i)
 {
-        static char buf[512];
+        static char bufs[4][512];
+        static unsigned turn;
+        char *buf = bufs[turn++ % 4];
         const char *p = F.out ? F.out : "";
         for (; i > 0 && p; i--) {
                 p = strchr(p, '\n');
@@ -156,7 +202,7 @@ static const char *line(size_t i)
         ck_assert_ptr_nonnull(p);
         const char *end = strchr(p, '\n');
         ck_assert_ptr_nonnull(end);
-        snprintf(buf, sizeof(buf), "%.*s", (int)(end - p), p);
+        snprintf(buf, sizeof(bufs[0]), "%.*s", (int)(end - p), p);
         return buf;
 }
 
@@ -340,6 +386,83 @@ START_TEST(error_is_retried_with_backoff)
         ck_assert_uint_eq(n.commands, 3);
         ck_assert_uint_eq(n.acks, 3);
         ck_assert_uint_eq(n.errors, 2);
+}
+END_TEST
+
+/* stderr (our log: log_setup() is never called here) into a file, so a
+ * case can read what was logged. */
+static int stderr_saved = -1;
+static FILE *stderr_file;
+
+static void capture_stderr(void)
+{
+        fflush(stderr);
+        stderr_file = tmpfile();
+        ck_assert_ptr_nonnull(stderr_file);
+        stderr_saved = dup(STDERR_FILENO);
+        ck_assert_int_ge(dup2(fileno(stderr_file), STDERR_FILENO), 0);
+}
+
+/* Ends the capture; returns what was logged (malloc'd). */
+static char *captured_stderr(void)
+{
+        fflush(stderr);
+        ck_assert_int_ge(dup2(stderr_saved, STDERR_FILENO), 0);
+        close(stderr_saved);
+        long n = ftell(stderr_file);
+        ck_assert_int_ge(n, 0);
+        char *text = calloc(1, (size_t)n + 1);
+        rewind(stderr_file);
+        ck_assert_uint_eq(fread(text, 1, (size_t)n, stderr_file), (size_t)n);
+        fclose(stderr_file);
+        return text;
+}
+
+static size_t occurrences(const char *hay, const char *needle)
+{
+        size_t n = 0;
+        for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+                n++;
+        return n;
+}
+
+static bool failures_at_least(void *arg)
+{
+        return status("203.0.113.53", 32).failures >= *(size_t *)arg;
+}
+
+/* ExaBGP 6 says why before it says "error": that line is no ack (the
+ * second route's "done" still matches the second route), and its reason
+ * goes into the refusal's log line, once. (exabgp.api 6) */
+START_TEST(refusal_reason_is_logged_not_matched)
+{
+        announce("203.0.113.53", 32);
+        announce("2001:db8:53::", 48);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(3); /* session ack enable, the two routes */
+        log_set_max_level(LOG_DEBUG);
+        capture_stderr();
+        tell("done\nerror: Could not parse route: no route\nerror\ndone\n");
+        wait_sync_a(EXABGP_SYNC_REJECTED);
+        run_for(50 * 1000);
+        ck_assert_int_eq(status("2001:db8:53::", 48).sync, EXABGP_SYNC_CONFIRMED);
+        ck_assert_uint_eq(status("203.0.113.53", 32).failures, 1);
+        /* the retry is refused without a reason: none is carried over
+         * (its line is a debug one) */
+        wait_lines(4);
+        tell("error\n");
+        size_t want = 2;
+        ck_assert(run_until(failures_at_least, &want));
+        char *log = captured_stderr();
+        ck_assert_msg(strstr(log,
+                             "ExaBGP refused 'peer * announce route 203.0.113.53/32 next-hop self "
+                             "med 100 community [ 65001:53 ]': Could not parse route: no "
+                             "route (service dns"),
+                      "log: %s", log);
+        ck_assert_uint_eq(occurrences(log, "no route"), 1);
+        ck_assert_ptr_null(strstr(log, "neither an ack nor an event"));
+        free(log);
+        ck_assert_int_eq(F.gone, 0);
 }
 END_TEST
 
@@ -703,11 +826,20 @@ START_TEST(watchdog_withdraws_everything_when_the_loop_wedges)
         ck_assert(WIFEXITED(status));
         ck_assert_int_eq(WEXITSTATUS(status), EXIT_FAILURE);
         ck_assert(F.out_len > 0 && F.out[F.out_len - 1] == '\n');
-        size_t lines = n_lines(), withdraws = 0;
+        size_t lines = n_lines(), withdraws = 0, i = 0;
         char last[401] = {0};
-        for (size_t i = 0; i < lines; i++) {
+        /* API 6: our session start first, then every line "peer * ..." */
+        const char *head = "";
+        if (F.xs.api == EXABGP_API_6) {
+                ck_assert_str_eq(line(i++), "session ack silence");
+                head = "peer * ";
+        }
+        size_t hl = strlen(head);
+        for (; i < lines; i++) {
                 const char *l = line(i);
                 unsigned x;
+                ck_assert_msg(strncmp(l, head, hl) == 0, "line %zu: \"%s\"", i, l);
+                l += hl;
                 bool ann = strncmp(l, "announce route 2001:db8:", 24) == 0;
                 bool wd = strncmp(l, "withdraw route 2001:db8:", 24) == 0;
                 ck_assert_msg(ann || wd, "line %zu is not a whole command: \"%s\"", i, l);
@@ -716,9 +848,109 @@ START_TEST(watchdog_withdraws_everything_when_the_loop_wedges)
                 last[x] = ann ? 'a' : 'w';
                 withdraws += wd;
         }
-        for (int i = 1; i <= 400; i++)
-                ck_assert_msg(last[i] == 'w', "2001:db8:%x::/48 left announced", i);
+        for (int k = 1; k <= 400; k++)
+                ck_assert_msg(last[k] == 'w', "2001:db8:%x::/48 left announced", k);
         ck_assert_uint_ge(withdraws, 400);
+}
+END_TEST
+
+/* ---- ExaBGP 6 (exabgp.api 6) ---- */
+
+/* What ExaBGP 6 gets, line by line: first "session ack enable", whose
+ * "done" is no route's, then each route as "peer * announce|withdraw
+ * route ...", acks matched behind the session start's. */
+START_TEST(api6_writes_6_syntax)
+{
+        wait_lines(1);
+        ck_assert_str_eq(line(0), "session ack enable");
+        announce("203.0.113.53", 32);
+        withdraw("2001:db8:53::", 48);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(3);
+        ck_assert_str_eq(line(1), "peer * announce route 203.0.113.53/32 next-hop self med 100 "
+                                  "community [ 65001:53 ]");
+        ck_assert_str_eq(line(2), "peer * withdraw route 2001:db8:53::/48");
+        /* the first done answers the session start, not the announce */
+        tell("done\n");
+        run_for(50 * 1000);
+        ck_assert_int_eq(status("203.0.113.53", 32).sync, EXABGP_SYNC_WRITTEN);
+        tell("done\n");
+        wait_sync_a(EXABGP_SYNC_CONFIRMED);
+        ck_assert_int_eq(status("2001:db8:53::", 48).sync, EXABGP_SYNC_WRITTEN);
+        tell("done\n");
+        run_for(50 * 1000);
+        ck_assert_int_eq(status("2001:db8:53::", 48).sync, EXABGP_SYNC_CONFIRMED);
+        struct speaker_counters n;
+        backend_exabgp_ops.counters(F.b, &n);
+        ck_assert_uint_eq(n.commands, 3);
+        ck_assert_uint_eq(n.acks, 3);
+
+        /* a refusal is retried in the same syntax; stopping withdraws in it */
+        withdraw("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(4);
+        ck_assert_str_eq(line(3), "peer * withdraw route 203.0.113.53/32");
+        tell("error: Could not parse route\nerror\n");
+        wait_lines(5);
+        ck_assert_str_eq(line(4), line(3));
+        tell("done\n");
+        wait_sync_a(EXABGP_SYNC_CONFIRMED);
+        announce("198.51.100.0", 24);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(6);
+        tell("done\n");
+        backend_exabgp_ops.stop(F.b, true, on_done, &F);
+        wait_lines(7);
+        ck_assert_str_eq(line(6), "peer * withdraw route 198.51.100.0/24");
+        ck_assert_uint_eq(n_lines(), 7);
+        tell("done\n");
+        ck_assert(run_until(done_called, NULL));
+        ck_assert_int_eq(F.gone, 0);
+}
+END_TEST
+
+/* An ExaBGP that refuses the session start (4.x, or 6 held to API 4) is
+ * told about once; the FIFO stays in step: the next ack is the route's. */
+START_TEST(api6_session_start_refused)
+{
+        wait_lines(1);
+        announce("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(2);
+        tell("error\ndone\n");
+        wait_sync_a(EXABGP_SYNC_CONFIRMED);
+        ck_assert_uint_eq(status("203.0.113.53", 32).failures, 0);
+        struct speaker_counters n;
+        backend_exabgp_ops.counters(F.b, &n);
+        ck_assert_uint_eq(n.errors, 1);
+}
+END_TEST
+
+/* Acks off: "silence" answers nothing, so nothing waits for an answer. */
+START_TEST(api6_noack_silences)
+{
+        announce("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(2);
+        ck_assert_str_eq(line(0), "session ack silence");
+        ck_assert_str_eq(line(1), "peer * announce route 203.0.113.53/32 next-hop self med 100 "
+                                  "community [ 65001:53 ]");
+        backend_exabgp_ops.stop(F.b, false, on_done, &F);
+        ck_assert(run_until(done_called, NULL));
+        ck_assert_int_eq(status("203.0.113.53", 32).sync, EXABGP_SYNC_WRITTEN);
+}
+END_TEST
+
+/* API 4 writes nothing of its own: the first line is the first route. */
+START_TEST(api4_writes_no_session_start)
+{
+        run_for(50 * 1000);
+        ck_assert_uint_eq(n_lines(), 0);
+        announce("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        wait_lines(1);
+        ck_assert_str_eq(line(0), "announce route 203.0.113.53/32 next-hop self med 100 "
+                                  "community [ 65001:53 ]");
 }
 END_TEST
 
@@ -782,6 +1014,105 @@ START_TEST(stop_wait_bound_is_exact)
 }
 END_TEST
 
+#define SEC 1000000ULL
+
+static enum route_confirm confirm_a(void)
+{
+        struct prefix p = pfx("203.0.113.53", 32);
+        return backend_exabgp_ops.confirmed(F.b, &p);
+}
+
+static struct speaker_counters counts(void)
+{
+        struct speaker_counters n;
+        backend_exabgp_ops.counters(F.b, &n);
+        return n;
+}
+
+/* Reconciliation on the stepped clock: the listing a second after an ack
+ * and every interval; a route missing from the adj-rib-out (another
+ * process withdrew it) is drift, its command sent again; a route the
+ * listing shows right again is confirmed; one ExaBGP keeps dropping is
+ * stuck after 10 s (the hook hears it) and re-sent once per interval. */
+START_TEST(reconcile_resends_what_exabgp_lost)
+{
+        const char *held = "neighbor 192.0.2.2 ipv4 unicast 203.0.113.53/32 next-hop self\n"
+                           "192.0.2.3 ipv4 unicast 203.0.113.53/32 next-hop self\n"
+                           "neighbor 192.0.2.2 ipv4 unicast 198.51.100.0/24 next-hop self\n";
+        announce("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        settle();
+        ck_assert_uint_eq(n_lines(), 1);
+        tell("done\n");
+        settle();
+        /* a second after the ack: the listing */
+        step(1 * SEC - 1);
+        ck_assert_uint_eq(n_lines(), 1);
+        step(1);
+        ck_assert_uint_eq(n_lines(), 2);
+        ck_assert_str_eq(line(1), "show adj-rib out");
+        char reply[512];
+        snprintf(reply, sizeof(reply), "%sdone\n", held);
+        tell(reply);
+        settle();
+        ck_assert_uint_eq(counts().reconcile_passes, 1);
+        ck_assert_uint_eq(counts().drift, 0);
+        ck_assert_int_eq(confirm_a(), CONFIRM_CONFIRMED);
+        /* the next one an interval later; this time the route is gone */
+        step(30 * SEC);
+        ck_assert_uint_eq(n_lines(), 3);
+        tell("neighbor 192.0.2.2 ipv4 unicast 198.51.100.0/24 next-hop self\ndone\n");
+        settle();
+        ck_assert_uint_eq(counts().drift, 1);
+        ck_assert_int_eq(confirm_a(), CONFIRM_DRIFT);
+        ck_assert_uint_eq(n_lines(), 4);
+        ck_assert_str_eq(line(3), line(0)); /* the announce, again */
+        tell("done\n");
+        settle();
+        step(1 * SEC);
+        ck_assert_uint_eq(n_lines(), 5);
+        tell(reply);
+        settle();
+        ck_assert_int_eq(confirm_a(), CONFIRM_CONFIRMED);
+        ck_assert_uint_eq(counts().drift, 1);
+
+        /* ExaBGP keeps dropping it: stuck 10 s after it was first missed */
+        size_t before = n_lines();
+        step(30 * SEC); /* listing */
+        for (int i = 0; i < 40; i++) {
+                while (n_lines() > before) {
+                        /* answer every line in order: a listing without the
+                         * route, a re-sent announce with done */
+                        tell("done\n"); /* an empty listing, or the re-send's ack */
+                        before++;
+                        settle();
+                }
+                step(1 * SEC);
+        }
+        ck_assert_int_eq(F.stuck_calls, 1);
+        ck_assert_str_eq(F.stuck_why, "missing from ExaBGP's adj-rib-out");
+        ck_assert_int_eq(confirm_a(), CONFIRM_STUCK);
+        ck_assert_uint_eq(counts().stuck, 1);
+        /* re-sent: about one a second while drifting (10), then once per
+         * interval (40 s: at most 2 more) */
+        size_t resent = 0;
+        for (size_t i = 0; i < n_lines(); i++)
+                resent += strcmp(line(i), line(0)) == 0;
+        ck_assert_uint_le(resent, 3 + 11 + 2);
+        ck_assert_uint_ge(resent, 3 + 2);
+        /* right again */
+        step(30 * SEC);
+        while (n_lines() > before) {
+                tell(strcmp(line(before), "show adj-rib out") == 0 ? reply : "done\n");
+                before++;
+                settle();
+        }
+        ck_assert_int_eq(F.unstuck_calls, 1);
+        ck_assert_int_eq(confirm_a(), CONFIRM_CONFIRMED);
+        ck_assert_uint_eq(counts().stuck, 0);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("exabgp_backend");
@@ -800,6 +1131,7 @@ int main(void)
         tcase_add_test(tc, closed_stdout_is_speaker_gone);
         tcase_add_test(tc, flood_of_events_is_consumed);
         tcase_add_test(tc, neighbor_table_is_bounded);
+        tcase_add_test(tc, api4_writes_no_session_start);
         suite_add_tcase(s, tc);
         tc = tcase_create("noack");
         tcase_add_checked_fixture(tc, setup_noack, teardown);
@@ -808,11 +1140,29 @@ int main(void)
         tcase_add_test(tc, acks_off_nothing_matched);
         tcase_add_test(tc, watchdog_withdraws_everything_when_the_loop_wedges);
         suite_add_tcase(s, tc);
+        tc = tcase_create("api6");
+        tcase_add_checked_fixture(tc, setup_api6, teardown);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, api6_writes_6_syntax);
+        tcase_add_test(tc, api6_session_start_refused);
+        tcase_add_test(tc, refusal_reason_is_logged_not_matched);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("api6-noack");
+        tcase_add_checked_fixture(tc, setup_api6_noack, teardown);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, api6_noack_silences);
+        tcase_add_test(tc, watchdog_withdraws_everything_when_the_loop_wedges);
+        suite_add_tcase(s, tc);
         tc = tcase_create("stepped");
         tcase_add_checked_fixture(tc, setup_stepped, teardown);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, retry_backoff_is_exact);
         tcase_add_test(tc, stop_wait_bound_is_exact);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("reconcile");
+        tcase_add_checked_fixture(tc, setup_reconcile, teardown);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, reconcile_resends_what_exabgp_lost);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

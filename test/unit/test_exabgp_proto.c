@@ -28,6 +28,13 @@
         "\"address\": { \"local\": \"192.0.2.2\", \"peer\": \"192.0.2.1\" }, \"direction\": "      \
         "\"receive\", \"notification\": { \"code\": 6, \"subcode\": 2, \"data\": \"\" } } }"
 #define UPDATE "{ \"exabgp\": \"4.0.1\", \"time\": 1.0, \"type\": \"update\", \"neighbor\": { } }"
+/* ExaBGP 6's json encoder (response/json.py up() and _header()): the same
+ * shape under a new version string. */
+#define STATE_UP_6                                                                                 \
+        "{ \"exabgp\": \"6.0.0\", \"time\": 1700000000.1, \"host\" : \"lab\", \"pid\" : 10, "      \
+        "\"ppid\" : 1, \"counter\": 1, \"type\": \"state\", \"neighbor\": { \"address\": { "       \
+        "\"local\": \"192.0.2.2\", \"peer\": \"192.0.2.1\" }, \"asn\": { \"local\": 65001, "       \
+        "\"peer\": 65000 } , \"state\": \"up\" } }"
 
 static struct exabgp_msg classify(const char *s)
 {
@@ -44,6 +51,44 @@ START_TEST(acks)
         ck_assert_int_eq(classify(" error ").kind, EXABGP_MSG_ERROR);
         ck_assert_int_eq(classify("doneX").kind, EXABGP_MSG_GARBAGE);
         ck_assert_int_eq(classify("errors").kind, EXABGP_MSG_GARBAGE);
+}
+END_TEST
+
+/* ExaBGP 6 explains a refusal on the line before its "error"
+ * (processes.py answer_error_sync: "error: " + the message). That line
+ * is not an ack: counting it would shift every later ack by one. */
+START_TEST(refusal_reason_is_not_an_ack)
+{
+        struct exabgp_msg m = classify("error: Could not parse route: route 203.0.113.0/33");
+        ck_assert_int_eq(m.kind, EXABGP_MSG_REFUSAL);
+        ck_assert_str_eq(m.reason, "Could not parse route: route 203.0.113.0/33");
+        m = classify("error:no blank\r");
+        ck_assert_int_eq(m.kind, EXABGP_MSG_REFUSAL);
+        ck_assert_str_eq(m.reason, "no blank");
+        m = classify("error:");
+        ck_assert_int_eq(m.kind, EXABGP_MSG_REFUSAL);
+        ck_assert_str_eq(m.reason, "");
+        /* a long reason is cut, and stays terminated */
+        char longline[600];
+        memcpy(longline, "error: ", 7);
+        memset(longline + 7, 'x', sizeof(longline) - 8);
+        longline[sizeof(longline) - 1] = '\0';
+        m = classify(longline);
+        ck_assert_int_eq(m.kind, EXABGP_MSG_REFUSAL);
+        ck_assert_uint_eq(strlen(m.reason), sizeof(m.reason) - 1);
+        /* only "error:" at the start */
+        ck_assert_int_eq(classify("errors: x").kind, EXABGP_MSG_GARBAGE);
+        ck_assert_int_eq(classify("an error: x").kind, EXABGP_MSG_GARBAGE);
+        ck_assert_int_eq(classify("error").kind, EXABGP_MSG_ERROR);
+}
+END_TEST
+
+START_TEST(state_from_exabgp_6)
+{
+        struct exabgp_msg m = classify(STATE_UP_6);
+        ck_assert_int_eq(m.kind, EXABGP_MSG_STATE);
+        ck_assert_int_eq(m.state, EXABGP_PEER_UP);
+        ck_assert_str_eq(m.peer, "192.0.2.1");
 }
 END_TEST
 
@@ -218,6 +263,8 @@ int main(void)
         Suite *s = suite_create("exabgp_proto");
         TCase *tc = tcase_create("classify");
         tcase_add_test(tc, acks);
+        tcase_add_test(tc, refusal_reason_is_not_an_ack);
+        tcase_add_test(tc, state_from_exabgp_6);
         tcase_add_test(tc, states);
         tcase_add_test(tc, notifications);
         tcase_add_test(tc, garbage_and_empty);

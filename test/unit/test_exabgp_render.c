@@ -1,4 +1,6 @@
-/* test_exabgp_render.c: ExaBGP command lines for every attribute shape. */
+/* test_exabgp_render.c: ExaBGP command lines for every attribute shape, in
+ * the 4.x syntax and in ExaBGP 6's (its "peer <selector> announce|withdraw
+ * route ..." grammar, reactor/api/dispatch/v6.py and command/announce.py). */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
@@ -17,15 +19,21 @@ static struct prefix pfx(const char *addr, unsigned len)
         return p;
 }
 
-static char *render(const struct prefix *p, enum route_action a, const struct attrs *at,
-                    uint32_t asn, int *ret)
+static char *render_api(const struct prefix *p, enum route_action a, const struct attrs *at,
+                        uint32_t asn, enum exabgp_api api, int *ret)
 {
         struct route_update u = {.prefix = p, .action = a, .attrs = at, .service = "dns"};
         char *out = (char *)0x1;
-        *ret = exabgp_render(&u, asn, &out);
+        *ret = exabgp_render(&u, asn, api, &out);
         if (*ret < 0)
                 ck_assert_ptr_null(out);
         return out;
+}
+
+static char *render(const struct prefix *p, enum route_action a, const struct attrs *at,
+                    uint32_t asn, int *ret)
+{
+        return render_api(p, a, at, asn, EXABGP_API_4, ret);
 }
 
 static char *comms[] = {"65001:53", "65001:666"};
@@ -176,6 +184,84 @@ START_TEST(refuses_bad_input)
 }
 END_TEST
 
+/* API 6: the same route words after "peer * ", for both families and
+ * both actions; the 4.x line is not a suffix match by accident. */
+START_TEST(api6_every_attribute)
+{
+        struct prefix p4 = pfx("203.0.113.53", 32), p6 = pfx("2001:db8:53::", 48);
+        struct attrs a = {.next_hop = "self",
+                          .med = 100,
+                          .communities = comms,
+                          .n_communities = 2,
+                          .large_communities = large,
+                          .n_large_communities = 1,
+                          .prepend = 2};
+        int r;
+        char *s = render_api(&p4, ROUTE_ANNOUNCE, &a, 65001, EXABGP_API_6, &r);
+        ck_assert_int_eq(r, 0);
+        ck_assert_str_eq(s, "peer * announce route 203.0.113.53/32 next-hop self med 100 "
+                            "as-path [ 65001 65001 65001 ] community [ 65001:53 65001:666 ] "
+                            "large-community [ 65001:0:53 ]");
+        free(s);
+        struct attrs b = {.next_hop = "2001:db8::1", .med = -1};
+        s = render_api(&p6, ROUTE_ANNOUNCE, &b, 0, EXABGP_API_6, &r);
+        ck_assert_int_eq(r, 0);
+        ck_assert_str_eq(s, "peer * announce route 2001:db8:53::/48 next-hop 2001:db8::1");
+        free(s);
+        s = render_api(&p4, ROUTE_WITHDRAW, NULL, 0, EXABGP_API_6, &r);
+        ck_assert_int_eq(r, 0);
+        ck_assert_str_eq(s, "peer * withdraw route 203.0.113.53/32");
+        free(s);
+        s = render_api(&p6, ROUTE_WITHDRAW, NULL, 0, EXABGP_API_6, &r);
+        ck_assert_int_eq(r, 0);
+        ck_assert_str_eq(s, "peer * withdraw route 2001:db8:53::/48");
+        free(s);
+}
+END_TEST
+
+START_TEST(api6_refuses_what_4_refuses)
+{
+        struct prefix p = pfx("203.0.113.1", 32);
+        int r;
+        struct attrs a = {.next_hop = "self", .med = -1, .prepend = 1};
+        ck_assert_ptr_null(render_api(&p, ROUTE_ANNOUNCE, &a, 0, EXABGP_API_6, &r));
+        ck_assert_int_eq(r, -EINVAL);
+        char *inject[] = {"65001:1\npeer * withdraw route 203.0.113.9/32"};
+        struct attrs b = {.next_hop = "self", .med = -1, .communities = inject, .n_communities = 1};
+        ck_assert_ptr_null(render_api(&p, ROUTE_ANNOUNCE, &b, 65001, EXABGP_API_6, &r));
+        ck_assert_int_eq(r, -EINVAL);
+}
+END_TEST
+
+/* Only 4 and 6 are syntaxes: anything else renders nothing rather than
+ * falling back to one of them. */
+START_TEST(unknown_api_refused)
+{
+        struct prefix p = pfx("203.0.113.1", 32);
+        struct attrs a = {.next_hop = "self", .med = -1};
+        int r;
+        for (int api = 0; api <= 7; api++) {
+                if (api == EXABGP_API_4 || api == EXABGP_API_6)
+                        continue;
+                ck_assert_ptr_null(render_api(&p, ROUTE_ANNOUNCE, &a, 0, (enum exabgp_api)api, &r));
+                ck_assert_int_eq(r, -EINVAL);
+                ck_assert_ptr_null(
+                    render_api(&p, ROUTE_WITHDRAW, NULL, 0, (enum exabgp_api)api, &r));
+                ck_assert_int_eq(r, -EINVAL);
+        }
+}
+END_TEST
+
+START_TEST(session_start)
+{
+        ck_assert_str_eq(exabgp_session_start(EXABGP_API_6, true), "session ack enable");
+        ck_assert_str_eq(exabgp_session_start(EXABGP_API_6, false), "session ack silence");
+        /* 4.x: ExaBGP's api.ack decides, and 4.2 has no such command */
+        ck_assert_ptr_null(exabgp_session_start(EXABGP_API_4, true));
+        ck_assert_ptr_null(exabgp_session_start(EXABGP_API_4, false));
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("exabgp_render");
@@ -187,6 +273,10 @@ int main(void)
         tcase_add_test(tc, withdraw);
         tcase_add_test(tc, prepend_counts);
         tcase_add_test(tc, refuses_bad_input);
+        tcase_add_test(tc, api6_every_attribute);
+        tcase_add_test(tc, api6_refuses_what_4_refuses);
+        tcase_add_test(tc, unknown_api_refused);
+        tcase_add_test(tc, session_start);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

@@ -24,7 +24,20 @@
  * is in flight; changes meanwhile wait for the next round.
  * BIRD away (no socket, refused, reset, busy, timeout): the files are still
  * kept current, configure is retried with backoff, each state change is
- * logged once. */
+ * logged once.
+ *
+ * Answers are read by their codes, never their text (bird_ctl.h): 0003
+ * "Reconfigured" confirms the files at once (BIRD 2's usual answer). BIRD
+ * 3 reconfigures asynchronously and often answers 0004 "in progress" (0005
+ * when another reconfiguration is still running, which BIRD 2 can answer
+ * too): the files parsed, so they are the new last good ones, but the
+ * routes are confirmed only once `configure status` says 0003 "up and
+ * running". It is asked after 5 ms, then ever less often (up to once a
+ * second) for at most a minute, on the speaker's timers; a change
+ * meanwhile is configured as usual and its answer restarts the wait.
+ * Status answers that cannot confirm (shutting down, an error code, none
+ * known, the minute over) end the wait unconfirmed: configure again with
+ * backoff. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -59,6 +72,11 @@
 #define COMMAND_TIMEOUT_USEC   (10 * 1000 * 1000ULL)
 #define BACKOFF_MIN_USEC       (200 * 1000ULL)
 #define BACKOFF_MAX_USEC       (30 * 1000 * 1000ULL)
+/* `configure status` after 0004/0005: first after STATUS_POLL_MIN, each
+ * next one twice as late, capped; given up after STATUS_WAIT_MAX. */
+#define STATUS_POLL_MIN_USEC (5 * 1000ULL)
+#define STATUS_POLL_MAX_USEC (1000 * 1000ULL)
+#define STATUS_WAIT_MAX_USEC (60 * 1000 * 1000ULL)
 
 struct route_entry {
         struct prefix prefix;
@@ -89,7 +107,9 @@ struct backend {
         size_t n_routes, cap_routes;
         bool dirty;          /* routes changed since the files were rendered */
         bool need_configure; /* the files differ from what BIRD confirmed */
-        bool recheck;        /* BIRD said "in progress"/"queued": configure again later */
+        bool recheck;        /* completion unconfirmed: configure again after a backoff */
+        bool awaiting;       /* BIRD parsed the last configure and applies it: ask
+                              * `configure status` until it is done */
         /* The next apply: a defer when due now, the window's end otherwise. */
         sd_event_source *apply_now;
         struct timerq *window; /* at EV_PRIO_ROUTE: its end applies routes */
@@ -100,6 +120,10 @@ struct backend {
         struct timerq *timers; /* at EV_PRIO_SPEAKER */
         struct timerq_item retry_timer;
         uint64_t backoff_usec;
+        struct timerq_item status_timer; /* the next `configure status` */
+        uint64_t status_delay_usec;      /* the wait before it */
+        uint64_t awaiting_since;         /* clk's µs of the answer that started the wait */
+        int awaiting_code;               /* that answer's code (0004, 0005) */
         enum link_state link;
         int link_err;
         bool stopping;
@@ -154,8 +178,10 @@ static void unschedule(struct backend *b)
                 sd_event_source_set_enabled(b->apply_now, SD_EVENT_OFF);
         if (b->window)
                 timerq_cancel(b->window, &b->window_end);
-        if (b->timers)
+        if (b->timers) {
                 timerq_cancel(b->timers, &b->retry_timer);
+                timerq_cancel(b->timers, &b->status_timer);
+        }
 }
 
 const struct bird_stats *backend_bird_stats(const struct backend *b)
@@ -431,7 +457,8 @@ static void link_down(struct backend *b, int err)
 
 static bool settled(const struct backend *b)
 {
-        return !b->dirty && !b->need_configure && !b->recheck && !birdctl_busy(b->ctl);
+        return !b->dirty && !b->need_configure && !b->recheck && !b->awaiting &&
+               !birdctl_busy(b->ctl);
 }
 
 static void maybe_done(struct backend *b)
@@ -498,6 +525,140 @@ static void schedule(struct backend *b)
         apply(b);
 }
 
+/* BIRD runs the files as they are now: everything sent so far counts. */
+static void confirm_applied(struct backend *b)
+{
+        b->awaiting = false;
+        b->backoff_usec = 0;
+        b->stats.last_error[0] = '\0';
+        if (b->inflight_gen > b->confirmed_gen)
+                b->confirmed_gen = b->inflight_gen;
+}
+
+/* The wait for `configure status` ended without a confirmation: configure
+ * again after a backoff (the answer to that starts a new wait). */
+static void unconfirmed(struct backend *b)
+{
+        b->awaiting = false;
+        timerq_cancel(b->timers, &b->status_timer);
+        b->recheck = true;
+        retry_later(b);
+}
+
+static void status_later(struct backend *b)
+{
+        if (timerq_put(b->timers, &b->status_timer, clock_now(b->clk) + b->status_delay_usec) < 0) {
+                log_err("bird: cannot arm the configure status timer");
+                unconfirmed(b);
+                return;
+        }
+        b->status_delay_usec *= 2;
+        if (b->status_delay_usec > STATUS_POLL_MAX_USEC)
+                b->status_delay_usec = STATUS_POLL_MAX_USEC;
+}
+
+/* After the reply to a configure or a status: stop, or the next round for
+ * changes made meanwhile. */
+static void after_reply(struct backend *b, bool answered)
+{
+        if (b->stopping) {
+                /* One final round for changes made meanwhile, no retries
+                 * and no wait for `configure status`. With BIRD away only
+                 * the files can be made right: BIRD reads them when it
+                 * comes back. */
+                b->awaiting = false;
+                timerq_cancel(b->timers, &b->status_timer);
+                if (b->dirty && answered) {
+                        apply(b);
+                        return;
+                }
+                if (b->dirty) {
+                        b->dirty = false;
+                        write_files(b);
+                }
+                b->recheck = false;
+                maybe_done(b);
+                return;
+        }
+        b->stats.in_sync = settled(b);
+        if (b->dirty && !timerq_item_queued(&b->retry_timer))
+                schedule(b);
+        /* After each answer BIRD gave (confirmation or refusal): is what
+         * it holds what we asked? */
+        if (answered)
+                reconcile_soon(b);
+}
+
+static void on_status_reply(struct birdctl *c, const struct birdctl_reply *r, void *userdata)
+{
+        struct backend *b = userdata;
+        b->stats.status_polls++;
+        if (b->stopping) {
+                after_reply(b, !r->error);
+                return;
+        }
+        if (r->error) {
+                /* BIRD may have restarted: configure again once it is back. */
+                link_down(b, r->error);
+                b->awaiting = false;
+                b->need_configure = true;
+                retry_later(b);
+                after_reply(b, false);
+                return;
+        }
+        link_up(b);
+        double ms = (double)(clock_now(b->clk) - b->awaiting_since) / 1000.0;
+        switch (birdctl_status_answer(r)) {
+        case BIRDCTL_STATUS_DONE:
+                log_info("bird: configure %" PRIu64 " applied: configure status answered 0003 "
+                         "%.1f ms after %04d",
+                         b->stats.configures, ms, b->awaiting_code);
+                confirm_applied(b);
+                break;
+        case BIRDCTL_STATUS_PROGRESS:
+                if (clock_now(b->clk) - b->awaiting_since < STATUS_WAIT_MAX_USEC) {
+                        log_debug("bird: configure status: %04d, asking again in %.1f ms",
+                                  r->codes[0], (double)b->status_delay_usec / 1000.0);
+                        status_later(b);
+                        break;
+                }
+                snprintf(b->stats.last_error, sizeof(b->stats.last_error),
+                         "BIRD still reconfiguring after %.0f s", ms / 1000.0);
+                log_warning("bird: BIRD still reconfiguring %.0f s after %04d; configuring "
+                            "again",
+                            ms / 1000.0, b->awaiting_code);
+                unconfirmed(b);
+                break;
+        case BIRDCTL_STATUS_SHUTDOWN:
+                log_warning("bird: BIRD is shutting down; configuring again when it is back");
+                unconfirmed(b);
+                break;
+        case BIRDCTL_STATUS_REFUSED:
+        case BIRDCTL_STATUS_UNKNOWN:
+                snprintf(b->stats.last_error, sizeof(b->stats.last_error),
+                         "configure status answered %04d %s", r->code, r->text);
+                log_warning("bird: cannot confirm configure %" PRIu64 ": configure status "
+                            "answered %04d %s; configuring again later",
+                            b->stats.configures, r->code, r->text);
+                unconfirmed(b);
+                break;
+        }
+        after_reply(b, true);
+}
+
+static void on_status_timer(struct timerq_item *it, uint64_t now)
+{
+        struct backend *b = OWNER(it, status_timer);
+        if (!b->awaiting || b->stopping || birdctl_busy(b->ctl))
+                return; /* a configure went out meanwhile: its answer decides */
+        int r =
+            birdctl_command(b->ctl, "configure status", COMMAND_TIMEOUT_USEC, on_status_reply, b);
+        if (r < 0) {
+                struct birdctl_reply rep = {.error = r, .code = -1, .text = "", .all = ""};
+                on_status_reply(b->ctl, &rep, b);
+        }
+}
+
 static void on_configure_reply(struct birdctl *c, const struct birdctl_reply *r, void *userdata)
 {
         struct backend *b = userdata;
@@ -512,10 +673,14 @@ static void on_configure_reply(struct birdctl *c, const struct birdctl_reply *r,
                 log_info("bird: answer to configure %" PRIu64 ": %04d in %.1f ms",
                          b->stats.configures, r->code,
                          (double)(mono_usec(b) - b->configure_started) / 1000.0);
+        b->awaiting = false;
+        timerq_cancel(b->timers, &b->status_timer);
+        enum birdctl_configure what =
+            r->error ? BIRDCTL_CONFIGURE_REFUSED : birdctl_configure_answer(r->code);
         if (r->error) {
                 link_down(b, r->error);
                 retry_later(b);
-        } else if (birdctl_code_is_error(r->code)) {
+        } else if (what == BIRDCTL_CONFIGURE_REFUSED) {
                 link_up(b);
                 b->stats.configure_failed++;
                 /* The final line carries "file:line:col message". */
@@ -530,57 +695,43 @@ static void on_configure_reply(struct birdctl *c, const struct birdctl_reply *r,
                 if (b->inflight_gen > b->failed_gen)
                         b->failed_gen = b->inflight_gen;
                 b->need_configure = false;
+                b->recheck = false;
                 if (!b->stopping)
                         b->dirty = true;
-                b->stats.in_sync = false;
                 retry_later(b);
         } else {
                 link_up(b);
                 b->stats.configure_ok++;
                 /* Every 0xxx answer to `configure` means BIRD parsed the
-                 * files: 0003 applied, 0004 in progress, 0005 queued. The
-                 * latter two are applied later: configure again after a
-                 * pause to make sure the newest files end up running. */
+                 * files: they are the last good ones. */
                 mark_good(b);
                 b->need_configure = false;
-                b->recheck = r->code == 4 || r->code == 5;
-                if (b->recheck) {
-                        log_info("bird: BIRD answered %04d %s; configuring again later", r->code,
-                                 r->text);
-                        retry_later(b);
-                } else {
-                        b->backoff_usec = 0;
-                        b->stats.last_error[0] = '\0';
-                        if (b->inflight_gen > b->confirmed_gen)
-                                b->confirmed_gen = b->inflight_gen;
-                }
-                b->stats.in_sync = !b->dirty && !b->recheck;
-        }
-        if (b->stopping) {
-                /* One final round for changes made meanwhile, no retries.
-                 * With BIRD away only the files can be made right: BIRD
-                 * reads them when it comes back. */
-                if (b->dirty && !r->error) {
-                        apply(b);
-                        return;
-                }
-                if (b->dirty) {
-                        b->dirty = false;
-                        write_files(b);
-                }
                 b->recheck = false;
-                maybe_done(b);
-                return;
+                if (what == BIRDCTL_CONFIGURE_DONE) {
+                        confirm_applied(b);
+                } else if (what == BIRDCTL_CONFIGURE_SHUTDOWN) {
+                        log_warning("bird: BIRD is shutting down (%04d); configuring again "
+                                    "when it is back",
+                                    r->code);
+                        b->recheck = true;
+                        retry_later(b);
+                } else if (!b->stopping) {
+                        /* 0004, 0005: applied later; `configure status`
+                         * says when. */
+                        b->awaiting = true;
+                        b->awaiting_code = r->code;
+                        b->awaiting_since = clock_now(b->clk);
+                        b->status_delay_usec = STATUS_POLL_MIN_USEC;
+                        status_later(b);
+                }
         }
-        if (b->dirty && !timerq_item_queued(&b->retry_timer))
-                schedule(b);
-        /* After each applied change: is it what BIRD holds? */
-        if (!r->error && !birdctl_code_is_error(r->code))
-                reconcile_soon(b);
+        after_reply(b, !r->error);
 }
 
 static void send_configure(struct backend *b)
 {
+        /* A wait for `configure status` ends here: this answer decides. */
+        timerq_cancel(b->timers, &b->status_timer);
         b->inflight_gen = b->written_gen;
         b->stats.in_sync = false;
         b->configure_started = mono_usec(b);
@@ -749,6 +900,7 @@ static int bird_create(sd_event *e, struct clock *clk, const struct config *cfg,
         b->clk = clk;
         timerq_item_init(&b->window_end, on_window_end);
         timerq_item_init(&b->retry_timer, on_retry);
+        timerq_item_init(&b->status_timer, on_status_timer);
         timerq_item_init(&b->reconcile_due, on_reconcile_due);
         b->reconcile_interval = cfg->reconcile.interval_usec;
         b->stuck_after = cfg->reconcile.stuck_after_usec;
@@ -923,6 +1075,7 @@ static void bird_stop(struct backend *b, bool withdraw, void (*done)(void *), vo
         }
         unschedule(b);
         b->recheck = false;
+        b->awaiting = false;
         /* With BIRD away, only the files can be made right. */
         if (b->link == LINK_DOWN && !birdctl_busy(b->ctl) && b->dirty) {
                 b->dirty = false;
@@ -1100,7 +1253,11 @@ static void on_rib_reply(struct birdctl *c, const struct birdctl_reply *r, void 
 {
         struct backend *b = userdata;
         uint64_t now = clock_now(b->clk);
+        /* what a pass costs the loop (test/bench/reconcile reads it) */
+        uint64_t t0 = clock_now(clock_system());
+        size_t listed = 0;
         reconcile_set_seal(&b->held);
+        listed = b->held.n;
         if (r->error) {
                 link_down(b, r->error);
         } else if (birdctl_code_is_error(r->code)) {
@@ -1190,6 +1347,12 @@ static void on_rib_reply(struct birdctl *c, const struct birdctl_reply *r, void 
                 reconcile_at(b, now + RECONCILE_RETRY_USEC);
         }
         reconcile_set_clear(&b->held);
+        uint64_t judging = clock_now(clock_system()) - t0;
+        log_debug("bird: reconcile pass %" PRIu64 ": %zu of our routes listed by BIRD, %zu "
+                  "asked; loop time %.2f ms (reading %.2f, judging %.2f), longest step %.2f ms",
+                  b->passes, listed, b->n_routes, (double)(r->busy_usec + judging) / 1000.0,
+                  (double)r->busy_usec / 1000.0, (double)judging / 1000.0,
+                  (double)(judging > r->busy_max_usec ? judging : r->busy_max_usec) / 1000.0);
         if (b->dirty)
                 schedule(b);
         maybe_done(b);

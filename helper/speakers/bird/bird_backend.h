@@ -12,6 +12,7 @@ struct bird_stats {
         uint64_t writes;           /* include files renamed into place (restores included) */
         uint64_t configures;       /* `configure` commands sent */
         uint64_t configure_ok;     /* answered 0003, or 0004/0005 (applied later) */
+        uint64_t status_polls;     /* `configure status` answers (and failures) after 0004/0005 */
         uint64_t configure_failed; /* BIRD refused the configuration (8xxx/9xxx) */
         uint64_t restores;         /* last good file put back after a refusal */
         uint64_t unreachable;      /* commands without a reply: no socket, reset, timeout */

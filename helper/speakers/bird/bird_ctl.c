@@ -16,7 +16,8 @@
 #include "timerq.h"
 #include "log.h"
 
-#define REPLY_MAX 8192
+#define REPLY_MAX          8192
+#define READS_PER_DISPATCH 64 /* of up to 1 KiB each */
 
 int birdctl_parse_line(const char *line, struct birdctl_line *out)
 {
@@ -48,6 +49,34 @@ int birdctl_parse_line(const char *line, struct birdctl_line *out)
         }
 }
 
+enum birdctl_configure birdctl_configure_answer(int code)
+{
+        if (birdctl_code_is_error(code))
+                return BIRDCTL_CONFIGURE_REFUSED;
+        if (code == 3)
+                return BIRDCTL_CONFIGURE_DONE;
+        if (code == 6)
+                return BIRDCTL_CONFIGURE_SHUTDOWN;
+        return BIRDCTL_CONFIGURE_PENDING;
+}
+
+enum birdctl_status birdctl_status_answer(const struct birdctl_reply *r)
+{
+        if (r->n_codes && birdctl_code_is_error(r->codes[r->n_codes - 1]))
+                return BIRDCTL_STATUS_REFUSED;
+        for (size_t i = 0; i < r->n_codes; i++)
+                switch (r->codes[i]) {
+                case 3:
+                        return BIRDCTL_STATUS_DONE;
+                case 4:
+                case 5:
+                        return BIRDCTL_STATUS_PROGRESS;
+                case 6:
+                        return BIRDCTL_STATUS_SHUTDOWN;
+                }
+        return BIRDCTL_STATUS_UNKNOWN;
+}
+
 enum conn_state { ST_CLOSED, ST_GREETING, ST_IDLE, ST_REPLY };
 
 struct birdctl {
@@ -69,8 +98,14 @@ struct birdctl {
         birdctl_line_fn line_fn; /* NULL: only the final line and `all` */
         void *userdata;
         int last_code; /* of the reply's last coded line, for its continuations */
+        /* Loop time the reply's reading took (line_fn commands): in all,
+         * and the longest single dispatch. */
+        uint64_t busy_usec, busy_max_usec;
+        uint64_t io_t0; /* when the dispatch in progress began; 0: not timed */
         char all[REPLY_MAX];
         size_t all_len;
+        int codes[BIRDCTL_CODES_MAX];
+        size_t n_codes;
 };
 
 bool birdctl_busy(const struct birdctl *c)
@@ -94,6 +129,20 @@ static void conn_close(struct birdctl *c)
         c->out_len = c->out_off = 0;
 }
 
+/* The loop time a long reply costs, for the caller's figures (the
+ * system's clock: a measurement, not a timer). finish() adds the part of
+ * the dispatch that delivers the reply. */
+static void account(struct birdctl *c)
+{
+        if (!c->io_t0)
+                return;
+        uint64_t d = clock_now(clock_system()) - c->io_t0;
+        c->io_t0 = 0;
+        c->busy_usec += d;
+        if (d > c->busy_max_usec)
+                c->busy_max_usec = d;
+}
+
 /* Ends the pending command with r and calls back (after our state is
  * consistent, so the callback may send the next command). */
 static void finish(struct birdctl *c, int error, int code, const char *text)
@@ -104,8 +153,18 @@ static void finish(struct birdctl *c, int error, int code, const char *text)
         timerq_cancel(c->timers, &c->timer);
         if (error)
                 conn_close(c);
+        account(c);
         c->all[c->all_len] = '\0';
-        struct birdctl_reply r = {error, error ? -1 : code, text ? text : "", c->all};
+        struct birdctl_reply r = {
+            .error = error,
+            .code = error ? -1 : code,
+            .text = text ? text : "",
+            .all = c->all,
+            .codes = c->codes,
+            .n_codes = error ? 0 : c->n_codes,
+            .busy_usec = c->busy_usec,
+            .busy_max_usec = c->busy_max_usec,
+        };
         birdctl_reply_fn cb = c->cb;
         c->cb = NULL;
         c->line_fn = NULL;
@@ -176,15 +235,20 @@ static int handle_line(struct birdctl *c, char *line)
                                   c->path, line);
                         return 0;
                 }
+                /* Full: the first lines carry the state; the final code
+                 * takes the last slot. */
+                if (l.kind != BIRDCTL_LINE_CONT && c->n_codes < BIRDCTL_CODES_MAX)
+                        c->codes[c->n_codes++] = l.code;
+                else if (l.kind == BIRDCTL_LINE_LAST)
+                        c->codes[BIRDCTL_CODES_MAX - 1] = l.code;
                 if (l.kind == BIRDCTL_LINE_CONT)
                         l.code = c->last_code;
                 else
                         c->last_code = l.code;
-                if (c->line_fn) {
+                if (c->line_fn)
                         c->line_fn(c, &l, c->userdata);
-                } else {
+                else
                         append_all(c, l.text);
-                }
                 if (l.kind == BIRDCTL_LINE_LAST) {
                         c->state = ST_IDLE;
                         finish(c, 0, l.code, l.text);
@@ -197,10 +261,19 @@ static int handle_line(struct birdctl *c, char *line)
         }
 }
 
+static int read_lines(struct birdctl *c, int fd, uint32_t revents, unsigned gen);
+
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
         struct birdctl *c = userdata;
-        unsigned gen = c->gen;
+        c->io_t0 = c->pending && c->line_fn ? clock_now(clock_system()) : 0;
+        int r = read_lines(c, fd, revents, c->gen);
+        account(c);
+        return r;
+}
+
+static int read_lines(struct birdctl *c, int fd, uint32_t revents, unsigned gen)
+{
         if (revents & EPOLLOUT) {
                 if (c->out_off < c->out_len && c->state == ST_REPLY) {
                         ssize_t n =
@@ -221,7 +294,10 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         }
         if (!(revents & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)))
                 return 0;
-        for (;;) {
+        /* A bounded number of reads per dispatch (a route listing can be
+         * megabytes): the rest waits for the next one, behind route
+         * changes (the source is level-triggered). */
+        for (int reads = 0; reads < READS_PER_DISPATCH && !ev_route_pending(); reads++) {
                 ssize_t n = recv(fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
                 if (n < 0 && (errno == EAGAIN || errno == EINTR))
                         return 0;
@@ -259,6 +335,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                         return 0;
                 }
         }
+        return 0;
 }
 
 static void on_timeout(struct timerq_item *it, uint64_t now)
@@ -324,6 +401,8 @@ int birdctl_command_lines(struct birdctl *c, const char *cmd, uint64_t timeout_u
         c->out_len = len + 1;
         c->out_off = 0;
         c->all_len = 0;
+        c->n_codes = 0;
+        c->busy_usec = c->busy_max_usec = 0;
         c->pending = true;
         c->cb = cb;
         c->line_fn = line_fn;

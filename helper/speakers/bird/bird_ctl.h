@@ -41,12 +41,48 @@ static inline bool birdctl_code_is_error(int code)
         return code >= 8000;
 }
 
+/* A reply's numbered lines beyond this many keep only their text. */
+#define BIRDCTL_CODES_MAX 16
+
 struct birdctl_reply {
         int error;        /* 0, or a negative errno when no complete reply came */
         int code;         /* final line's code; -1 when error != 0 */
         const char *text; /* final line's text ("" when none) */
         const char *all;  /* every reply line's text, '\n'-separated */
+        /* The code of every numbered line ("DDDD-" and "DDDD "), in order,
+         * the final one last: `configure status` says its state on a
+         * "DDDD-" line and ends with "0000". */
+        const int *codes;
+        size_t n_codes;
+        /* birdctl_command_lines: loop time spent reading the reply, in
+         * all and in its longest dispatch (0 for other commands). */
+        uint64_t busy_usec, busy_max_usec;
 };
+
+/* What an answer to `configure` means, by its final code alone (BIRD's
+ * cmd_reconfig_msg(), sysdep/unix/main.c; the same in 2.0.x and 3.x). */
+enum birdctl_configure {
+        BIRDCTL_CONFIGURE_DONE,     /* 0003 Reconfigured: running now */
+        BIRDCTL_CONFIGURE_PENDING,  /* 0004 in progress, 0005 queued, any other 0xxx:
+                                     * parsed, completion to be confirmed with
+                                     * `configure status` */
+        BIRDCTL_CONFIGURE_SHUTDOWN, /* 0006 ignored, BIRD shutting down */
+        BIRDCTL_CONFIGURE_REFUSED,  /* 8xxx, 9xxx: BIRD kept its running config */
+};
+enum birdctl_configure birdctl_configure_answer(int code);
+
+/* What `configure status` says (cmd_reconfig_status(): a "DDDD-" line with
+ * 0003 up and running, 0004 in progress, 0005 in progress with the next
+ * one queued, 0006 shutting down; maybe 0022 undo scheduled; "0000"). */
+enum birdctl_status {
+        BIRDCTL_STATUS_DONE,     /* 0003: every configure sent so far is running */
+        BIRDCTL_STATUS_PROGRESS, /* 0004 or 0005 */
+        BIRDCTL_STATUS_SHUTDOWN, /* 0006 */
+        BIRDCTL_STATUS_REFUSED,  /* final code 8xxx/9xxx (e.g. restricted, unknown) */
+        BIRDCTL_STATUS_UNKNOWN,  /* none of those codes */
+};
+/* Pure: reads r->codes only, never the text. */
+enum birdctl_status birdctl_status_answer(const struct birdctl_reply *r);
 
 struct birdctl;
 typedef void (*birdctl_reply_fn)(struct birdctl *c, const struct birdctl_reply *r, void *userdata);

@@ -4,7 +4,11 @@
  * and asks BIRD to load them with one `configure`, spoken with the
  * backend's control-socket client. Always both files and always a
  * configure: a daemon killed between writing and configuring leaves files
- * that already look right while BIRD still runs the old ones. */
+ * that already look right while BIRD still runs the old ones. An answer
+ * "in progress" (0004, 0005: BIRD 3's usual one) is followed by
+ * `configure status` until it says 0003 or the time is up: accepted either
+ * way (BIRD parsed the empty files and applies them), but the log says
+ * which. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,6 +30,8 @@ struct wait {
         int error;
         int code;
         char text[BIRDCTL_LINE_MAX];
+        int codes[BIRDCTL_CODES_MAX];
+        size_t n_codes;
 };
 
 static void on_reply(struct birdctl *c, const struct birdctl_reply *r, void *userdata)
@@ -35,6 +41,8 @@ static void on_reply(struct birdctl *c, const struct birdctl_reply *r, void *use
         w->error = r->error;
         w->code = r->code;
         snprintf(w->text, sizeof(w->text), "%s", r->text);
+        w->n_codes = r->n_codes;
+        memcpy(w->codes, r->codes, r->n_codes * sizeof(r->codes[0]));
 }
 
 static int write_empty(const char *path, int family)
@@ -55,6 +63,55 @@ static uint64_t now_usec(void)
         return clock_now(clock_system());
 }
 
+/* One command, its answer in *w; returns 0 or a negative errno. */
+static int run_command(sd_event *e, struct birdctl *ctl, const char *cmd, uint64_t timeout_usec,
+                       struct wait *w)
+{
+        *w = (struct wait){0};
+        int r = birdctl_command(ctl, cmd, timeout_usec, on_reply, w);
+        if (r < 0)
+                return r;
+        /* birdctl's own timeout ends the wait; the outer bound only
+         * guards against a loop that stops dispatching. */
+        uint64_t end = now_usec() + timeout_usec + 1000000;
+        while (!w->done && now_usec() < end)
+                if (sd_event_run(e, end - now_usec()) < 0)
+                        break;
+        return w->done ? w->error : -ETIMEDOUT;
+}
+
+/* Time left below which no `configure status` is asked any more. */
+#define STATUS_MIN_USEC (20 * 1000ULL)
+
+/* After 0004/0005: `configure status` every 10 ms up to 200 ms apart
+ * until 0003 or until; returns the last status (by code only). */
+static enum birdctl_status wait_applied(sd_event *e, struct birdctl *ctl, uint64_t until)
+{
+        uint64_t delay = 10 * 1000;
+        for (;;) {
+                uint64_t now = now_usec();
+                if (now + STATUS_MIN_USEC >= until)
+                        return BIRDCTL_STATUS_PROGRESS;
+                if (delay > until - now)
+                        delay = until - now;
+                struct timespec ts = {(time_t)(delay / 1000000), (long)(delay % 1000000) * 1000};
+                nanosleep(&ts, NULL);
+                if (delay < 200 * 1000)
+                        delay *= 2;
+                now = now_usec();
+                struct wait s;
+                int r =
+                    run_command(e, ctl, "configure status",
+                                until > now + STATUS_MIN_USEC ? until - now : STATUS_MIN_USEC, &s);
+                if (r < 0)
+                        return BIRDCTL_STATUS_UNKNOWN;
+                struct birdctl_reply rep = {.code = s.code, .codes = s.codes, .n_codes = s.n_codes};
+                enum birdctl_status st = birdctl_status_answer(&rep);
+                if (st != BIRDCTL_STATUS_PROGRESS)
+                        return st;
+        }
+}
+
 int bird_withdraw_all(sd_event *e, const struct config *cfg, uint64_t timeout_usec)
 {
         int wr = write_empty(bird_settings(cfg)->include_v4, AF_INET);
@@ -70,16 +127,10 @@ int bird_withdraw_all(sd_event *e, const struct config *cfg, uint64_t timeout_us
         }
         struct wait w = {0};
         uint64_t start = now_usec();
-        r = birdctl_command(ctl, "configure", timeout_usec, on_reply, &w);
-        if (r == 0) {
-                /* birdctl's own timeout ends the wait; the outer bound only
-                 * guards against a loop that stops dispatching. */
-                uint64_t end = start + timeout_usec + 1000000;
-                while (!w.done && now_usec() < end)
-                        if (sd_event_run(e, end - now_usec()) < 0)
-                                break;
-                r = w.done ? w.error : -ETIMEDOUT;
-        }
+        r = run_command(e, ctl, "configure", timeout_usec, &w);
+        enum birdctl_status applied = BIRDCTL_STATUS_DONE;
+        if (r == 0 && birdctl_configure_answer(w.code) == BIRDCTL_CONFIGURE_PENDING)
+                applied = wait_applied(e, ctl, start + timeout_usec);
         birdctl_free(ctl);
         unsigned long long ms = (now_usec() - start) / 1000;
 
@@ -108,9 +159,18 @@ int bird_withdraw_all(sd_event *e, const struct config *cfg, uint64_t timeout_us
         }
         if (wr < 0)
                 return wr;
-        log_notice("withdraw-all: BIRD loaded empty include files in %llu ms (%04d %s): "
+        if (applied != BIRDCTL_STATUS_DONE) {
+                log_warning("withdraw-all: BIRD accepted the empty include files (%04d) but "
+                            "configure status did not confirm them applied within %llu ms",
+                            w.code, ms);
+                return 0;
+        }
+        log_notice("withdraw-all: BIRD loaded empty include files in %llu ms (%04d %s%s): "
                    "every route of ours is withdrawn",
-                   ms, w.code, w.text);
+                   ms, w.code, w.text,
+                   birdctl_configure_answer(w.code) == BIRDCTL_CONFIGURE_PENDING
+                       ? ", then configure status 0003"
+                       : "");
         return 0;
 }
 

@@ -17,8 +17,9 @@
  * fsync, rename, mode 0644), whatever they held, then sends `configure`
  * over BIRD's control socket and runs e until the answer or timeout_usec.
  * Returns 0 when BIRD took the files (0003, or 0004/0005: accepted and
- * being applied); 1 when BIRD is not running (socket missing or refusing):
- * nothing is announced then and BIRD loads the empty files when it starts;
+ * being applied; `configure status` is then asked until it says 0003 or
+ * timeout_usec is over, and the log says whether it did); 1 when BIRD is not running (socket
+ * missing or refusing): nothing is announced then and BIRD loads the empty files when it starts;
  * -EREMOTEIO when BIRD refused the configuration; another negative errno
  * when a file could not be written (the other is still emptied and BIRD
  * still asked) or BIRD did not answer. Logs the outcome once. */

@@ -10,7 +10,12 @@
  * they are matched FIFO to the commands written. A refused command is
  * retried with backoff while it is still what we want for its prefix; a
  * command superseded by a newer one is never resent, so no withdraw goes out
- * that the engine did not ask for (ExaBGP puts every withdraw on the wire). */
+ * that the engine did not ask for (ExaBGP puts every withdraw on the wire).
+ *
+ * exabgp.api picks the syntax (exabgp_render.c). With 6 the first line we
+ * write is exabgp_session_start()'s, which sets ExaBGP's acks for us to
+ * exabgp.ack whatever ExaBGP was configured with; its "done" (acks on) is
+ * matched FIFO like any other, against an entry that states no route. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -28,8 +33,10 @@
 #include "timerq.h"
 #include "exabgp_proto.h"
 #include "exabgp_render.h"
+#include "exabgp_rib.h"
 #include "log.h"
 #include "prefix.h"
+#include "reconcile.h"
 #include "exabgp_watchdog.h"
 
 #define BACKOFF_INITIAL_USEC (1ULL * 1000 * 1000)
@@ -56,12 +63,14 @@ struct route {
         enum exabgp_route_sync sync;
         unsigned failures;
         uint64_t backoff_usec;
-        struct timerq_item retry; /* on b->timers */
+        struct timerq_item retry;  /* on b->timers */
+        struct reconcile_track rc; /* in ExaBGP's adj-rib-out as asked? */
 };
 
 /* A command queued or written, oldest first. */
 struct sent {
-        struct route *route;
+        struct route *route; /* NULL: a line of our own, no route's (session start, query) */
+        bool query;          /* the reconciliation's listing */
         uint64_t gen;
         uint64_t end; /* output stream offset just past its newline */
         uint64_t decided_usec;
@@ -81,6 +90,7 @@ struct backend {
         char *pop;
         uint32_t asn;
         bool ack;
+        enum exabgp_api api;
 
         int in_fd, out_fd;
         sd_event_source *in_src, *out_src;
@@ -112,7 +122,19 @@ struct backend {
         bool stop_wait_over;
         unsigned garbage;
         bool warned_acks, warned_unexpected_ack;
+        /* ExaBGP 6's "error: WHY" before the "error" it explains; "" once
+         * the next ack has taken it */
+        char refusal[256];
         struct exabgp_stats stats;
+
+        /* Reconciliation (its section below). */
+        uint64_t reconcile_interval, stuck_after; /* 0: off */
+        struct timerq_item reconcile_due;
+        bool querying;             /* the listing's lines are coming */
+        uint64_t changes;          /* route changes queued so far */
+        uint64_t query_changes;    /* changes when the listing was asked for */
+        struct reconcile_set held; /* our prefixes ExaBGP listed */
+        uint64_t drift_total, passes, last_repair;
 
         /* The watchdog's thread reads routes and the output stream when it
          * fires: everything that changes them holds the lock (taken at the
@@ -222,6 +244,9 @@ static void route_free(struct route *r)
 
 static void speaker_gone(struct backend *b, const char *why);
 static void read_input(struct backend *b, int fd);
+static void reconcile_soon(struct backend *b);
+static void on_listing_done(struct backend *b, bool ok);
+static void on_reconcile_due(struct timerq_item *it, uint64_t now);
 
 static void sent_compact(struct backend *b)
 {
@@ -272,8 +297,9 @@ static int obuf_append(struct backend *b, const char *s, size_t n)
         return 0;
 }
 
-/* Queues r's current command. */
-static int enqueue(struct backend *b, struct route *r)
+/* Queues cmd as one line: r's current command, or with r NULL a line of
+ * our own. */
+static int enqueue_line(struct backend *b, struct route *r, const char *cmd)
 {
         if (b->gone)
                 return -EPIPE;
@@ -285,24 +311,31 @@ static int enqueue(struct backend *b, struct route *r)
                 b->sent = n;
                 b->sent_cap = cap;
         }
-        char *copy = strdup(r->cmd);
+        char *copy = strdup(cmd);
         if (!copy)
                 return -ENOMEM;
-        size_t len = strlen(r->cmd);
-        if (obuf_append(b, r->cmd, len) < 0 || obuf_append(b, "\n", 1) < 0) {
+        size_t len = strlen(cmd);
+        if (obuf_append(b, cmd, len) < 0 || obuf_append(b, "\n", 1) < 0) {
                 /* the partial line would corrupt the stream: take it back */
                 free(copy);
-                log_err("exabgp: out of memory queueing '%s'", r->cmd);
+                log_err("exabgp: out of memory queueing '%s'", cmd);
                 return -ENOMEM;
         }
         b->sent[b->sent_n++] = (struct sent){.route = r,
-                                             .gen = r->gen,
+                                             .gen = r ? r->gen : 0,
                                              .end = b->queued_total,
-                                             .decided_usec = r->decided_usec,
+                                             .decided_usec = r ? r->decided_usec : 0,
                                              .cmd = copy};
-        r->decided_usec = 0; /* a retry is not a new decision */
-        r->sync = EXABGP_SYNC_QUEUED;
+        if (r) {
+                r->decided_usec = 0; /* a retry is not a new decision */
+                r->sync = EXABGP_SYNC_QUEUED;
+        }
         return 0;
+}
+
+static int enqueue(struct backend *b, struct route *r)
+{
+        return enqueue_line(b, r, r->cmd);
 }
 
 /* Moves commands the pipe has taken from "queued" to "written". */
@@ -311,7 +344,7 @@ static void mark_written(struct backend *b)
         uint64_t now = 0;
         while (b->sent_wcur < b->sent_n && b->sent[b->sent_wcur].end <= b->written_total) {
                 struct sent *s = &b->sent[b->sent_wcur];
-                if (s->route->gen == s->gen && s->route->sync == EXABGP_SYNC_QUEUED)
+                if (s->route && s->route->gen == s->gen && s->route->sync == EXABGP_SYNC_QUEUED)
                         s->route->sync = EXABGP_SYNC_WRITTEN;
                 if (s->decided_usec && b->hooks.route_sent) {
                         if (!now)
@@ -434,8 +467,18 @@ static void schedule_retry(struct backend *b, struct route *r)
             r->backoff_usec * 2 > b->backoff_max ? b->backoff_max : r->backoff_usec * 2;
 }
 
+/* ": WHY" when ExaBGP said why it refused, else "". */
+static const char *why(const struct backend *b, char *buf, size_t size)
+{
+        snprintf(buf, size, "%s%s", b->refusal[0] ? ": " : "", b->refusal);
+        return buf;
+}
+
 static void on_ack(struct backend *b, bool ok)
 {
+        char reason[sizeof(b->refusal) + 2];
+        why(b, reason, sizeof(reason));
+        b->refusal[0] = '\0'; /* it explains this ack and no later one */
         if (!b->ack) {
                 log_debug("exabgp: ignoring an ack (exabgp.ack is false)");
                 return;
@@ -457,10 +500,26 @@ static void on_ack(struct backend *b, bool ok)
         else
                 b->stats.acks_error++;
 
-        if (r->gen != s->gen) {
+        if (s->query) {
+                /* popped first: the pass may queue repairs */
+                sent_pop(b);
+                on_listing_done(b, ok);
+                maybe_stop_done(b);
+                return;
+        } else if (!r) {
+                /* our session start: an ExaBGP that does not know it does
+                 * not know the rest of API 6 either */
+                if (ok)
+                        log_debug("exabgp: ExaBGP accepted '%s'", s->cmd);
+                else
+                        log_err("exabgp: ExaBGP refused '%s'%s: exabgp.api is 6, is this "
+                                "ExaBGP 6 with exabgp.api.version 6 or unset?",
+                                s->cmd, reason);
+        } else if (r->gen != s->gen) {
                 /* superseded: whatever became of it, it is not retried */
                 if (!ok)
-                        log_warning("exabgp: ExaBGP refused '%s' (already superseded)", s->cmd);
+                        log_warning("exabgp: ExaBGP refused '%s'%s (already superseded)", s->cmd,
+                                    reason);
         } else if (ok) {
                 if (r->failures > 0) {
                         prefix_format_checked(&r->prefix, pfx);
@@ -470,16 +529,17 @@ static void on_ack(struct backend *b, bool ok)
                 r->sync = EXABGP_SYNC_CONFIRMED;
                 r->failures = 0;
                 r->backoff_usec = b->backoff_initial;
+                reconcile_soon(b); /* after each applied change */
         } else {
                 r->failures++;
                 r->sync = EXABGP_SYNC_REJECTED;
                 if (r->failures == 1)
-                        log_err("exabgp: ExaBGP refused '%s' (service %s, pop %s)%s", s->cmd,
-                                r->service ? r->service : "?", b->pop,
+                        log_err("exabgp: ExaBGP refused '%s'%s (service %s, pop %s)%s", s->cmd,
+                                reason, r->service ? r->service : "?", b->pop,
                                 b->stopping ? "" : "; retrying with backoff");
                 else
-                        log_debug("exabgp: ExaBGP refused '%s' again (%u times)", s->cmd,
-                                  r->failures);
+                        log_debug("exabgp: ExaBGP refused '%s' again (%u times)%s", s->cmd,
+                                  r->failures, reason);
                 schedule_retry(b, r);
         }
         sent_pop(b);
@@ -570,6 +630,10 @@ static void on_line(void *userdata, char *line, size_t len)
         case EXABGP_MSG_ERROR:
                 on_ack(b, false);
                 break;
+        case EXABGP_MSG_REFUSAL:
+                /* not an ack: the "error" that follows is */
+                snprintf(b->refusal, sizeof(b->refusal), "%s", m.reason);
+                break;
         case EXABGP_MSG_STATE:
                 on_state(b, &m);
                 break;
@@ -577,6 +641,15 @@ static void on_line(void *userdata, char *line, size_t len)
                 speaker_gone(b, "ExaBGP is shutting down");
                 break;
         case EXABGP_MSG_GARBAGE:
+                if (b->querying) {
+                        struct prefix p;
+                        if (exabgp_rib_line(line, &p) == 1) {
+                                if (reconcile_set_add(&b->held, &p) < 0)
+                                        log_err("exabgp: reconcile: out of memory for the "
+                                                "listing");
+                                break;
+                        }
+                }
                 b->garbage++;
                 log_msg(b->garbage <= GARBAGE_WARNINGS ? LOG_WARNING : LOG_DEBUG,
                         "exabgp: ignoring a line that is neither an ack nor an event: %.120s",
@@ -654,8 +727,11 @@ static void exabgp_free(struct backend *b)
         loop_watchdog_free(b->watchdog);
         sd_event_source_disable_unref(b->in_src);
         sd_event_source_disable_unref(b->out_src);
-        if (b->timers)
+        if (b->timers) {
                 timerq_cancel(b->timers, &b->stop_timer);
+                timerq_cancel(b->timers, &b->reconcile_due);
+        }
+        reconcile_set_free(&b->held);
         while (b->sent_head < b->sent_n)
                 free(b->sent[b->sent_head++].cmd);
         free(b->sent);
@@ -787,7 +863,7 @@ static void watchdog_fired(void *userdata)
                         continue;
                 struct route_update u = {.prefix = &rt->prefix, .action = ROUTE_WITHDRAW};
                 char *cmd = NULL;
-                if (exabgp_render(&u, b->asn, &cmd) < 0)
+                if (exabgp_render(&u, b->asn, b->api, &cmd) < 0)
                         continue;
                 size_t len = strlen(cmd);
                 cmd[len] = '\n'; /* over the NUL: written by length */
@@ -821,6 +897,9 @@ int backend_exabgp_create_fds(sd_event *e, struct clock *clk, const struct confi
         b->e = sd_event_ref(e);
         b->clk = clk;
         timerq_item_init(&b->stop_timer, on_stop_timer);
+        timerq_item_init(&b->reconcile_due, on_reconcile_due);
+        b->reconcile_interval = cfg->reconcile.interval_usec;
+        b->stuck_after = cfg->reconcile.stuck_after_usec;
         if (hooks)
                 b->hooks = *hooks;
         b->watchdog_usec = exabgp_settings(cfg)->watchdog_usec;
@@ -828,6 +907,7 @@ int backend_exabgp_create_fds(sd_event *e, struct clock *clk, const struct confi
         b->pop = strdup(cfg->pop ? cfg->pop : "");
         b->asn = cfg->asn;
         b->ack = exabgp_settings(cfg)->ack;
+        b->api = exabgp_settings(cfg)->api;
         b->in_fd = in_fd;
         b->out_fd = out_fd;
         b->backoff_initial = BACKOFF_INITIAL_USEC;
@@ -869,6 +949,26 @@ int backend_exabgp_create_fds(sd_event *e, struct clock *clk, const struct confi
         r = sd_event_source_set_enabled(b->out_src, SD_EVENT_OFF);
         if (r < 0)
                 goto fail;
+        /* Ahead of any route. Written by the loop (on_out), not here: a
+         * pipe already closed would call hooks.speaker_gone before our
+         * caller has the backend. */
+        const char *start = exabgp_session_start(b->api, b->ack);
+        if (start) {
+                r = enqueue_line(b, NULL, start);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(b->out_src, SD_EVENT_ON);
+                if (r < 0)
+                        goto fail;
+                log_debug("exabgp: > %s", start);
+        }
+        if (b->reconcile_interval && !b->ack) {
+                /* the listing ends with its ack: without acks, no end */
+                log_warning("exabgp: reconcile needs exabgp.ack: not reading ExaBGP's "
+                            "adj-rib-out back");
+                b->reconcile_interval = 0;
+        }
+        if (b->reconcile_interval)
+                timerq_put(b->timers, &b->reconcile_due, clock_now(clk) + b->reconcile_interval);
         if (b->watchdog_usec) {
                 r = loop_watchdog_new(e, b->watchdog_usec, watchdog_fired, b, &b->watchdog);
                 if (r < 0) {
@@ -928,16 +1028,22 @@ static enum on_action exabgp_on_exit(const struct config *cfg)
 static void exabgp_counters(const struct backend *b, struct speaker_counters *out)
 {
         const struct exabgp_stats *st = backend_exabgp_stats(b);
+        uint64_t stuck = 0;
+        for (size_t i = 0; i < b->n_routes; i++)
+                stuck += b->routes[i]->rc.state == RECONCILE_STUCK;
         *out = (struct speaker_counters){.commands = st->commands,
                                          .acks = st->acks_done + st->acks_error,
-                                         .errors = st->acks_error};
+                                         .errors = st->acks_error,
+                                         .reconcile_passes = b->passes,
+                                         .drift = b->drift_total,
+                                         .stuck = stuck};
 }
 
-/* Read at start: ack and the watchdog; on_exit is read when we stop. */
+/* Read at start: ack, api and the watchdog; on_exit is read when we stop. */
 static bool exabgp_needs_restart(const struct config *a, const struct config *b)
 {
         const struct exabgp_settings *x = exabgp_settings(a), *y = exabgp_settings(b);
-        return x->ack != y->ack || x->watchdog_usec != y->watchdog_usec;
+        return x->ack != y->ack || x->api != y->api || x->watchdog_usec != y->watchdog_usec;
 }
 
 /* ExaBGP runs us as its process: only ExaBGP holds our routes and nothing
@@ -997,13 +1103,14 @@ static void update_locked(struct backend *b, const struct route_update *u)
         }
         if (u->action != ROUTE_ANNOUNCE && u->action != ROUTE_WITHDRAW)
                 return;
-        int ret = exabgp_render(u, b->asn, &cmd);
+        int ret = exabgp_render(u, b->asn, b->api, &cmd);
         if (ret < 0) {
                 log_err("exabgp: cannot express %s %s for service %s as an ExaBGP command: %s",
                         action_word(u->action), pfx, u->service ? u->service : "?", strerror(-ret));
                 return;
         }
         struct route *r = route_get(b, u->prefix);
+        b->changes++;
         if (!r) {
                 free(cmd);
                 log_err("exabgp: out of memory tracking %s", pfx);
@@ -1052,6 +1159,7 @@ static void exabgp_stop(struct backend *b, bool withdraw, void (*done)(void *), 
 static void stop_locked(struct backend *b, bool withdraw, void (*done)(void *), void *userdata)
 {
         b->stopping = true;
+        timerq_cancel(b->timers, &b->reconcile_due);
         b->stop_done = done;
         b->stop_userdata = userdata;
         for (size_t i = 0; i < b->n_routes; i++) {
@@ -1061,7 +1169,7 @@ static void stop_locked(struct backend *b, bool withdraw, void (*done)(void *), 
                         continue;
                 struct route_update u = {.prefix = &r->prefix, .action = ROUTE_WITHDRAW};
                 char *cmd = NULL;
-                if (exabgp_render(&u, b->asn, &cmd) < 0) {
+                if (exabgp_render(&u, b->asn, b->api, &cmd) < 0) {
                         log_err("exabgp: cannot render a withdraw while stopping");
                         continue;
                 }
@@ -1091,8 +1199,10 @@ int backend_exabgp_route_status(struct backend *b, const struct prefix *p,
         if (!found)
                 return -ENOENT;
         const struct route *r = b->routes[i];
-        *st = (struct exabgp_route_status){
-            .desired = r->desired, .sync = r->sync, .failures = r->failures};
+        *st = (struct exabgp_route_status){.desired = r->desired,
+                                           .sync = r->sync,
+                                           .failures = r->failures,
+                                           .reconcile = r->rc.state};
         return 0;
 }
 
@@ -1102,6 +1212,10 @@ static enum route_confirm exabgp_confirmed(struct backend *b, const struct prefi
         struct exabgp_route_status st;
         if (backend_exabgp_route_status(b, p, &st) < 0)
                 return CONFIRM_NONE;
+        if (st.reconcile == RECONCILE_STUCK)
+                return CONFIRM_STUCK;
+        if (st.reconcile == RECONCILE_DRIFT)
+                return CONFIRM_DRIFT;
         switch (st.sync) {
         case EXABGP_SYNC_QUEUED:
         case EXABGP_SYNC_WRITTEN:
@@ -1112,6 +1226,132 @@ static enum route_confirm exabgp_confirmed(struct backend *b, const struct prefi
                 return CONFIRM_FAILED;
         }
         return CONFIRM_NONE;
+}
+
+/* ---- reconciliation ----
+ *
+ * What ExaBGP really holds: its adj-rib-out, listed by one command every
+ * reconcile.interval and a second after each change it acked (`show
+ * adj-rib out`, `rib show out` with api 6; both text forms, exabgp_rib.h),
+ * its lines ended by the command's ack. `done` alone does not prove a
+ * route is held: ExaBGP also answers it for a command it logged and
+ * skipped, and another process of the same ExaBGP may withdraw ours. A
+ * route we announce and ExaBGP does not list for any neighbor, or one we
+ * withdrew that it lists, is drift: logged once, counted, its command sent
+ * again. Still wrong reconcile.stuck_after after first seen: stuck, and
+ * re-sent once per interval from then on. Only prefixes we have asked for
+ * are judged (ExaBGP's own static routes are not ours), only once ExaBGP
+ * acked their newest command, and only when nothing was queued while the
+ * listing ran. */
+
+#define RECONCILE_SOON_USEC  (1000 * 1000ULL)
+#define RECONCILE_RETRY_USEC (1000 * 1000ULL)
+
+static void reconcile_at(struct backend *b, uint64_t at)
+{
+        if (!b->reconcile_interval || b->stopping || b->gone)
+                return;
+        if (timerq_item_queued(&b->reconcile_due) && b->reconcile_due.due <= at)
+                return;
+        timerq_put(b->timers, &b->reconcile_due, at);
+}
+
+static void reconcile_soon(struct backend *b)
+{
+        reconcile_at(b, clock_now(b->clk) + RECONCILE_SOON_USEC);
+}
+
+static void on_reconcile_due(struct timerq_item *it, uint64_t now)
+{
+        struct backend *b =
+            (struct backend *)((char *)it - offsetof(struct backend, reconcile_due));
+        pthread_mutex_lock(&b->lock);
+        reconcile_at(b, now + b->reconcile_interval);
+        if (!b->querying && !b->gone && !b->stopping) {
+                b->querying = true;
+                b->query_changes = b->changes;
+                reconcile_set_clear(&b->held);
+                const char *cmd = b->api == EXABGP_API_6 ? "rib show out" : EXABGP_RIB_QUERY;
+                if (enqueue_line(b, NULL, cmd) == 0) {
+                        b->sent[b->sent_n - 1].query = true;
+                        flush(b);
+                } else {
+                        b->querying = false;
+                }
+        }
+        pthread_mutex_unlock(&b->lock);
+}
+
+static bool judge(struct backend *b, struct route *r, bool differs, const char *what, uint64_t now)
+{
+        enum reconcile_state was = r->rc.state;
+        char text[PREFIX_STRLEN];
+        prefix_format_checked(&r->prefix, text);
+        switch (reconcile_note(&r->rc, differs, now, b->stuck_after)) {
+        case RECONCILE_DRIFTED:
+                b->drift_total++;
+                log_warning("exabgp: reconcile: %s %s (service %s); sending '%s' again", text, what,
+                            r->service ? r->service : "?", r->cmd);
+                break;
+        case RECONCILE_BECAME_STUCK:
+                log_err("exabgp: reconcile: %s still %s after %llu s of repairs: stuck", text, what,
+                        (unsigned long long)(b->stuck_after / 1000000));
+                if (b->hooks.stuck)
+                        b->hooks.stuck(b->hooks.userdata, &r->prefix, true, what);
+                break;
+        case RECONCILE_RECOVERED:
+                log_notice("exabgp: reconcile: %s is as asked again", text);
+                if (was == RECONCILE_STUCK && b->hooks.stuck)
+                        b->hooks.stuck(b->hooks.userdata, &r->prefix, false, NULL);
+                break;
+        case RECONCILE_SAME:
+                break;
+        }
+        return differs;
+}
+
+static void on_listing_done(struct backend *b, bool ok)
+{
+        uint64_t now = clock_now(b->clk);
+        b->querying = false;
+        reconcile_set_seal(&b->held);
+        if (!ok) {
+                log_warning("exabgp: reconcile: ExaBGP refused '%s'",
+                            b->api == EXABGP_API_6 ? "rib show out" : EXABGP_RIB_QUERY);
+        } else if (b->changes != b->query_changes || b->stopping) {
+                /* changed while listing: judge a quiet RIB */
+                reconcile_at(b, now + RECONCILE_RETRY_USEC);
+        } else {
+                b->passes++;
+                bool stuck = false;
+                for (size_t i = 0; i < b->n_routes; i++) {
+                        struct route *r = b->routes[i];
+                        if (r->sync != EXABGP_SYNC_CONFIRMED || timerq_item_queued(&r->retry))
+                                continue; /* not answered for its newest command yet */
+                        bool held = reconcile_set_has(&b->held, &r->prefix);
+                        bool bad;
+                        if (r->desired == ROUTE_ANNOUNCE)
+                                bad = judge(b, r, !held, "missing from ExaBGP's adj-rib-out", now);
+                        else
+                                bad = judge(b, r, held, "in ExaBGP's adj-rib-out, withdrawn by us",
+                                            now);
+                        if (!bad)
+                                continue;
+                        /* re-sent while drifting; once stuck, once per interval */
+                        if (r->rc.state == RECONCILE_STUCK &&
+                            now < b->last_repair + b->reconcile_interval) {
+                                stuck = true;
+                                continue;
+                        }
+                        r->gen++; /* the re-send is the command awaited now */
+                        enqueue(b, r);
+                        stuck |= r->rc.state == RECONCILE_STUCK;
+                }
+                if (stuck && now >= b->last_repair + b->reconcile_interval)
+                        b->last_repair = now;
+                flush(b);
+        }
+        reconcile_set_clear(&b->held);
 }
 
 const struct backend_ops backend_exabgp_ops = {

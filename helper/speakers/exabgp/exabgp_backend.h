@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "reconcile.h"
 
 /* As backend_exabgp_ops.create, but reading ExaBGP's output from in_fd and
  * writing commands to out_fd instead of 0 and 1. Both are set non-blocking;
@@ -31,7 +32,8 @@ enum exabgp_route_sync {
 struct exabgp_route_status {
         enum route_action desired;
         enum exabgp_route_sync sync;
-        unsigned failures; /* consecutive error acks for the desired state */
+        unsigned failures;              /* consecutive error acks for the desired state */
+        enum reconcile_state reconcile; /* what the last pass found */
 };
 
 /* What we asked for p and how far ExaBGP confirmed it. -ENOENT when no

@@ -5,9 +5,11 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "exabgp_render.h"
 
 struct exabgp_settings {
         bool ack;               /* "ack": ExaBGP answers each command (api.ack) */
+        enum exabgp_api api;    /* "api": the command syntax, 4 (default) or 6 */
         enum on_action on_exit; /* "on_exit": what a clean stop does */
         uint64_t watchdog_usec; /* "watchdog": 0 off */
 };

@@ -1,7 +1,14 @@
 /* exabgp_proto.c: splitting ExaBGP's output into lines and telling acks
  * from JSON events (encoder json: one object per line, "type" says what it
  * is; "state" carries neighbor.state connected/up/down(+reason), a
- * "notification" whose value is the string "shutdown" says ExaBGP stops). */
+ * "notification" whose value is the string "shutdown" says ExaBGP stops).
+ *
+ * ExaBGP 6 answers as 4.x does, a plain "done" or "error" per command (its
+ * JSON acks exist but are never switched on: reactor/api/processes.py keeps
+ * _ackjson false), and its events are the same JSON (response/json.py).
+ * What is new: a refusal with a reason is two lines, "error: WHY" and then
+ * "error" (processes.py answer_error_sync/answer_error): only the second
+ * one is the ack. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +124,20 @@ static void classify_json(const char *s, size_t len, struct exabgp_msg *m)
         json_decref(root);
 }
 
+/* The WHY of "error: WHY", without the blank after the colon. */
+static void refusal(const char *why, size_t len, struct exabgp_msg *m)
+{
+        while (len > 0 && is_blank(why[0])) {
+                why++;
+                len--;
+        }
+        if (len >= sizeof(m->reason))
+                len = sizeof(m->reason) - 1;
+        memcpy(m->reason, why, len);
+        m->reason[len] = '\0';
+        m->kind = EXABGP_MSG_REFUSAL;
+}
+
 void exabgp_classify(const char *line, size_t len, struct exabgp_msg *m)
 {
         *m = (struct exabgp_msg){.kind = EXABGP_MSG_GARBAGE};
@@ -134,6 +155,8 @@ void exabgp_classify(const char *line, size_t len, struct exabgp_msg *m)
                 m->kind = EXABGP_MSG_DONE;
         else if (word_is(line, len, "error"))
                 m->kind = EXABGP_MSG_ERROR;
+        else if (len >= 6 && memcmp(line, "error:", 6) == 0)
+                refusal(line + 6, len - 6, m);
         else if (len >= 8 && memcmp(line, "shutdown", 8) == 0 && (len == 8 || line[8] == ' '))
                 /* the text encoder's "shutdown PID PPID", should the
                  * process be configured with encoder text */

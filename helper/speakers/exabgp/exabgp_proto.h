@@ -1,6 +1,7 @@
 /* exabgp_proto.h: what ExaBGP writes to our stdin, as data. Pure.
  * A line splitter that copes with partial reads and garbage, and a
- * classifier for one line: an ack (done/error) or a JSON event. */
+ * classifier for one line: an ack (done/error), the reason ExaBGP 6 gives
+ * before an error, or a JSON event. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,6 +32,7 @@ enum exabgp_msg_kind {
         EXABGP_MSG_EMPTY,    /* blank line */
         EXABGP_MSG_DONE,     /* ack: the command was accepted */
         EXABGP_MSG_ERROR,    /* ack: the command was refused */
+        EXABGP_MSG_REFUSAL,  /* "error: WHY", the line before some "error" acks (6) */
         EXABGP_MSG_STATE,    /* neighbor state change */
         EXABGP_MSG_SHUTDOWN, /* ExaBGP is stopping */
         EXABGP_MSG_IGNORED,  /* valid JSON event we do not act on (update, ...) */
@@ -48,8 +50,10 @@ struct exabgp_msg {
         enum exabgp_msg_kind kind;
         /* EXABGP_MSG_STATE: */
         enum exabgp_peer_state state;
-        char peer[64];    /* neighbor.address.peer, "" if absent */
-        char reason[256]; /* neighbor.reason for down, "" if none (truncated) */
+        char peer[64]; /* neighbor.address.peer, "" if absent */
+        /* STATE: neighbor.reason for down; REFUSAL: its WHY. "" if none
+         * (truncated). */
+        char reason[256];
 };
 
 /* Classifies one line (as the splitter yields it; a trailing "\r" or

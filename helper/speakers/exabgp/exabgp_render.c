@@ -1,4 +1,11 @@
-/* exabgp_render.c: turns a desired route into an ExaBGP 4.2 API command.
+/* exabgp_render.c: turns a desired route into an ExaBGP API command, in
+ * the 4.x syntax (also ExaBGP 5.0's) or ExaBGP 6's. The two differ only in
+ * the head of the line: 6 names the peers first ("peer * announce ...",
+ * "peer * withdraw ..."); the route and its attributes are the same words,
+ * as ExaBGP 6 hands what follows "route" in either syntax to the same
+ * parser (reactor/api/dispatch/v4.py and v6.py both end in
+ * command/announce.py's announce_route/withdraw_route). So everything
+ * below holds for both.
  *
  * AS path: ExaBGP adds our AS itself only when a route has no as-path at
  * all (Attributes.pack(): the default AS_PATH is [local_as] on eBGP, empty
@@ -8,8 +15,9 @@
  * N+1 times in total. cfg->asn must therefore be the local-as of ExaBGP's
  * sessions.
  *
- * The next-hop is always written ("self" by default): ExaBGP drops an IPv4
- * announce without one, yet still answers "done". */
+ * The next-hop is always written ("self" by default): ExaBGP 4.2 and 5.0
+ * drop an IPv4 announce without one, yet still answer "done" (6 answers
+ * "error"). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -61,20 +69,44 @@ static int check_attrs(const struct attrs *a, uint32_t asn)
         return 0;
 }
 
-int exabgp_render(const struct route_update *u, uint32_t asn, char **out)
+/* What comes before "announce"/"withdraw"; NULL for an unknown api. */
+static const char *head(enum exabgp_api api)
+{
+        switch (api) {
+        case EXABGP_API_4:
+                return "";
+        case EXABGP_API_6:
+                return "peer * ";
+        }
+        return NULL;
+}
+
+const char *exabgp_session_start(enum exabgp_api api, bool ack)
+{
+        /* ExaBGP 6 reads its acks per process (the process block's "ack",
+         * else exabgp.api.ack) and lets the process change them: saying
+         * so makes exabgp.ack the one setting that counts. "silence"
+         * rather than "disable", which answers itself with "done". */
+        if (api == EXABGP_API_6)
+                return ack ? "session ack enable" : "session ack silence";
+        return NULL;
+}
+
+int exabgp_render(const struct route_update *u, uint32_t asn, enum exabgp_api api, char **out)
 {
         char pfx[PREFIX_STRLEN];
         int r;
 
         *out = NULL;
-        if (!u->prefix)
+        const char *h = head(api);
+        if (!u->prefix || !h)
                 return -EINVAL;
         r = prefix_format_checked(u->prefix, pfx);
         if (r < 0)
                 return r;
 
         if (u->action == ROUTE_WITHDRAW) {
-                if (asprintf(out, "withdraw route %s", pfx) < 0) {
+                if (asprintf(out, "%swithdraw route %s", h, pfx) < 0) {
                         *out = NULL;
                         return -ENOMEM;
                 }
@@ -93,7 +125,7 @@ int exabgp_render(const struct route_update *u, uint32_t asn, char **out)
         FILE *f = open_memstream(&buf, &len);
         if (!f)
                 return -ENOMEM;
-        fprintf(f, "announce route %s next-hop %s", pfx, a->next_hop ? a->next_hop : "self");
+        fprintf(f, "%sannounce route %s next-hop %s", h, pfx, a->next_hop ? a->next_hop : "self");
         if (a->med >= 0)
                 fprintf(f, " med %lld", (long long)a->med);
         if (a->prepend > 0) {

@@ -26,6 +26,7 @@
  * fresh connections (so the vty node is known again). */
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@
 #include "log.h"
 #include "prefix.h"
 #include "prom_text.h"
+#include "reconcile.h"
 #include "timerq.h"
 
 #define COALESCE_DEFAULT_USEC  (20 * 1000ULL)
@@ -54,7 +56,8 @@ static const char *const daemon_name[2] = {"staticd", "bgpd"};
 struct entry {
         struct frr_route r;
         uint64_t gen, sent_gen, confirmed_gen, failed_gen;
-        bool failed; /* a command of the batch in flight failed or was not sent */
+        bool failed;               /* a command of the batch in flight failed or was not sent */
+        struct reconcile_track rc; /* in bgpd's table as asked? */
 };
 
 enum link_state { LINK_UNKNOWN, LINK_UP, LINK_DOWN };
@@ -62,7 +65,7 @@ enum link_state { LINK_UNKNOWN, LINK_UP, LINK_DOWN };
 struct backend {
         sd_event *event;
         struct clock *clk;
-        char *dir;            /* frr.socket_dir */
+        char *dir; /* frr.socket_dir */
         struct frrvty *vty[2];
         uint32_t bgp_asn, prepend_asn;
         uint64_t coalesce_usec;
@@ -97,11 +100,20 @@ struct backend {
         void *done_userdata;
         struct backend_hooks hooks;
         struct frr_stats stats;
+        /* Reconciliation (its section below). */
+        uint64_t reconcile_interval, stuck_after; /* 0: off */
+        struct timerq_item reconcile_due;
+        int querying;                /* 0: no; 1: the IPv4 listing, 2: the IPv6 one */
+        uint64_t query_gen;          /* b->gen when the pass began */
+        struct reconcile_set listed; /* our prefixes bgpd listed */
+        uint64_t drift_total, passes, last_repair;
 };
 
 #define OWNER(it, member) ((struct backend *)((char *)(it)-offsetof(struct backend, member)))
 
 static void apply(struct backend *b);
+static void reconcile_soon(struct backend *b);
+static void on_reconcile_due(struct timerq_item *it, uint64_t now);
 
 const struct frr_stats *backend_frr_stats(const struct backend *b)
 {
@@ -217,8 +229,7 @@ static void link_down(struct backend *b, enum frr_daemon d, int err)
                             daemon_name[d], path);
                 break;
         case -ETIMEDOUT:
-                log_warning("frr: %s did not answer on %s in time; retrying", daemon_name[d],
-                            path);
+                log_warning("frr: %s did not answer on %s in time; retrying", daemon_name[d], path);
                 break;
         default:
                 log_warning("frr: %s's vty socket %s: %s; retrying", daemon_name[d], path,
@@ -238,7 +249,7 @@ static bool apply_scheduled(const struct backend *b)
 
 static void maybe_done(struct backend *b)
 {
-        if (!b->stopping || !b->done || b->inflight)
+        if (!b->stopping || !b->done || b->inflight || b->querying)
                 return;
         if (b->dirty && b->link != LINK_DOWN)
                 return;
@@ -277,7 +288,7 @@ static int on_apply_now(sd_event_source *s, void *userdata)
 
 static void schedule(struct backend *b)
 {
-        if (apply_scheduled(b) || b->inflight || timerq_item_queued(&b->retry_timer))
+        if (apply_scheduled(b) || b->inflight || b->querying || timerq_item_queued(&b->retry_timer))
                 return; /* the running round, its end or the retry picks the change up */
         uint64_t now = clock_now(b->clk);
         uint64_t at = b->last_send_usec + b->coalesce_usec;
@@ -319,7 +330,9 @@ static void batch_end(struct backend *b)
         }
         log_info("frr: batch #%" PRIu64 " done: %zu commands in %.1f ms%s", b->stats.batches, nc,
                  (double)(now - b->batch_started) / 1000.0,
-                 b->batch_err ? " (cut short)" : b->refused ? " (FRR refused some)" : "");
+                 b->batch_err ? " (cut short)"
+                 : b->refused ? " (FRR refused some)"
+                              : "");
         if (!b->batch_err && !b->refused) {
                 b->backoff_usec = 0;
                 b->stats.last_error[0] = '\0';
@@ -340,6 +353,7 @@ static void batch_end(struct backend *b)
                 schedule(b);
         }
         b->stats.in_sync = !b->dirty;
+        reconcile_soon(b); /* after each applied change: is it what bgpd holds? */
 }
 
 static int make_clients(struct backend *b);
@@ -370,8 +384,8 @@ static void on_reply(struct frrvty *v, const struct frrvty_reply *r, void *userd
                 snprintf(text, sizeof(text), "%s", r->text);
                 text[strcspn(text, "\n")] = '\0';
                 snprintf(b->stats.last_error, sizeof(b->stats.last_error),
-                         "%s refused \"%s\": %s (status %d)", daemon_name[c->daemon], c->text,
-                         text, r->status);
+                         "%s refused \"%s\": %s (status %d)", daemon_name[c->daemon], c->text, text,
+                         r->status);
                 if (!b->refused)
                         log_err("frr: %s", b->stats.last_error);
                 else
@@ -420,8 +434,8 @@ static void send_next(struct backend *b)
                 }
                 b->stats.commands++;
                 log_debug("frr: %s: %s", daemon_name[c->daemon], c->text);
-                int r = frrvty_command(b->vty[c->daemon], c->text, COMMAND_TIMEOUT_USEC, on_reply,
-                                       b);
+                int r =
+                    frrvty_command(b->vty[c->daemon], c->text, COMMAND_TIMEOUT_USEC, on_reply, b);
                 if (r < 0) {
                         struct frrvty_reply rep = {.error = r, .status = -1, .text = ""};
                         on_reply(b->vty[c->daemon], &rep, b);
@@ -434,7 +448,7 @@ static void send_next(struct backend *b)
 
 static void apply(struct backend *b)
 {
-        if (b->inflight || !b->dirty) {
+        if (b->inflight || b->querying || !b->dirty) {
                 maybe_done(b);
                 return;
         }
@@ -573,6 +587,10 @@ static enum route_confirm frr_confirmed(struct backend *b, const struct prefix *
         struct entry *x = find(b, p);
         if (!x)
                 return CONFIRM_NONE;
+        if (x->rc.state == RECONCILE_STUCK)
+                return CONFIRM_STUCK;
+        if (x->rc.state == RECONCILE_DRIFT)
+                return CONFIRM_DRIFT;
         if (x->gen <= x->confirmed_gen)
                 return CONFIRM_CONFIRMED;
         if (x->gen <= x->failed_gen)
@@ -652,6 +670,7 @@ static void frr_stop(struct backend *b, bool withdraw, void (*done)(void *), voi
                 sd_event_source_set_enabled(b->apply_now, SD_EVENT_OFF);
         timerq_cancel(b->window, &b->window_end);
         timerq_cancel(b->timers, &b->retry_timer);
+        timerq_cancel(b->timers, &b->reconcile_due);
         apply(b);
 }
 
@@ -663,8 +682,11 @@ static void frr_free(struct backend *b)
                 frrvty_free(b->vty[d]);
         if (b->window)
                 timerq_cancel(b->window, &b->window_end);
-        if (b->timers)
+        if (b->timers) {
                 timerq_cancel(b->timers, &b->retry_timer);
+                timerq_cancel(b->timers, &b->reconcile_due);
+        }
+        reconcile_set_free(&b->listed);
         sd_event_source_disable_unref(b->apply_now);
         timerq_free(b->window);
         timerq_free(b->timers);
@@ -695,6 +717,9 @@ static int frr_create(sd_event *e, struct clock *clk, const struct config *cfg,
         b->clk = clk;
         timerq_item_init(&b->window_end, on_window_end);
         timerq_item_init(&b->retry_timer, on_retry);
+        timerq_item_init(&b->reconcile_due, on_reconcile_due);
+        b->reconcile_interval = cfg->reconcile.interval_usec;
+        b->stuck_after = cfg->reconcile.stuck_after_usec;
         if (hooks)
                 b->hooks = *hooks;
         b->bgp_asn = frr_bgp_asn(cfg);
@@ -729,6 +754,8 @@ static int frr_create(sd_event *e, struct clock *clk, const struct config *cfg,
                 if (r < 0)
                         link_down(b, d, r); /* the first change retries */
         }
+        if (b->reconcile_interval)
+                timerq_put(b->timers, &b->reconcile_due, clock_now(clk) + b->reconcile_interval);
         *out = b;
         return 0;
 fail:
@@ -745,10 +772,16 @@ static enum on_action frr_on_exit(const struct config *cfg)
 static void frr_counters(const struct backend *b, struct speaker_counters *out)
 {
         const struct frr_stats *st = &b->stats;
+        uint64_t stuck = 0;
+        for (size_t i = 0; i < b->n; i++)
+                stuck += b->e[i].rc.state == RECONCILE_STUCK;
         *out = (struct speaker_counters){
             .commands = st->commands,
             .acks = st->replies,
             .errors = st->refused + st->unreachable,
+            .reconcile_passes = b->passes,
+            .drift = b->drift_total,
+            .stuck = stuck,
         };
 }
 
@@ -759,8 +792,8 @@ static void frr_metrics(const struct backend *b, FILE *f, const char *pop)
                      st->batches);
         prom_counter(f, "frr_commands_refused_total", "vty commands FRR refused.", pop, NULL,
                      st->refused);
-        prom_counter(f, "frr_unreachable_total", "Batches cut short: FRR not reachable.", pop,
-                     NULL, st->unreachable);
+        prom_counter(f, "frr_unreachable_total", "Batches cut short: FRR not reachable.", pop, NULL,
+                     st->unreachable);
         prom_counter(f, "frr_reasserts_total",
                      "Times everything was asserted anew on a new bgpd connection.", pop, NULL,
                      st->reasserts);
@@ -768,8 +801,7 @@ static void frr_metrics(const struct backend *b, FILE *f, const char *pop)
                    st->in_sync);
         prom_head(f, "frr_batch_duration_seconds", "histogram",
                   "Time from a batch's first command to FRR's last answer.");
-        prom_histogram(f, "frr_batch_duration_seconds", pop, NULL, NULL, NULL,
-                       &st->batch_duration);
+        prom_histogram(f, "frr_batch_duration_seconds", pop, NULL, NULL, NULL, &st->batch_duration);
 }
 
 /* Read at start: the sockets, the ASN and the window; on_exit is read when
@@ -779,6 +811,186 @@ static bool frr_needs_restart(const struct config *a, const struct config *b)
         const struct frr_settings *x = frr_settings(a), *y = frr_settings(b);
         return strcmp(x->socket_dir, y->socket_dir) != 0 || frr_bgp_asn(a) != frr_bgp_asn(b) ||
                x->coalesce_usec != y->coalesce_usec;
+}
+
+/* ---- reconciliation ----
+ *
+ * What bgpd really holds: every reconcile.interval, and a second after each
+ * clean batch, one listing per family of the routes bgpd originates itself,
+ *   show bgp ipv4 unicast regexp ^(ASN_)*$ json
+ * (an AS path empty or only our own ASN, prepends included: our networks,
+ * and no route learnt from a peer), read as JSON ("routes": prefix -> its
+ * paths). A prefix we announce that bgpd does not list with a valid path,
+ * or one we withdrew that it lists, is drift: logged once, counted, and
+ * repaired by forgetting what we believe bgpd and staticd hold for it, so
+ * the next batch asserts it anew (`no network` typed into vtysh, an import
+ * check that fails because its static went). Still wrong stuck_after after
+ * first seen: stuck, repaired once per interval from then on. Only
+ * prefixes FRR answered for are judged, and only when no change was made
+ * while the listings ran. */
+
+#define RECONCILE_SOON_USEC  (1000 * 1000ULL)
+#define RECONCILE_RETRY_USEC (1000 * 1000ULL)
+
+static void reconcile_at(struct backend *b, uint64_t at)
+{
+        if (!b->reconcile_interval || b->stopping)
+                return;
+        if (timerq_item_queued(&b->reconcile_due) && b->reconcile_due.due <= at)
+                return;
+        timerq_put(b->timers, &b->reconcile_due, at);
+}
+
+static void reconcile_soon(struct backend *b)
+{
+        reconcile_at(b, clock_now(b->clk) + RECONCILE_SOON_USEC);
+}
+
+static void query(struct backend *b);
+
+/* The prefixes of a listing with at least one valid path. */
+static int collect(struct backend *b, const char *text, size_t len)
+{
+        json_error_t err;
+        json_t *root = json_loadb(text, len, 0, &err);
+        if (!root)
+                return -EBADMSG;
+        json_t *routes = json_object_get(root, "routes");
+        const char *key;
+        json_t *paths;
+        int r = json_is_object(routes) ? 0 : -EBADMSG;
+        json_object_foreach(routes, key, paths)
+        {
+                struct prefix p;
+                const char *why;
+                if (r < 0 || prefix_parse(key, &p, &why) < 0 || !json_is_array(paths))
+                        continue;
+                size_t i;
+                json_t *path;
+                bool valid = false;
+                json_array_foreach(paths, i, path) valid |=
+                    json_is_true(json_object_get(path, "valid"));
+                if (valid && reconcile_set_add(&b->listed, &p) < 0)
+                        r = -ENOMEM;
+        }
+        json_decref(root);
+        return r;
+}
+
+static bool judge(struct backend *b, struct entry *x, bool differs, const char *what, uint64_t now)
+{
+        enum reconcile_state was = x->rc.state;
+        char text[PREFIX_STRLEN];
+        prefix_format(&x->r.prefix, text);
+        switch (reconcile_note(&x->rc, differs, now, b->stuck_after)) {
+        case RECONCILE_DRIFTED:
+                b->drift_total++;
+                log_warning("frr: reconcile: %s %s; asserting it again", text, what);
+                break;
+        case RECONCILE_BECAME_STUCK:
+                log_err("frr: reconcile: %s still %s after %llu s of repairs: stuck", text, what,
+                        (unsigned long long)(b->stuck_after / 1000000));
+                if (b->hooks.stuck)
+                        b->hooks.stuck(b->hooks.userdata, &x->r.prefix, true, what);
+                break;
+        case RECONCILE_RECOVERED:
+                log_notice("frr: reconcile: %s is as asked again", text);
+                if (was == RECONCILE_STUCK && b->hooks.stuck)
+                        b->hooks.stuck(b->hooks.userdata, &x->r.prefix, false, NULL);
+                break;
+        case RECONCILE_SAME:
+                break;
+        }
+        return differs;
+}
+
+static void judge_all(struct backend *b)
+{
+        uint64_t now = clock_now(b->clk);
+        reconcile_set_seal(&b->listed);
+        b->passes++;
+        bool repair = false, stuck_repair = false;
+        for (size_t i = 0; i < b->n; i++) {
+                struct entry *x = &b->e[i];
+                if (x->gen > x->confirmed_gen && x->gen > x->failed_gen)
+                        continue; /* FRR has not answered for its newest state */
+                bool held = reconcile_set_has(&b->listed, &x->r.prefix);
+                bool bad = x->r.want ? judge(b, x, !held, "missing from bgpd's table", now)
+                                     : judge(b, x, held, "in bgpd's table, withdrawn by us", now);
+                if (!bad)
+                        continue;
+                if (x->rc.state == RECONCILE_STUCK && now < b->last_repair + b->reconcile_interval)
+                        continue;
+                stuck_repair |= x->rc.state == RECONCILE_STUCK;
+                x->r.net_held = HELD_UNKNOWN;
+                x->r.static_held = HELD_UNKNOWN;
+                repair = true;
+        }
+        if (stuck_repair)
+                b->last_repair = now;
+        reconcile_set_clear(&b->listed);
+        if (repair) {
+                b->dirty = true;
+                schedule(b);
+        }
+}
+
+static void on_query_reply(struct frrvty *v, const struct frrvty_reply *r, void *userdata)
+{
+        struct backend *b = userdata;
+        int af = b->querying;
+        uint64_t now = clock_now(b->clk);
+        b->querying = 0;
+        if (r->error) {
+                link_down(b, FRR_BGPD, r->error);
+        } else if (r->status != FRRVTY_SUCCESS) {
+                log_warning("frr: reconcile: bgpd refused its listing (status %d): %.120s",
+                            r->status, r->text);
+        } else if (collect(b, r->text, r->len) < 0) {
+                log_warning("frr: reconcile: bgpd's listing is not the JSON expected");
+        } else if (b->gen != b->query_gen || b->stopping) {
+                reconcile_at(b, now + RECONCILE_RETRY_USEC); /* changed meanwhile */
+        } else if (af == 1) {
+                b->querying = 2;
+                query(b);
+                return;
+        } else {
+                judge_all(b);
+        }
+        reconcile_set_clear(&b->listed);
+        if (b->dirty)
+                schedule(b);
+        maybe_done(b);
+}
+
+static void query(struct backend *b)
+{
+        char cmd[96];
+        snprintf(cmd, sizeof(cmd), "show bgp %s unicast regexp ^(%" PRIu32 "_)*$ json",
+                 b->querying == 1 ? "ipv4" : "ipv6", b->bgp_asn);
+        int r = frrvty_command(b->vty[FRR_BGPD], cmd, COMMAND_TIMEOUT_USEC, on_query_reply, b);
+        if (r < 0) {
+                struct frrvty_reply rep = {.error = r, .status = -1, .text = ""};
+                on_query_reply(b->vty[FRR_BGPD], &rep, b);
+        }
+}
+
+static void on_reconcile_due(struct timerq_item *it, uint64_t now)
+{
+        struct backend *b = OWNER(it, reconcile_due);
+        if (b->stopping)
+                return;
+        reconcile_at(b, now + b->reconcile_interval);
+        if (b->inflight || b->querying || apply_scheduled(b) || b->dirty || b->link == LINK_DOWN ||
+            frrvty_busy(b->vty[FRR_BGPD])) {
+                if (b->link != LINK_DOWN)
+                        reconcile_at(b, now + RECONCILE_RETRY_USEC);
+                return;
+        }
+        b->querying = 1;
+        b->query_gen = b->gen;
+        reconcile_set_clear(&b->listed);
+        query(b);
 }
 
 const struct backend_ops backend_frr_ops = {

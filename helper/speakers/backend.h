@@ -108,3 +108,4 @@ struct backend_ops {
 
 extern const struct backend_ops backend_exabgp_ops;
 extern const struct backend_ops backend_bird_ops;
+extern const struct backend_ops backend_frr_ops;

@@ -8,10 +8,13 @@
 #include "diag.h"
 #include "exabgp_backend.h"
 #include "exabgp_config.h"
+#include "frr_backend.h"
+#include "frr_config.h"
 #include "log.h"
 #include "speakers.h"
 
-static const struct backend_ops *const table[] = {&backend_exabgp_ops, &backend_bird_ops};
+static const struct backend_ops *const table[] = {&backend_exabgp_ops, &backend_bird_ops,
+                                                      &backend_frr_ops};
 
 const struct backend_ops *speaker_at(size_t i)
 {
@@ -28,7 +31,7 @@ const struct backend_ops *speaker_by_name(const char *name)
 
 void speakers_register(void)
 {
-        static const struct speaker_block *const blocks[] = {&exabgp_block, &bird_block};
+        static const struct speaker_block *const blocks[] = {&exabgp_block, &bird_block, &frr_block};
         config_set_speakers(blocks, sizeof(blocks) / sizeof(blocks[0]));
 }
 

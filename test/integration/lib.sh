@@ -7,6 +7,7 @@
 #            pop1 (ExaBGP AS 65001) ---.
 #            pop2 (ExaBGP AS 65002) -------- up (BIRD AS 65000) --- client
 #            pop3 (BIRD AS 65003) ---------'
+#            pop4 (FRR AS 65004) ----------'  (lab_add_frr_pop pop4)
 #
 # pop3 exists only when a test asks for it (lab_add_bird_pop pop3): its own
 # BIRD loads bird-snippets/anycast-healthd.conf and anycast-healthd --bird
@@ -22,6 +23,7 @@
 #   up-pop1    192.0.2.0/30     (up .1, pop1 .2)   2001:db8:0:1::/64   (::1, ::2)
 #   up-pop2    192.0.2.4/30     (up .5, pop2 .6)   2001:db8:0:2::/64   (::1, ::2)
 #   up-pop3    192.0.2.8/30     (up .9, pop3 .10)  2001:db8:0:3::/64   (::1, ::2)
+#   up-pop4    192.0.2.12/30    (up .13, pop4 .14) 2001:db8:0:4::/64   (::1, ::2)
 #   up-client  198.51.100.0/24  (up .1, client .10) 2001:db8:0:100::/64 (::1, ::10)
 #   anycast    203.0.113.53/32, 2001:db8:53::53/128 on lo in every PoP
 #
@@ -52,12 +54,16 @@ LAB_POPS=(pop1 pop2)
 # BIRD-sidecar PoPs (lab_add_bird_pop) are not in LAB_POPS but in
 # LAB_BIRD_POPS; the tables below know pop3 so it can be added on request.
 LAB_BIRD_POPS=()
+# FRR-sidecar PoPs (lab_add_frr_pop), likewise.
+LAB_FRR_POPS=()
 
-declare -A LAB_POP_ASN=([pop1]=65001 [pop2]=65002 [pop3]=65003)
-declare -A LAB_POP_V4=([pop1]=192.0.2.2 [pop2]=192.0.2.6 [pop3]=192.0.2.10)
-declare -A LAB_POP_V6=([pop1]=2001:db8:0:1::2 [pop2]=2001:db8:0:2::2 [pop3]=2001:db8:0:3::2)
-declare -A LAB_UP_V4=([pop1]=192.0.2.1 [pop2]=192.0.2.5 [pop3]=192.0.2.9)
-declare -A LAB_UP_V6=([pop1]=2001:db8:0:1::1 [pop2]=2001:db8:0:2::1 [pop3]=2001:db8:0:3::1)
+declare -A LAB_POP_ASN=([pop1]=65001 [pop2]=65002 [pop3]=65003 [pop4]=65004)
+declare -A LAB_POP_V4=([pop1]=192.0.2.2 [pop2]=192.0.2.6 [pop3]=192.0.2.10 [pop4]=192.0.2.14)
+declare -A LAB_POP_V6=([pop1]=2001:db8:0:1::2 [pop2]=2001:db8:0:2::2 [pop3]=2001:db8:0:3::2
+	[pop4]=2001:db8:0:4::2)
+declare -A LAB_UP_V4=([pop1]=192.0.2.1 [pop2]=192.0.2.5 [pop3]=192.0.2.9 [pop4]=192.0.2.13)
+declare -A LAB_UP_V6=([pop1]=2001:db8:0:1::1 [pop2]=2001:db8:0:2::1 [pop3]=2001:db8:0:3::1
+	[pop4]=2001:db8:0:4::1)
 
 LAB_PREFIX=
 LAB_DIR=
@@ -244,7 +250,7 @@ lab_upstream_conf() {
 		  connect delay time 1; connect retry time 2; error wait time 1, 5;
 		}
 	EOF
-	for pop in "${LAB_POPS[@]}" "${LAB_BIRD_POPS[@]}"; do
+	for pop in "${LAB_POPS[@]}" "${LAB_BIRD_POPS[@]}" "${LAB_FRR_POPS[@]}"; do
 		cat <<-EOF
 			protocol bgp ${pop}_v4 from pop {
 			  neighbor ${LAB_POP_V4[$pop]} as ${LAB_POP_ASN[$pop]};
@@ -497,6 +503,140 @@ lab_start_sidecar_daemon() {
 lab_stop_sidecar_daemon() {
 	lab_stop "${LAB_SIDECAR_DAEMON_PID[$1]}"
 	LAB_SIDECAR_DAEMON_PID[$1]=
+}
+
+# ---- FRR-sidecar PoPs: zebra, staticd and bgpd + anycast-healthd --frr ----
+#
+# Files of an FRR PoP (e.g. pop4), all under $LAB_DIR/POP:
+#   frr/                                 FRR's run directory (owned by user
+#                                        frr): zebra.conf, staticd.conf,
+#                                        bgpd.conf, the *.vty sockets,
+#                                        zserv.api, pid files, *.log
+#   healthd.log                          the daemon's log
+# Each FRR daemon gets --vty_socket, -z, -i and -f of its own, so nothing
+# touches /run/frr or /etc/frr of the host.
+
+declare -A LAB_FRR_DIR=()
+declare -A LAB_FRR_PID=()
+
+# lab_is_frr_pop POP: whether POP was added with lab_add_frr_pop.
+lab_is_frr_pop() {
+	local p
+	for p in "${LAB_FRR_POPS[@]}"; do [[ $p == "$1" ]] && return 0; done
+	return 1
+}
+
+# lab_add_frr_pop POP: an FRR-sidecar PoP (pop4): its namespace, link and
+# addresses like the other PoPs, and the upstream's sessions to it (the
+# upstream is reconfigured when it already runs). Call after lab_topology.
+lab_add_frr_pop() {
+	local pop=$1 dir="$LAB_DIR/$1"
+	[[ -n ${LAB_POP_ASN[$pop]:-} ]] || lab_die "no addresses for PoP $pop"
+	lab_is_frr_pop "$pop" && return 0
+	for tool in /usr/lib/frr/zebra /usr/lib/frr/staticd /usr/lib/frr/bgpd; do
+		[[ -x $tool ]] || lab_die "missing tool: $tool (package frr)"
+	done
+	lab_ns_add "$pop"
+	lab_pop_link "$pop"
+	LAB_FRR_POPS+=("$pop")
+	mkdir -p "$dir/frr"
+	chmod 0755 "$dir"
+	chown frr:frr "$dir/frr"
+	LAB_FRR_DIR[$pop]="$dir/frr"
+	if [[ -n $LAB_BIRD_SOCK && -S $LAB_BIRD_SOCK ]]; then
+		lab_upstream_conf >"$LAB_DIR/bird.conf"
+		lab_birdc configure | grep -q Reconfigured ||
+			lab_die "the upstream BIRD refused the sessions to $pop"
+	fi
+}
+
+# lab_frr_bgpd_conf POP: bgpd's configuration of POP on stdout: router bgp
+# with the upstream as IPv4 and IPv6 neighbour, fast timers, no policy
+# needed for eBGP export (our route-maps set the attributes).
+lab_frr_bgpd_conf() {
+	local pop=$1
+	cat <<-EOF
+		frr defaults traditional
+		hostname $pop
+		router bgp ${LAB_POP_ASN[$pop]}
+		 bgp router-id ${LAB_POP_V4[$pop]}
+		 no bgp ebgp-requires-policy
+		 no bgp default ipv4-unicast
+		 timers bgp 2 6
+		 neighbor ${LAB_UP_V4[$pop]} remote-as $LAB_UP_ASN
+		 neighbor ${LAB_UP_V4[$pop]} timers connect 1
+		 neighbor ${LAB_UP_V6[$pop]} remote-as $LAB_UP_ASN
+		 neighbor ${LAB_UP_V6[$pop]} timers connect 1
+		 address-family ipv4 unicast
+		  neighbor ${LAB_UP_V4[$pop]} activate
+		 exit-address-family
+		 address-family ipv6 unicast
+		  neighbor ${LAB_UP_V6[$pop]} activate
+		 exit-address-family
+	EOF
+}
+
+# lab_start_frr_daemon POP NAME: one FRR daemon (zebra, staticd, bgpd) of
+# POP in the foreground, tracked like every lab process.
+lab_start_frr_daemon() {
+	local pop=$1 name=$2 dir=${LAB_FRR_DIR[$1]} extra=()
+	[[ $name == zebra ]] || extra=(-P 0)
+	[[ $name == zebra ]] && extra=(-P 0 -A 127.0.0.1)
+	lab_spawn "$pop" "$pop/frr-$name.out" "/usr/lib/frr/$name" -u frr -g frr \
+		--vty_socket "$dir" -z "$dir/zserv.api" -i "$dir/$name.pid" -f "$dir/$name.conf" \
+		--log "file:$dir/$name.log" "${extra[@]}"
+	LAB_FRR_PID[$pop.$name]=$LAB_LAST_PID
+}
+
+# lab_frr_answers POP NAME: the daemon answers on its vty socket.
+lab_frr_answers() {
+	[[ -S ${LAB_FRR_DIR[$1]}/$2.vty ]] &&
+		ip netns exec "$(lab_ns "$1")" vtysh --vty_socket "${LAB_FRR_DIR[$1]}" -d "$2" \
+			-c "show version" >/dev/null 2>&1
+}
+
+# lab_start_sidecar_frr POP: POP's FRR: zebra, then staticd and bgpd with
+# lab_frr_bgpd_conf; waits until each answers on its vty socket.
+lab_start_sidecar_frr() {
+	local pop=$1 dir=${LAB_FRR_DIR[$1]} d
+	lab_frr_bgpd_conf "$pop" >"$dir/bgpd.conf"
+	: >"$dir/zebra.conf"
+	: >"$dir/staticd.conf"
+	chown frr:frr "$dir"/*.conf
+	for d in zebra staticd bgpd; do
+		lab_start_frr_daemon "$pop" "$d"
+		wait_for "lab_frr_answers $pop $d" 10 ||
+			lab_die "$pop's $d did not start (see $LAB_DIR/$pop/frr-$d.out)"
+	done
+}
+
+# lab_stop_frr_daemon POP NAME / lab_restart_frr_daemon POP NAME.
+lab_stop_frr_daemon() {
+	lab_stop "${LAB_FRR_PID[$1.$2]}"
+	LAB_FRR_PID[$1.$2]=
+}
+lab_restart_frr_daemon() {
+	lab_stop_frr_daemon "$1" "$2"
+	lab_start_frr_daemon "$1" "$2"
+	wait_for "lab_frr_answers $1 $2" 10 || lab_die "$1's $2 did not restart"
+}
+
+# lab_vtysh POP ARGS...: vtysh against POP's FRR (e.g. -c "show run").
+lab_vtysh() {
+	local pop=$1
+	shift
+	ip netns exec "$(lab_ns "$pop")" vtysh --vty_socket "${LAB_FRR_DIR[$pop]}" "$@"
+}
+
+# lab_start_frr_sidecar_daemon POP CONF [ARGS...]: anycast-healthd --frr
+# with daemon file CONF in POP's namespace, log in POP/healthd.log;
+# lab_stop_sidecar_daemon stops it.
+lab_start_frr_sidecar_daemon() {
+	local pop=$1 conf=$2
+	shift 2
+	lab_spawn "$pop" "$pop/healthd.log" "${AHD_BUILD:-$LAB_ROOT/build}/helper/anycast-healthd" \
+		--frr --config "$conf" "$@"
+	LAB_SIDECAR_DAEMON_PID[$pop]=$LAB_LAST_PID
 }
 
 # upstream_count PROTOCOL: how many routes the upstream has from PROTOCOL

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bird_config.h"
+#include "frr_config.h"
 #include "exabgp_config.h"
 #include "speakers.h"
 #include "ahd-build-config.h"
@@ -60,6 +61,10 @@ static const struct bad_case {
     {"daemon-unknown-key", "", 3, 3, "unknown key \"servces_dir\" in daemon file"},
     {"bird-unknown-key", "", 5, 5, "unknown key \"sockte\" in \"bird\""},
     {"bird-coalesce-too-long", "", 4, 5, "\"coalesce\" (10s) must be at most 5s"},
+    {"frr-unknown-key", "", 5, 5, "unknown key \"vtysh\" in \"frr\""},
+    {"frr-coalesce-too-long", "", 4, 5, "\"coalesce\" (6s) must be at most 5s"},
+    {"frr-asn-zero", "", 3, 12, "\"asn\" must be at least 1, not 0"},
+    {"frr-on-exit-bad", "", 5, 5, "\"on_exit\" must be \"withdraw\" or \"keep\", not \"linger\""},
     {"exabgp-watchdog-too-short", "", 4, 5,
      "\"watchdog\" (500ms) must be \"0\" (off) or between 1s and 1h"},
     {"reconcile-interval-too-short", "", 4, 5,
@@ -142,7 +147,7 @@ static const struct bad_case {
     {"on-disabled-bad", "dns.json", 4, 3,
      "\"on_disabled\" must be \"withdraw\" or \"keep\", not \"drain\""},
     {"asn-out-of-range", "", 3, 3, "\"asn\" must be at most 4294967295, not 4294967296"},
-    {"backend-bad", "", 3, 3, "\"backend\" must be \"exabgp\" or \"bird\", not \"frr\""},
+    {"backend-bad", "", 3, 3, "\"backend\" must be \"exabgp\", \"bird\" or \"frr\", not \"gobgp\""},
     {"root-not-object", "dns.json", 1, 1, "the file must hold a JSON object, not an array"},
     {"degraded-unknown-key", "dns.json", 4, 29, "unknown key \"local_pref\" in \"degraded\""},
     {"capacity-not-bool", "dns.json", 4, 35,
@@ -275,6 +280,13 @@ START_TEST(test_good_config)
         free(expect_path);
         ck_assert_str_eq(bird_settings(c)->include_v6, "/var/tmp/r6.conf");
         ck_assert_int_eq(bird_settings(c)->on_exit, ON_KEEP);
+        ck_assert_int_ge(asprintf(&expect_path, "%s/frr-run", dir), 0);
+        ck_assert_str_eq(frr_settings(c)->socket_dir, expect_path);
+        free(expect_path);
+        ck_assert_uint_eq(frr_settings(c)->asn, 65010);
+        ck_assert_uint_eq(frr_bgp_asn(c), 65010);
+        ck_assert_int_eq(frr_settings(c)->on_exit, ON_KEEP);
+        ck_assert_uint_eq(frr_settings(c)->coalesce_usec, 50000);
         ck_assert_int_ge(asprintf(&expect_path, "%s/state/manual.json", dir), 0);
         ck_assert_str_eq(c->state_file, expect_path);
         free(expect_path);
@@ -476,6 +488,10 @@ START_TEST(test_defaults)
         ck_assert_str_eq(bird_settings(c)->include_v6,
                          "/var/lib/anycast-healthd/bird/routes6.conf");
         ck_assert_int_eq(bird_settings(c)->on_exit, ON_WITHDRAW);
+        ck_assert_str_eq(frr_settings(c)->socket_dir, "/run/frr");
+        ck_assert_uint_eq(frr_settings(c)->asn, 0);
+        ck_assert_int_eq(frr_settings(c)->on_exit, ON_WITHDRAW);
+        ck_assert_uint_eq(frr_settings(c)->coalesce_usec, 0);
         ck_assert_str_eq(c->state_file, "/var/lib/anycast-healthd/state.json");
         ck_assert_ptr_null(c->hooks.on_change);
         ck_assert_str_eq(c->control.socket, "/run/anycast-healthd/control.sock");
@@ -762,7 +778,7 @@ static Suite *suite(void)
 
 int main(void)
 {
-        speakers_register(); /* the "exabgp" and "bird" blocks */
+        speakers_register(); /* the "exabgp", "bird" and "frr" blocks */
         SRunner *sr = srunner_create(suite());
         srunner_run_all(sr, CK_NORMAL);
         int failed = srunner_ntests_failed(sr);

@@ -352,13 +352,15 @@ lab_stop_exabgp() {
 # $LAB_DIR/POP/etc from the templates in examples/lab/pop (daemon file and
 # services.d/dns.json: tcp checks on the anycast addresses, disable file
 # $LAB_DIR/POP/disabled/dns). A BIRD-sidecar PoP gets the bird daemon file
-# (anycast-healthd.bird.json.in: its BIRD's socket and include files).
+# (anycast-healthd.bird.json.in: its BIRD's socket and include files), an
+# FRR-sidecar PoP the frr one (anycast-healthd.frr.json.in: its vty sockets).
 # PLUGIN_DIR defaults to $AHD_BUILD/checks or build/checks. Sets
 # LAB_DAEMON_CONF to the daemon file.
 lab_daemon_config() {
 	local pop=$1 plugin_dir=${2:-${AHD_BUILD:-$LAB_ROOT/build}/checks}
 	local dir="$LAB_DIR/$1" f out in daemon_in=anycast-healthd.json
 	lab_is_bird_pop "$pop" && daemon_in=anycast-healthd.bird.json
+	lab_is_frr_pop "$pop" && daemon_in=anycast-healthd.frr.json
 	mkdir -p "$dir/etc/services.d" "$dir/disabled"
 	# ExaBGP runs its process as user exabgp: it must read all of this.
 	chmod 0755 "$dir" "$dir/etc" "$dir/etc/services.d" "$dir/disabled"
@@ -370,6 +372,7 @@ lab_daemon_config() {
 			-e "s|@PLUGIN_DIR@|$plugin_dir|g" -e "s|@DIR@|$dir|g" \
 			-e "s|@ANYCAST4@|$LAB_ANYCAST4|g" -e "s|@ANYCAST6@|$LAB_ANYCAST6|g" \
 			-e "s|@SOCK@|${LAB_SIDECAR_SOCK[$pop]:-}|g" -e "s|@INC@|$dir/routes|g" \
+			-e "s|@FRRDIR@|${LAB_FRR_DIR[$pop]:-}|g" \
 			-e "s|@PORT@|$LAB_SVC_PORT|g" "$LAB_ROOT/examples/lab/pop/$in.in" >"$out"
 		chmod 0644 "$out"
 	done

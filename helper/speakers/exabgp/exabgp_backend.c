@@ -135,6 +135,7 @@ struct backend {
         uint64_t query_changes;    /* changes when the listing was asked for */
         struct reconcile_set held; /* our prefixes ExaBGP listed */
         uint64_t drift_total, passes, last_repair;
+        uint64_t query_busy, query_busy_max; /* loop time reading the listing */
 
         /* The watchdog's thread reads routes and the output stream when it
          * fires: everything that changes them holds the lock (taken at the
@@ -662,7 +663,17 @@ static int on_in(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
         struct backend *b = userdata;
         pthread_mutex_lock(&b->lock);
+        /* what reading a listing costs the loop (the system's clock: a
+         * measurement, not a timer; test/bench/reconcile) */
+        bool timed = b->querying;
+        uint64_t t0 = timed ? clock_now(clock_system()) : 0;
         read_input(b, fd);
+        if (timed) {
+                uint64_t d = clock_now(clock_system()) - t0;
+                b->query_busy += d;
+                if (d > b->query_busy_max)
+                        b->query_busy_max = d;
+        }
         pthread_mutex_unlock(&b->lock);
         return 0; /* more may be waiting: the loop calls us again */
 }
@@ -1313,8 +1324,10 @@ static bool judge(struct backend *b, struct route *r, bool differs, const char *
 static void on_listing_done(struct backend *b, bool ok)
 {
         uint64_t now = clock_now(b->clk);
+        uint64_t t0 = clock_now(clock_system());
         b->querying = false;
         reconcile_set_seal(&b->held);
+        size_t listed = b->held.n;
         if (!ok) {
                 log_warning("exabgp: reconcile: ExaBGP refused '%s'",
                             b->api == EXABGP_API_6 ? "rib show out" : EXABGP_RIB_QUERY);
@@ -1352,6 +1365,13 @@ static void on_listing_done(struct backend *b, bool ok)
                 flush(b);
         }
         reconcile_set_clear(&b->held);
+        uint64_t judging = clock_now(clock_system()) - t0;
+        log_debug("exabgp: reconcile pass %" PRIu64 ": %zu of our routes listed by ExaBGP, %zu "
+                  "asked; loop time %.2f ms (reading %.2f, judging %.2f), longest step %.2f ms",
+                  b->passes, listed, b->n_routes, (double)(b->query_busy + judging) / 1000.0,
+                  (double)b->query_busy / 1000.0, (double)judging / 1000.0,
+                  (double)(judging > b->query_busy_max ? judging : b->query_busy_max) / 1000.0);
+        b->query_busy = b->query_busy_max = 0;
 }
 
 const struct backend_ops backend_exabgp_ops = {

@@ -328,6 +328,9 @@ static void batch_end(struct backend *b)
                 for (int d = 0; d < 2; d++)
                         frrvty_close(b->vty[d]);
         }
+        /* the clock in the line: what a change cost FRR (test/bench/frr) */
+        log_debug("frr: batch #%" PRIu64 " answered at %llu us", b->stats.batches,
+                  (unsigned long long)now);
         log_info("frr: batch #%" PRIu64 " done: %zu commands in %.1f ms%s", b->stats.batches, nc,
                  (double)(now - b->batch_started) / 1000.0,
                  b->batch_err ? " (cut short)"
@@ -613,7 +616,8 @@ static void frr_update(struct backend *b, const struct route_update *u)
                 x->r.want = false;
                 attrs_free(&x->r.attrs);
                 x->r.rm[0] = '\0';
-                log_debug("frr: withdraw %s (%s: %s)", p, u->service ? u->service : "-",
+                log_debug("frr: withdraw %s at %llu us (%s: %s)", p,
+                          (unsigned long long)clock_now(b->clk), u->service ? u->service : "-",
                           u->reason ? u->reason : "-");
         } else if (u->action == ROUTE_ANNOUNCE) {
                 static const struct attrs none = {.med = -1};
@@ -629,8 +633,9 @@ static void frr_update(struct backend *b, const struct route_update *u)
                 x->r.attrs = copy;
                 x->r.want = true;
                 frr_rm_name(&x->r.attrs, b->prepend_asn, x->r.rm);
-                log_debug("frr: announce %s with %s (%s: %s)", p, x->r.rm,
-                          u->service ? u->service : "-", u->reason ? u->reason : "-");
+                log_debug("frr: announce %s with %s at %llu us (%s: %s)", p, x->r.rm,
+                          (unsigned long long)clock_now(b->clk), u->service ? u->service : "-",
+                          u->reason ? u->reason : "-");
         } else {
                 return;
         }

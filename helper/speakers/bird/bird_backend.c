@@ -65,7 +65,7 @@
 #include "log.h"
 #include "prefix.h"
 #include "prom_text.h"
-#include "reconcile.h"
+#include "reconcile_report.h"
 
 #define COALESCE_DEFAULT_USEC  (20 * 1000ULL)
 #define COALESCE_ACCURACY_USEC 1000ULL
@@ -1216,31 +1216,9 @@ static struct withdrawn *extra_find(struct backend *b, const struct prefix *p)
 static bool judge(struct backend *b, struct reconcile_track *rc, const struct prefix *p,
                   bool differs, const char *what, uint64_t now)
 {
-        enum reconcile_state was = rc->state;
-        char text[PREFIX_STRLEN];
-        prefix_format(p, text);
-        switch (reconcile_note(rc, differs, now, b->stuck_after)) {
-        case RECONCILE_DRIFTED:
-                b->drift_total++;
-                log_warning("bird: reconcile: %s %s; rewriting the include files and "
-                            "configuring",
-                            text, what);
-                break;
-        case RECONCILE_BECAME_STUCK:
-                log_err("bird: reconcile: %s still %s after %llu s of repairs: stuck", text, what,
-                        (unsigned long long)(b->stuck_after / 1000000));
-                if (b->hooks.stuck)
-                        b->hooks.stuck(b->hooks.userdata, p, true, what);
-                break;
-        case RECONCILE_RECOVERED:
-                log_notice("bird: reconcile: %s is as asked again", text);
-                if (was == RECONCILE_STUCK && b->hooks.stuck)
-                        b->hooks.stuck(b->hooks.userdata, p, false, NULL);
-                break;
-        case RECONCILE_SAME:
-                break;
-        }
-        return differs;
+        const struct reconcile_report r = {"bird", "rewriting the include files and configuring",
+                                           b->stuck_after, &b->hooks, &b->drift_total};
+        return reconcile_judge(&r, rc, p, differs, what, now);
 }
 
 /* Whether BIRD answered a configure carrying the change of generation gen. */

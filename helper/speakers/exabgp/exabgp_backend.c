@@ -36,7 +36,7 @@
 #include "exabgp_rib.h"
 #include "log.h"
 #include "prefix.h"
-#include "reconcile.h"
+#include "reconcile_report.h"
 #include "exabgp_watchdog.h"
 
 #define BACKOFF_INITIAL_USEC (1ULL * 1000 * 1000)
@@ -1295,30 +1295,9 @@ static void on_reconcile_due(struct timerq_item *it, uint64_t now)
 
 static bool judge(struct backend *b, struct route *r, bool differs, const char *what, uint64_t now)
 {
-        enum reconcile_state was = r->rc.state;
-        char text[PREFIX_STRLEN];
-        prefix_format_checked(&r->prefix, text);
-        switch (reconcile_note(&r->rc, differs, now, b->stuck_after)) {
-        case RECONCILE_DRIFTED:
-                b->drift_total++;
-                log_warning("exabgp: reconcile: %s %s (service %s); sending '%s' again", text, what,
-                            r->service ? r->service : "?", r->cmd);
-                break;
-        case RECONCILE_BECAME_STUCK:
-                log_err("exabgp: reconcile: %s still %s after %llu s of repairs: stuck", text, what,
-                        (unsigned long long)(b->stuck_after / 1000000));
-                if (b->hooks.stuck)
-                        b->hooks.stuck(b->hooks.userdata, &r->prefix, true, what);
-                break;
-        case RECONCILE_RECOVERED:
-                log_notice("exabgp: reconcile: %s is as asked again", text);
-                if (was == RECONCILE_STUCK && b->hooks.stuck)
-                        b->hooks.stuck(b->hooks.userdata, &r->prefix, false, NULL);
-                break;
-        case RECONCILE_SAME:
-                break;
-        }
-        return differs;
+        const struct reconcile_report rep = {"exabgp", "sending its command again", b->stuck_after,
+                                             &b->hooks, &b->drift_total};
+        return reconcile_judge(&rep, &r->rc, &r->prefix, differs, what, now);
 }
 
 static void on_listing_done(struct backend *b, bool ok)

@@ -42,7 +42,7 @@
 #include "log.h"
 #include "prefix.h"
 #include "prom_text.h"
-#include "reconcile.h"
+#include "reconcile_report.h"
 #include "timerq.h"
 
 #define COALESCE_DEFAULT_USEC  (20 * 1000ULL)
@@ -884,29 +884,9 @@ static int collect(struct backend *b, const char *text, size_t len)
 
 static bool judge(struct backend *b, struct entry *x, bool differs, const char *what, uint64_t now)
 {
-        enum reconcile_state was = x->rc.state;
-        char text[PREFIX_STRLEN];
-        prefix_format(&x->r.prefix, text);
-        switch (reconcile_note(&x->rc, differs, now, b->stuck_after)) {
-        case RECONCILE_DRIFTED:
-                b->drift_total++;
-                log_warning("frr: reconcile: %s %s; asserting it again", text, what);
-                break;
-        case RECONCILE_BECAME_STUCK:
-                log_err("frr: reconcile: %s still %s after %llu s of repairs: stuck", text, what,
-                        (unsigned long long)(b->stuck_after / 1000000));
-                if (b->hooks.stuck)
-                        b->hooks.stuck(b->hooks.userdata, &x->r.prefix, true, what);
-                break;
-        case RECONCILE_RECOVERED:
-                log_notice("frr: reconcile: %s is as asked again", text);
-                if (was == RECONCILE_STUCK && b->hooks.stuck)
-                        b->hooks.stuck(b->hooks.userdata, &x->r.prefix, false, NULL);
-                break;
-        case RECONCILE_SAME:
-                break;
-        }
-        return differs;
+        const struct reconcile_report r = {"frr", "asserting it again", b->stuck_after, &b->hooks,
+                                           &b->drift_total};
+        return reconcile_judge(&r, &x->rc, &x->r.prefix, differs, what, now);
 }
 
 static void judge_all(struct backend *b)

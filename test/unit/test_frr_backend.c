@@ -18,9 +18,28 @@
 #include "frr_config.h"
 
 static int refuse_network; /* bgpd answers `network ...` with this status */
+/* staticd cannot hold this static: refused when committed, alone or in a
+ * transaction (which it then undoes whole) */
+static const char *refuse_static;
+static bool in_transaction, transaction_bad;
 
 static struct fake_frr_reply script(struct fake_frr *f, const char *cmd)
 {
+        if (strcmp(cmd, "XFRR_start_configuration") == 0) {
+                in_transaction = true;
+                transaction_bad = false;
+        } else if (strcmp(cmd, "XFRR_end_configuration") == 0) {
+                in_transaction = false;
+                if (transaction_bad)
+                        return (struct fake_frr_reply){.text = "% Configuration failed.\n",
+                                                       .status = 13};
+        } else if (refuse_static && strcmp(cmd, refuse_static) == 0) {
+                if (in_transaction)
+                        transaction_bad = true;
+                else
+                        return (struct fake_frr_reply){.text = "% Configuration failed.\n",
+                                                       .status = 13};
+        }
         if (refuse_network && strncmp(cmd, "network ", 8) == 0)
                 return (struct fake_frr_reply){.text = "% Malformed\n", .status = refuse_network};
         if (strncmp(cmd, "no network", 10) == 0 && f->userdata)
@@ -43,6 +62,8 @@ static void setup(struct fixture *fx)
 {
         memset(fx, 0, sizeof(*fx));
         refuse_network = 0;
+        refuse_static = NULL;
+        in_transaction = transaction_bad = false;
         snprintf(fx->dir, sizeof(fx->dir), "/tmp/ahd-frrbe.XXXXXX");
         ck_assert_ptr_nonnull(mkdtemp(fx->dir));
         snprintf(fx->b_sock, sizeof(fx->b_sock), "%s/bgpd.vty", fx->dir);
@@ -209,6 +230,42 @@ START_TEST(refused_is_failed_then_retried)
 }
 END_TEST
 
+START_TEST(refused_transaction_is_retried_one_by_one)
+{
+        struct fixture fx;
+        setup(&fx);
+        settle(&fx);
+        refuse_static = "ip route 203.0.113.2/32 blackhole";
+        announce(&fx, "203.0.113.1/32", -1);
+        announce(&fx, "203.0.113.2/32", -1);
+        settle(&fx); /* one batch, sent at once */
+        /* staticd undid the whole transaction: neither is held */
+        ck_assert_uint_eq(fake_frr_count(&fx.staticd, "XFRR_end_configuration"), 1);
+        ck_assert_int_eq(confirmed(&fx, "203.0.113.1/32"), CONFIRM_FAILED);
+        ck_assert_int_eq(confirmed(&fx, "203.0.113.2/32"), CONFIRM_FAILED);
+        fake_frr_clear(&fx.staticd);
+        fake_clock_advance(&fx.fc, 200 * 1000); /* the first backoff */
+        settle(&fx);
+        /* one by one: only the culprit is refused */
+        ck_assert_uint_eq(fake_frr_count(&fx.staticd, "XFRR_start_configuration"), 0);
+        ck_assert_uint_eq(fake_frr_count(&fx.staticd, "ip route 203.0.113.1/32 blackhole"), 1);
+        ck_assert_int_eq(confirmed(&fx, "203.0.113.1/32"), CONFIRM_CONFIRMED);
+        ck_assert_int_eq(confirmed(&fx, "203.0.113.2/32"), CONFIRM_FAILED);
+        refuse_static = NULL;
+        fake_clock_advance(&fx.fc, 400 * 1000); /* the second backoff */
+        settle(&fx);
+        ck_assert_int_eq(confirmed(&fx, "203.0.113.2/32"), CONFIRM_CONFIRMED);
+        /* a batch went through: transactions again */
+        fake_frr_clear(&fx.staticd);
+        announce(&fx, "203.0.113.3/32", -1);
+        fake_clock_advance(&fx.fc, 200 * 1000);
+        settle(&fx);
+        ck_assert_uint_eq(fake_frr_count(&fx.staticd, "XFRR_start_configuration"), 1);
+        ck_assert_int_eq(confirmed(&fx, "203.0.113.3/32"), CONFIRM_CONFIRMED);
+        teardown(&fx);
+}
+END_TEST
+
 START_TEST(bgpd_restart_reasserts)
 {
         struct fixture fx;
@@ -265,6 +322,7 @@ static Suite *suite(void)
         tcase_add_test(tc, announce_change_withdraw);
         tcase_add_test(tc, window_coalesces);
         tcase_add_test(tc, refused_is_failed_then_retried);
+        tcase_add_test(tc, refused_transaction_is_retried_one_by_one);
         tcase_add_test(tc, bgpd_restart_reasserts);
         tcase_add_test(tc, stop_withdraws);
         suite_add_tcase(s, tc);

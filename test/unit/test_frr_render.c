@@ -100,7 +100,7 @@ START_TEST(bad_values_rejected)
         struct frr_rm_set held = {0};
         struct frr_batch b = {0};
         size_t badi;
-        ck_assert_int_eq(frr_plan(r, 2, &held, 65004, 65004, &b, &badi), 0);
+        ck_assert_int_eq(frr_plan(r, 2, &held, 65004, 65004, 0, &b, &badi), 0);
         ck_assert_uint_eq(badi, 1);
         char *s = dump(&b);
         ck_assert_ptr_null(strstr(s, "203.0.113.2"));
@@ -118,33 +118,34 @@ START_TEST(announce_v4_v6)
         struct frr_rm_set held = {0};
         struct frr_batch b = {0};
         size_t bad;
-        ck_assert_int_eq(frr_plan(r, 2, &held, 65004, 65004, &b, &bad), 0);
+        ck_assert_int_eq(frr_plan(r, 2, &held, 65004, 65004, 0, &b, &bad), 0);
         ck_assert_uint_eq(bad, SIZE_MAX);
         char *s = dump(&b), *want = NULL;
-        ck_assert_int_ge(
-            asprintf(&want,
-                     "staticd|configure terminal\n"
-                     "staticd|ipv6 route 2001:db8:81::/64 blackhole\n"
-                     "staticd|ip route 203.0.113.81/32 blackhole\n"
-                     "staticd|end\n"
-                     "bgpd|configure terminal\n"
-                     "bgpd|route-map %s permit 10\n"
-                     "bgpd|set metric 77\n"
-                     "bgpd|set community 65004:81 0:65535 additive\n"
-                     "bgpd|set large-community 65004:0:81 additive\n"
-                     "bgpd|set as-path prepend 65004 65004\n"
-                     "bgpd|exit\n"
-                     "bgpd|router bgp 65004\n"
-                     "bgpd|address-family ipv4 unicast\n"
-                     "bgpd|network 203.0.113.81/32 route-map %s\n"
-                     "bgpd|exit-address-family\n"
-                     "bgpd|address-family ipv6 unicast\n"
-                     "bgpd|network 2001:db8:81::/64 route-map %s\n"
-                     "bgpd|exit-address-family\n"
-                     "bgpd|exit\n"
-                     "bgpd|end\n",
-                     r[0].rm, r[0].rm, r[0].rm),
-            0);
+        ck_assert_int_ge(asprintf(&want,
+                                  "staticd|configure terminal\n"
+                                  "staticd|XFRR_start_configuration\n"
+                                  "staticd|ipv6 route 2001:db8:81::/64 blackhole\n"
+                                  "staticd|ip route 203.0.113.81/32 blackhole\n"
+                                  "staticd|XFRR_end_configuration\n"
+                                  "staticd|end\n"
+                                  "bgpd|configure terminal\n"
+                                  "bgpd|route-map %s permit 10\n"
+                                  "bgpd|set metric 77\n"
+                                  "bgpd|set community 65004:81 0:65535 additive\n"
+                                  "bgpd|set large-community 65004:0:81 additive\n"
+                                  "bgpd|set as-path prepend 65004 65004\n"
+                                  "bgpd|exit\n"
+                                  "bgpd|router bgp 65004\n"
+                                  "bgpd|address-family ipv4 unicast\n"
+                                  "bgpd|network 203.0.113.81/32 route-map %s\n"
+                                  "bgpd|exit-address-family\n"
+                                  "bgpd|address-family ipv6 unicast\n"
+                                  "bgpd|network 2001:db8:81::/64 route-map %s\n"
+                                  "bgpd|exit-address-family\n"
+                                  "bgpd|exit\n"
+                                  "bgpd|end\n",
+                                  r[0].rm, r[0].rm, r[0].rm),
+                         0);
         ck_assert_str_eq(s, want);
         free(s);
         free(want);
@@ -163,12 +164,12 @@ START_TEST(in_sync_is_empty)
         frr_rm_set_add(&held, r.rm);
         struct frr_batch b = {0};
         size_t bad;
-        ck_assert_int_eq(frr_plan(&r, 1, &held, 65004, 65004, &b, &bad), 0);
+        ck_assert_int_eq(frr_plan(&r, 1, &held, 65004, 65004, 0, &b, &bad), 0);
         ck_assert_uint_eq(b.n, 0);
         /* withdrawn and not held: nothing either */
         struct frr_route w = route("203.0.113.82/32", false, NULL);
         struct frr_rm_set none = {0};
-        ck_assert_int_eq(frr_plan(&w, 1, &none, 65004, 65004, &b, &bad), 0);
+        ck_assert_int_eq(frr_plan(&w, 1, &none, 65004, 65004, 0, &b, &bad), 0);
         ck_assert_uint_eq(b.n, 0);
         frr_rm_set_free(&held);
 }
@@ -187,7 +188,7 @@ START_TEST(attribute_change_is_one_network)
         frr_rm_set_add(&held, old);
         struct frr_batch b = {0};
         size_t bad;
-        ck_assert_int_eq(frr_plan(&r, 1, &held, 65004, 65004, &b, &bad), 0);
+        ck_assert_int_eq(frr_plan(&r, 1, &held, 65004, 65004, 0, &b, &bad), 0);
         char *s = dump(&b), *want = NULL;
         /* no static, no `no network`: the route is replaced in place, and
          * the old route-map goes once nothing names it */
@@ -230,7 +231,7 @@ START_TEST(withdraw_v4_v6)
         frr_rm_set_add(&held, rm);
         struct frr_batch b = {0};
         size_t bad;
-        ck_assert_int_eq(frr_plan(r, 2, &held, 65004, 65004, &b, &bad), 0);
+        ck_assert_int_eq(frr_plan(r, 2, &held, 65004, 65004, 0, &b, &bad), 0);
         char *s = dump(&b), *want = NULL;
         ck_assert_int_ge(asprintf(&want,
                                   "bgpd|configure terminal\n"
@@ -245,8 +246,10 @@ START_TEST(withdraw_v4_v6)
                                   "bgpd|no route-map %s\n"
                                   "bgpd|end\n"
                                   "staticd|configure terminal\n"
+                                  "staticd|XFRR_start_configuration\n"
                                   "staticd|no ip route 203.0.113.81/32 blackhole\n"
                                   "staticd|no ipv6 route 2001:db8:81::/64 blackhole\n"
+                                  "staticd|XFRR_end_configuration\n"
                                   "staticd|end\n",
                                   rm),
                          0);
@@ -255,6 +258,32 @@ START_TEST(withdraw_v4_v6)
         ck_assert_uint_eq(b.v[3].route, 0);
         free(s);
         free(want);
+        frr_batch_free(&b);
+        frr_rm_set_free(&held);
+}
+END_TEST
+
+START_TEST(statics_one_by_one)
+{
+        /* after staticd refused a transaction: the same statics, each its
+         * own commit, so that only the culprit is refused again */
+        struct frr_route r[2] = {route("203.0.113.1/32", true, NULL),
+                                 route("203.0.113.2/32", false, NULL)};
+        r[1].net_held = HELD_NO;
+        r[1].static_held = HELD_YES;
+        struct frr_rm_set held = {0};
+        struct frr_batch b = {0};
+        size_t bad;
+        ck_assert_int_eq(frr_plan(r, 2, &held, 65004, 65004, FRR_PLAN_STATICS_EACH, &b, &bad), 0);
+        char *s = dump(&b);
+        ck_assert_ptr_null(strstr(s, "XFRR"));
+        ck_assert_ptr_nonnull(strstr(s, "staticd|configure terminal\n"
+                                        "staticd|ip route 203.0.113.1/32 blackhole\n"
+                                        "staticd|end\n"));
+        ck_assert_ptr_nonnull(strstr(s, "staticd|configure terminal\n"
+                                        "staticd|no ip route 203.0.113.2/32 blackhole\n"
+                                        "staticd|end\n"));
+        free(s);
         frr_batch_free(&b);
         frr_rm_set_free(&held);
 }
@@ -272,7 +301,7 @@ START_TEST(unknown_is_asserted)
         struct frr_rm_set held = {0};
         struct frr_batch b = {0};
         size_t bad;
-        ck_assert_int_eq(frr_plan(r, 2, &held, 65004, 65004, &b, &bad), 0);
+        ck_assert_int_eq(frr_plan(r, 2, &held, 65004, 65004, 0, &b, &bad), 0);
         char *s = dump(&b);
         ck_assert_ptr_nonnull(strstr(s, "staticd|ip route 203.0.113.1/32 blackhole\n"));
         ck_assert_ptr_nonnull(strstr(s, "bgpd|no network 203.0.113.2/32\n"));
@@ -355,6 +384,7 @@ static Suite *suite(void)
         tcase_add_test(tc, in_sync_is_empty);
         tcase_add_test(tc, attribute_change_is_one_network);
         tcase_add_test(tc, withdraw_v4_v6);
+        tcase_add_test(tc, statics_one_by_one);
         tcase_add_test(tc, unknown_is_asserted);
         tcase_add_test(tc, parse_running_config);
         suite_add_tcase(s, tc);

@@ -82,6 +82,9 @@ struct backend {
         bool inflight;
         bool refused;  /* a command of it was refused */
         int batch_err; /* a transport error cut it short */
+        /* staticd refused a transaction: send the statics one by one until
+         * a batch goes through, so that only the culprit is refused */
+        bool statics_each;
         size_t planned_n;
         uint64_t batch_started;
         uint64_t decided_usec;
@@ -337,6 +340,7 @@ static void batch_end(struct backend *b)
                  : b->refused ? " (FRR refused some)"
                               : "");
         if (!b->batch_err && !b->refused) {
+                b->statics_each = false;
                 b->backoff_usec = 0;
                 b->stats.last_error[0] = '\0';
         }
@@ -360,6 +364,22 @@ static void batch_end(struct backend *b)
 }
 
 static int make_clients(struct backend *b);
+
+/* staticd refused the transaction that ends at b->pos: none of its
+ * statics is known to be held (or gone) any more. */
+static void undo_transaction(struct backend *b)
+{
+        for (size_t i = b->pos; i-- > 0;) {
+                const struct frr_cmd *c = &b->batch.v[i];
+                if (c->daemon != FRR_STATICD || c->kind == CMD_FRAME)
+                        break;
+                if (c->route == SIZE_MAX)
+                        continue;
+                b->e[c->route].r.static_held = HELD_UNKNOWN;
+                b->e[c->route].failed = true;
+        }
+        b->statics_each = true;
+}
 
 static void on_reply(struct frrvty *v, const struct frrvty_reply *r, void *userdata)
 {
@@ -396,6 +416,8 @@ static void on_reply(struct frrvty *v, const struct frrvty_reply *r, void *userd
                 b->refused = true;
                 if (x)
                         x->failed = true;
+                if (c->kind == CMD_STATIC_COMMIT)
+                        undo_transaction(b);
         } else {
                 switch (c->kind) {
                 case CMD_STATIC_ADD:
@@ -491,7 +513,8 @@ static void apply(struct backend *b)
         }
         for (size_t i = 0; i < b->n; i++)
                 rt[i] = b->e[i].r;
-        int r = frr_plan(rt, b->n, &b->held, b->bgp_asn, b->prepend_asn, &batch, &bad);
+        int r = frr_plan(rt, b->n, &b->held, b->bgp_asn, b->prepend_asn,
+                         b->statics_each ? FRR_PLAN_STATICS_EACH : 0, &batch, &bad);
         free(rt);
         if (r < 0) {
                 frr_batch_free(&batch);

@@ -134,8 +134,7 @@ int frr_rm_sets(const struct attrs *a, uint32_t asn, char lines[4][160], const c
                                 *why = "bad large community";
                                 return -EINVAL;
                         }
-                        if (append(l, " %" PRIu64 ":%" PRIu64 ":%" PRIu64, v[0], v[1], v[2]) <
-                            0) {
+                        if (append(l, " %" PRIu64 ":%" PRIu64 ":%" PRIu64, v[0], v[1], v[2]) < 0) {
                                 *why = "too many large communities";
                                 return -EINVAL;
                         }
@@ -222,7 +221,7 @@ static bool rm_used(const struct frr_route *routes, size_t n, const char *name, 
 }
 
 static int plan_static(const struct frr_route *routes, size_t n, bool adding, const bool *skip,
-                       struct frr_batch *out)
+                       unsigned flags, struct frr_batch *out)
 {
         bool framed = false;
         for (size_t i = 0; i < n; i++) {
@@ -231,8 +230,12 @@ static int plan_static(const struct frr_route *routes, size_t n, bool adding, co
                                   : !r->want && r->static_held != HELD_NO;
                 if (!cmd)
                         continue;
-                if (!framed)
+                if (!framed) {
                         ADD(FRR_STATICD, CMD_FRAME, SIZE_MAX, NULL, "configure terminal");
+                        if (!(flags & FRR_PLAN_STATICS_EACH))
+                                ADD(FRR_STATICD, CMD_FRAME, SIZE_MAX, NULL,
+                                    "XFRR_start_configuration");
+                }
                 framed = true;
                 char p[PREFIX_STRLEN];
                 prefix_format(&r->prefix, p);
@@ -243,13 +246,16 @@ static int plan_static(const struct frr_route *routes, size_t n, bool adding, co
                         ADD(FRR_STATICD, CMD_STATIC_DEL, i, NULL, "no %s route %s blackhole",
                             ip_word(r->prefix.family), p);
         }
+        if (framed && !(flags & FRR_PLAN_STATICS_EACH))
+                ADD(FRR_STATICD, CMD_STATIC_COMMIT, SIZE_MAX, NULL, "XFRR_end_configuration");
         if (framed)
                 ADD(FRR_STATICD, CMD_FRAME, SIZE_MAX, NULL, "end");
         return 0;
 }
 
 int frr_plan(const struct frr_route *routes, size_t n, const struct frr_rm_set *held,
-             uint32_t bgp_asn, uint32_t prepend_asn, struct frr_batch *out, size_t *bad)
+             uint32_t bgp_asn, uint32_t prepend_asn, unsigned flags, struct frr_batch *out,
+             size_t *bad)
 {
         bool *skip = calloc(n ? n : 1, sizeof(*skip));
         if (!skip)
@@ -262,7 +268,7 @@ int frr_plan(const struct frr_route *routes, size_t n, const struct frr_rm_set *
                         skip[i] = true;
                         *bad = i;
                 }
-        int r = plan_static(routes, n, true, skip, out);
+        int r = plan_static(routes, n, true, skip, flags, out);
         if (r < 0)
                 goto done;
 
@@ -342,7 +348,7 @@ int frr_plan(const struct frr_route *routes, size_t n, const struct frr_rm_set *
         }
         if (any)
                 ADD(FRR_BGPD, CMD_FRAME, SIZE_MAX, NULL, "end");
-        r = plan_static(routes, n, false, skip, out);
+        r = plan_static(routes, n, false, skip, flags, out);
 done_rm:
         frr_rm_set_free(&defined);
 done:
@@ -375,8 +381,8 @@ uint32_t frr_parse_running(const char *text, void (*network)(const struct prefix
                                         if (!asn)
                                                 asn = (uint32_t)n;
                                 } else if (sscanf(line, "route-map %63s", name) == 1 &&
-                                           strncmp(name, FRR_RM_PREFIX,
-                                                   strlen(FRR_RM_PREFIX)) == 0) {
+                                           strncmp(name, FRR_RM_PREFIX, strlen(FRR_RM_PREFIX)) ==
+                                               0) {
                                         route_map(name, userdata);
                                 }
                         } else if (in_router) {

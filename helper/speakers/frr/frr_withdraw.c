@@ -109,7 +109,7 @@ int frr_withdraw_all(sd_event *e, const struct config *cfg, uint64_t timeout_use
         struct frr_batch batch = {0};
         size_t bad;
         struct frr_rm_set held = f.rms;
-        r = frr_plan(f.r, f.n, &held, asn, 0, &batch, &bad);
+        r = frr_plan(f.r, f.n, &held, asn, 0, 0, &batch, &bad);
         if (r < 0) {
                 ret = r;
                 goto out;

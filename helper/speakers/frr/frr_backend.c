@@ -26,7 +26,6 @@
  * fresh connections (so the vty node is known again). */
 #include <errno.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +36,7 @@
 #include "frr_backend.h"
 #include "frr_config.h"
 #include "frr_render.h"
+#include "frr_rib.h"
 #include "frr_vty.h"
 #include "frr_withdraw.h"
 #include "log.h"
@@ -876,35 +876,6 @@ static void reconcile_soon(struct backend *b)
 
 static void query(struct backend *b);
 
-/* The prefixes of a listing with at least one valid path. */
-static int collect(struct backend *b, const char *text, size_t len)
-{
-        json_error_t err;
-        json_t *root = json_loadb(text, len, 0, &err);
-        if (!root)
-                return -EBADMSG;
-        json_t *routes = json_object_get(root, "routes");
-        const char *key;
-        json_t *paths;
-        int r = json_is_object(routes) ? 0 : -EBADMSG;
-        json_object_foreach(routes, key, paths)
-        {
-                struct prefix p;
-                const char *why;
-                if (r < 0 || prefix_parse(key, &p, &why) < 0 || !json_is_array(paths))
-                        continue;
-                size_t i;
-                json_t *path;
-                bool valid = false;
-                json_array_foreach(paths, i, path) valid |=
-                    json_is_true(json_object_get(path, "valid"));
-                if (valid && reconcile_set_add(&b->listed, &p) < 0)
-                        r = -ENOMEM;
-        }
-        json_decref(root);
-        return r;
-}
-
 static bool judge(struct backend *b, struct entry *x, bool differs, const char *what, uint64_t now)
 {
         const struct reconcile_report r = {"frr", "asserting it again", b->stuck_after, &b->hooks,
@@ -954,7 +925,7 @@ static void on_query_reply(struct frrvty *v, const struct frrvty_reply *r, void 
         } else if (r->status != FRRVTY_SUCCESS) {
                 log_warning("frr: reconcile: bgpd refused its listing (status %d): %.120s",
                             r->status, r->text);
-        } else if (collect(b, r->text, r->len) < 0) {
+        } else if (frr_rib_collect(r->text, r->len, &b->listed) < 0) {
                 log_warning("frr: reconcile: bgpd's listing is not the JSON expected");
         } else if (b->gen != b->query_gen || b->stopping) {
                 reconcile_at(b, now + RECONCILE_RETRY_USEC); /* changed meanwhile */
@@ -974,8 +945,7 @@ static void on_query_reply(struct frrvty *v, const struct frrvty_reply *r, void 
 static void query(struct backend *b)
 {
         char cmd[96];
-        snprintf(cmd, sizeof(cmd), "show bgp %s unicast regexp ^(%" PRIu32 "_)*$ json",
-                 b->querying == 1 ? "ipv4" : "ipv6", b->bgp_asn);
+        frr_rib_query(b->querying == 1 ? AF_INET : AF_INET6, b->bgp_asn, cmd, sizeof(cmd));
         int r = frrvty_command(b->vty[FRR_BGPD], cmd, COMMAND_TIMEOUT_USEC, on_query_reply, b);
         if (r < 0) {
                 struct frrvty_reply rep = {.error = r, .status = -1, .text = ""};

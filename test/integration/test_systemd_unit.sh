@@ -45,6 +45,26 @@ else
 		fail "systemd-analyze verify complains about the unit"
 	fi
 	echo "ok: systemd-analyze verify"
+
+	# The FRR drop-in, loaded the way systemd loads it: UNIT.d/ beside the
+	# unit on the unit path. A key it got wrong would show as a warning
+	# naming the drop-in.
+	mkdir -p "$T/frr/anycast-healthd.service.d"
+	cp "$T/anycast-healthd.service" "$T/frr/"
+	sed "s#/usr/sbin/anycast-healthd#$DAEMON#g" "$SD/anycast-healthd.service.d/frr.conf" \
+		>"$T/frr/anycast-healthd.service.d/frr.conf"
+	if ! out=$(SYSTEMD_UNIT_PATH="$T/frr:" systemd-analyze verify anycast-healthd.service 2>&1); then
+		fail "systemd-analyze verify with the FRR drop-in: $out"
+	fi
+	if grep 'anycast-healthd.service' <<<"$out"; then
+		fail "systemd-analyze verify complains about the unit with the FRR drop-in"
+	fi
+	out=$(SYSTEMD_UNIT_PATH="$T/frr:" systemd-analyze security --offline=true anycast-healthd.service 2>&1) || true
+	level=$(sed -n 's/.*Overall exposure level for anycast-healthd.service: \([0-9.]*\).*/\1/p' <<<"$out")
+	[[ -n $level ]] || fail "no exposure level with the FRR drop-in in: $out"
+	awk -v l="$level" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(l <= m) }' ||
+		fail "exposure $level with the FRR drop-in is above $MAX_EXPOSURE"
+	echo "ok: FRR drop-in: verify clean, exposure $level"
 fi
 
 if ! command -v systemd-sysusers >/dev/null || ! command -v systemd-tmpfiles >/dev/null; then
@@ -80,3 +100,12 @@ include "$T/snippet.conf";
 EOF
 out=$(bird -p -c "$T/bird.conf" 2>&1) || fail "BIRD rejects the tmpfiles.d include files: $out"
 echo "ok: BIRD parses the include files tmpfiles.d creates"
+
+# The FRR sidecar's tmpfiles.d snippet needs no group bird.
+mkdir -p "$T/froot/etc"
+cp "$T/root/etc/passwd" "$T/root/etc/group" "$T/froot/etc/"
+systemd-tmpfiles --root="$T/froot" --create "$SD/anycast-healthd-frr.tmpfiles" ||
+	fail "systemd-tmpfiles rejects anycast-healthd-frr.tmpfiles"
+[[ $(stat -c '%u:%g %a' "$T/froot/var/lib/anycast-healthd") == "$uid:$(awk -F: '$1 == "anycast-healthd" {print $3}' "$T/froot/etc/group") 750" ]] ||
+	fail "FRR state directory is $(stat -c '%u:%g %a' "$T/froot/var/lib/anycast-healthd")"
+echo "ok: anycast-healthd-frr.tmpfiles: state directory owned by the daemon's user and group"

@@ -75,6 +75,10 @@ LAB_EXABGP_USER_ENV=()
 LAB_LAST_PID=
 declare -A LAB_EXABGP_PID=()
 LAB_CLEANED=0
+# Commands lab_cleanup runs (eval, in order) after it stopped the tracked
+# processes and before it empties the namespaces: etcd.sh stops its members
+# there, after the daemons that talk to them.
+LAB_CLEANUP_HOOKS=()
 declare -A LAB_SVC_PIDS=()
 
 lab_log() {
@@ -770,8 +774,9 @@ lab_fib_via() {
 }
 
 # lab_cleanup: kill every process of this run (ExaBGP first: it respawns its
-# process), then whatever is still inside our namespaces, delete them and
-# the temp dir. On failure the logs are printed first. Idempotent.
+# process), run LAB_CLEANUP_HOOKS, then kill whatever is still inside our
+# namespaces, delete them and the temp dir. On failure the logs are printed
+# first. Idempotent.
 lab_cleanup() {
 	local rc=$? ns pid f left i
 	((LAB_CLEANED)) && return 0
@@ -787,6 +792,7 @@ lab_cleanup() {
 	fi
 	((${#LAB_EXABGP_PIDS[@]})) && lab_stop "${LAB_EXABGP_PIDS[@]}"
 	((${#LAB_PIDS[@]})) && lab_stop "${LAB_PIDS[@]}"
+	for f in "${LAB_CLEANUP_HOOKS[@]}"; do eval "$f" || true; done
 	for ns in "${LAB_NAMESPACES[@]}"; do
 		# Anything left inside our namespaces is ours (e.g. ExaBGP's
 		# process, socat's children): kill it by pid, never by name.

@@ -21,13 +21,16 @@
 #include "engine_notify.h"
 #include "engine_reload.h"
 #include "event_priority.h"
+#include "fleet.h"
 #include "log.h"
+#include "main_fleet.h"
 #include "operator.h"
 #include "plugin_host.h"
 #include "probe.h"
 #include "speakers.h"
 
 #define STOP_GRACE_USEC (5ULL * 1000000ULL)
+#define FLEET_STOP_USEC (1ULL * 1000000ULL)
 
 struct daemon {
         sd_event *e;
@@ -37,6 +40,7 @@ struct daemon {
         struct backend *be;
         struct engine *en;
         struct operator_io *operator_io; /* control socket and metrics */
+        struct fleet *fleet;             /* NULL without a "fleet" block */
         bool stopping;
         sd_event_source *stop_timer;
 };
@@ -115,10 +119,21 @@ static int exit_now(sd_event_source *s, uint64_t usec, void *userdata)
         return sd_event_exit(dm->e, EXIT_FAILURE);
 }
 
-static void stop_done(void *userdata)
+static void fleet_stopped(void *userdata)
 {
         struct daemon *dm = userdata;
         sd_event_exit(dm->e, 0);
+}
+
+/* The routes are dealt with; then the fleet lets go of our keys (revoking
+ * the lease), so the other PoPs count us out at once, not a lease later. */
+static void stop_done(void *userdata)
+{
+        struct daemon *dm = userdata;
+        if (dm->fleet)
+                fleet_stop(dm->fleet, FLEET_STOP_USEC, fleet_stopped, dm);
+        else
+                sd_event_exit(dm->e, 0);
 }
 
 static void drained(void *userdata)
@@ -173,6 +188,13 @@ static int reload(struct daemon *dm, char **errors)
 static int control_reload(void *userdata, char **errors)
 {
         return reload(userdata, errors);
+}
+
+static json_t *control_fleet(void *userdata, const char *service, char *err, size_t errlen)
+{
+        struct daemon *dm = userdata;
+        const struct clock *c = clock_system();
+        return daemon_fleet_json(dm->fleet, dm->en, service, c->now_rt(c), err, errlen);
 }
 
 /* How long a stop waits for the log's reader to take our last lines. */
@@ -330,7 +352,10 @@ static int run(const char *path, const char *force)
                 log_err("cannot schedule checks: %s", strerror(-r));
                 goto out;
         }
-        struct control_hooks ctl_hooks = {.reload = control_reload, .userdata = &dm};
+        if (daemon_fleet_start(dm.e, dm.cfg, &dm.en, &dm.fleet) < 0)
+                goto out;
+        struct control_hooks ctl_hooks = {
+            .reload = control_reload, .fleet = dm.fleet ? control_fleet : NULL, .userdata = &dm};
         if (operator_start(dm.e, dm.cfg, dm.en, dm.ops, dm.be, &ctl_hooks, &dm.operator_io) < 0)
                 goto out;
         sd_event_set_watchdog(dm.e, true);
@@ -344,6 +369,7 @@ static int run(const char *path, const char *force)
         log_lateness(dm.en, "since last reset");
 out:
         operator_stop(dm.operator_io);
+        fleet_free(dm.fleet); /* no news for the engine after this */
         engine_free(dm.en);
         if (dm.be)
                 dm.ops->free(dm.be);

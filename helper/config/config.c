@@ -15,7 +15,7 @@
 /* The daemon file's own keys; each registered speaker adds its block's. */
 static const char *const daemon_keys[] = {
     "pop",   "backend", "services_dir", "plugin_dir", "allowed_prefixes", "asn", "state_file",
-    "hooks", "control", "metrics",      "reconcile", NULL,
+    "hooks", "control", "metrics",      "reconcile", "fleet", NULL,
 };
 
 static const struct speaker_block *const *speaker_blocks;
@@ -154,6 +154,7 @@ static void parse_daemon(struct cfile *f, struct config *c, struct daemon_faults
         parse_speakers(f, c);
         config_operating_daemon(f, c);
         config_control_parse(f, c);
+        config_fleet_daemon(f, c);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -285,6 +286,7 @@ void config_free(struct config *c)
         for (size_t i = 0; i < c->n_speakers; i++)
                 c->speakers[i].def->free(c->speakers[i].settings);
         config_operating_daemon_clear(c);
+        config_fleet_daemon_clear(c);
         config_control_free(c);
         free(c);
 }

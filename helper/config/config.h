@@ -57,6 +57,24 @@ struct drain_cfg {
         bool on_shutdown;   /* drain before a clean stop withdraws */
 };
 
+/* "floor" (fleet mode): a health-driven withdraw that would leave fewer
+ * than min_pops PoPs announcing the service is held. 0: no floor. */
+struct floor_cfg {
+        unsigned min_pops;
+};
+
+/* "fleet": the daemon shares its services' state through etcd v3. */
+enum fleet_unreachable { FLEET_UNREACHABLE_LOCAL, FLEET_UNREACHABLE_HOLD };
+struct fleet_cfg {
+        bool enabled; /* the block is in the daemon file */
+        char **etcd;  /* client URLs ("http://192.0.2.66:2379"), NULL-terminated */
+        size_t n_etcd;
+        char *prefix;        /* every key of ours starts with it; ends with '/' */
+        uint64_t lease_usec; /* whole seconds: etcd's TTL */
+        enum fleet_unreachable on_unreachable;
+        char *ca_file, *cert_file, *key_file; /* "tls"; NULL: not given */
+};
+
 struct check_cfg {
         char *plugin;       /* plugin name, file plugin_dir/NAME.so */
         json_t *options;    /* the "options" object (owned ref); {} if absent */
@@ -86,9 +104,10 @@ struct service_cfg {
         struct drain_cfg drain;
         struct dampening_cfg dampening;
         struct hooks_cfg hooks; /* on_change NULL: the daemon's hooks apply */
-        char *raw;              /* the service object as canonical JSON text (sorted keys,
-                                 * compact): a reload compares it to tell changes. Text, not
-                                 * the parsed tree: a tenth of the memory at 10,000 services */
+        struct floor_cfg floor;
+        char *raw; /* the service object as canonical JSON text (sorted keys,
+                    * compact): a reload compares it to tell changes. Text, not
+                    * the parsed tree: a tenth of the memory at 10,000 services */
 };
 
 struct config {
@@ -123,6 +142,7 @@ struct config {
                 uint64_t interval_usec;    /* between passes; 0: off */
                 uint64_t stuck_after_usec; /* still wrong this long after first seen: stuck */
         } reconcile;
+        struct fleet_cfg fleet;
         struct service_cfg *services;
         size_t n_services;
 };

@@ -14,8 +14,8 @@
 #define RISE_FALL_MAX 1000000
 
 static const char *const service_keys[] = {
-    "name",     "prefixes", "checks", "combine",   "disable_file", "on_disabled",
-    "announce", "degraded", "drain",  "dampening", "hooks",        NULL,
+    "name",     "prefixes", "checks",    "combine", "disable_file", "on_disabled", "announce",
+    "degraded", "drain",    "dampening", "hooks",   "floor",        NULL,
 };
 static const char *const check_keys[] = {
     "plugin", "interval", "timeout", "rise", "fall", "options", "capacity", NULL,
@@ -296,6 +296,7 @@ void config_service_load(const struct config *c, const struct daemon_faults *fau
         cfg_on_action(&f, f.root, "", "on_disabled", &s->on_disabled);
         parse_announce(&f, c, faults, s);
         config_operating_service(&f, c, faults, s);
+        config_fleet_service(&f, c, s);
 
         s->raw = json_dumps(f.root, JSON_COMPACT | JSON_SORT_KEYS);
         if (!s->raw)

@@ -30,19 +30,23 @@ static void usage(FILE *f)
                 "Talks to a running anycast-healthd over its control socket.\n\n"
                 "Verbs:\n"
                 "  status [SERVICE]                    state, checks and prefixes\n"
-                "  disable SERVICE --reason TEXT       withdraw (or keep, per on_disabled) until "
+                "  disable SERVICE --reason TEXT [--force]\n"
+                "                                      withdraw (or keep, per on_disabled) until "
                 "enabled\n"
                 "  enable SERVICE                      undo disable (and withdraw-all for it)\n"
-                "  drain SERVICE [--reason TEXT]       graceful shutdown community, then "
+                "  drain SERVICE [--reason TEXT] [--force]\n"
+                "                                      graceful shutdown community, then "
                 "withdraw\n"
                 "  check SERVICE                       run the service's checks now\n"
                 "  reload                              re-read the configuration\n"
                 "  withdraw-all --reason TEXT --yes-really\n"
-                "                                      emergency: withdraw every prefix\n\n"
+                "                                      emergency: withdraw every prefix\n"
+                "  fleet [SERVICE]                     which PoPs announce, and the floors\n\n"
                 "Options:\n"
                 "  --socket PATH   control socket (default %s)\n"
                 "  --json          print the daemon's JSON reply as is\n"
                 "  --reason TEXT   why (logged, shown in status, kept across restarts)\n"
+                "  --force         disable or drain even when that breaks the fleet floor\n"
                 "  --yes-really, --confirm   confirm withdraw-all\n"
                 "  --version, --help\n\n"
                 "Exit status: 0 done, 1 refused or daemon unreachable, 2 usage error.\n",
@@ -140,7 +144,7 @@ static char *read_line(int fd)
 
 static int parse_verb(const char *s, enum control_verb *v)
 {
-        for (int i = VERB_STATUS; i <= VERB_WITHDRAW_ALL; i++) {
+        for (int i = VERB_STATUS; i <= VERB_FLEET; i++) { /* VERB_FLEET: the last */
                 if (strcmp(s, control_verb_name((enum control_verb)i)) == 0) {
                         *v = (enum control_verb)i;
                         return 0;
@@ -173,25 +177,35 @@ static void print_done(enum control_verb v, const char *service, const char *rea
                        reason);
                 break;
         case VERB_STATUS:
+        case VERB_FLEET:
                 break;
         }
 }
 
 int main(int argc, char **argv)
 {
-        enum { OPT_SOCKET = 256, OPT_JSON, OPT_REASON, OPT_CONFIRM, OPT_VERSION, OPT_HELP };
+        enum {
+                OPT_SOCKET = 256,
+                OPT_JSON,
+                OPT_REASON,
+                OPT_CONFIRM,
+                OPT_FORCE,
+                OPT_VERSION,
+                OPT_HELP
+        };
         static const struct option opts[] = {
             {"socket", required_argument, NULL, OPT_SOCKET},
             {"json", no_argument, NULL, OPT_JSON},
             {"reason", required_argument, NULL, OPT_REASON},
             {"yes-really", no_argument, NULL, OPT_CONFIRM},
             {"confirm", no_argument, NULL, OPT_CONFIRM},
+            {"force", no_argument, NULL, OPT_FORCE},
             {"version", no_argument, NULL, OPT_VERSION},
             {"help", no_argument, NULL, OPT_HELP},
             {0},
         };
         const char *sock = CONTROL_DEFAULT_SOCKET, *reason = NULL, *service = NULL;
-        bool json = false, confirm = false;
+        bool json = false, confirm = false, force = false;
         enum control_verb verb;
         int o;
 
@@ -208,6 +222,9 @@ int main(int argc, char **argv)
                         break;
                 case OPT_CONFIRM:
                         confirm = true;
+                        break;
+                case OPT_FORCE:
+                        force = true;
                         break;
                 case OPT_VERSION:
                         printf("anycast-healthctl %s\n", AHD_VERSION);
@@ -254,13 +271,18 @@ int main(int argc, char **argv)
                 fprintf(stderr, "anycast-healthctl: %s takes no --reason\n", argv[optind]);
                 return EXIT_USAGE;
         }
+        if (force && !(allows & CONTROL_KEY_FORCE)) {
+                fprintf(stderr, "anycast-healthctl: %s takes no --force (only disable and drain)\n",
+                        argv[optind]);
+                return EXIT_USAGE;
+        }
         if ((requires & CONTROL_KEY_CONFIRM) && !confirm) {
                 fprintf(stderr, "anycast-healthctl: withdraw-all withdraws every prefix of this "
                                 "PoP; add --yes-really if you mean it\n");
                 return EXIT_USAGE;
         }
 
-        json_t *rq = control_request_new(verb, service, reason, confirm);
+        json_t *rq = control_request_new(verb, service, reason, confirm, force);
         char *line = json_dumps(rq, JSON_COMPACT);
         json_decref(rq);
         if (!line)
@@ -303,12 +325,19 @@ int main(int argc, char **argv)
                 char shown[CONTROL_REQUEST_MAX];
                 fprintf(stderr, "anycast-healthctl: %s\n",
                         log_sanitise(shown, sizeof(shown), err ? err : "refused"));
-        } else if (verb == VERB_STATUS) {
-                char *text = healthctl_render_status(j);
-                if (text)
+        } else if (verb == VERB_STATUS || verb == VERB_FLEET) {
+                char *text =
+                    verb == VERB_STATUS ? healthctl_render_status(j) : healthctl_render_fleet(j);
+                if (text) {
                         fputs(text, stdout);
-                else
+                } else {
+                        /* an older or newer daemon: say so instead of exiting mute */
+                        fprintf(stderr,
+                                "anycast-healthctl: the daemon's reply is not a %s "
+                                "view (try --json)\n",
+                                control_verb_name(verb));
                         ret = EXIT_REFUSED;
+                }
                 free(text);
         } else {
                 print_done(verb, service, reason);

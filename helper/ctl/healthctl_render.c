@@ -222,3 +222,83 @@ char *healthctl_render_status(const json_t *reply)
                 abort();
         return buf;
 }
+
+static char *fleet_header(const json_t *fl)
+{
+        char *prefix = clean(str(fl, "prefix") ? str(fl, "prefix") : "?");
+        char *endpoint = clean(str(fl, "endpoint") ? str(fl, "endpoint") : "?");
+        char *unreach = clean(str(fl, "on_unreachable") ? str(fl, "on_unreachable") : "?");
+        char *r;
+        if (json_is_true(json_object_get(fl, "ready"))) {
+                r = xasprintf("fleet %s via %s: ready, lease %" PRId64 " s, on_unreachable %s\n",
+                              prefix, endpoint, num(fl, "lease_s"), unreach);
+        } else {
+                /* not ready: what follows is empty or stale, and on_unreachable
+                 * is what decides meanwhile, so both are on the line */
+                const char *problem = str(fl, "problem");
+                char *p = clean(problem && problem[0] ? problem : "no reason given");
+                r = xasprintf("fleet %s via %s: NOT READY: %s; on_unreachable %s\n", prefix,
+                              endpoint, p, unreach);
+                free(p);
+        }
+        free(prefix);
+        free(endpoint);
+        free(unreach);
+        return r;
+}
+
+static void fleet_service(FILE *f, int64_t now, const json_t *s)
+{
+        const json_t *pops = json_object_get(s, "pops"), *p;
+        size_t npops = json_array_size(pops), i;
+        int64_t min = num(s, "min_pops"), announcing = num(s, "announcing");
+        char *name = clean(str(s, "name") ? str(s, "name") : "?");
+        char floor[48];
+
+        if (min > 0)
+                snprintf(floor, sizeof(floor), "floor %" PRId64, min);
+        else
+                snprintf(floor, sizeof(floor), "no floor");
+        fprintf(f, "\n%s  %s  announcing %" PRId64 " of %zu PoP%s%s\n", name, floor, announcing,
+                npops, npops == 1 ? "" : "s",
+                min > 0 && announcing < min ? " (below the floor)" : "");
+        free(name);
+        if (npops == 0) {
+                fprintf(f, "  no PoP in the view\n");
+                return;
+        }
+        struct table t = {.ncols = 5};
+        table_row(&t, "POP", "ANNOUNCED", "STATE", "SINCE", "REASON");
+        json_array_foreach(pops, i, p)
+        {
+                char ago[48];
+                /* held: announced still, because withdrawing would breach the floor */
+                const char *ann = json_is_true(json_object_get(p, "held"))        ? "held"
+                                  : json_is_true(json_object_get(p, "announced")) ? "yes"
+                                                                                  : "no";
+                format_ago(ago, sizeof(ago), now, num(p, "since"));
+                table_row(&t, str(p, "pop"), ann, str(p, "state"), ago, str(p, "reason"));
+        }
+        table_print(f, &t, "  ");
+}
+
+char *healthctl_render_fleet(const json_t *reply)
+{
+        const json_t *fl = json_object_get(reply, "fleet"),
+                     *svcs = json_object_get(reply, "services"), *s;
+        if (!json_is_object(fl) || !json_is_array(svcs))
+                return NULL;
+        char *buf = NULL;
+        size_t size = 0, i;
+        FILE *f = open_memstream(&buf, &size);
+        if (!f)
+                abort();
+        int64_t now = num(reply, "now");
+        char *header = fleet_header(fl);
+        fputs(header, f);
+        free(header);
+        json_array_foreach(svcs, i, s) fleet_service(f, now, s);
+        if (fclose(f) != 0)
+                abort();
+        return buf;
+}

@@ -14,3 +14,10 @@ void format_duration_usec(char *buf, size_t size, uint64_t usec);
  * service (state, since, reason), then per service its checks and its
  * prefixes. Returns malloc'd text, or NULL when the reply is not a status. */
 char *healthctl_render_status(const json_t *reply);
+
+/* The fleet reply ({"pop","now","fleet":{..},"services":[..]}): a line for
+ * the fleet (prefix, endpoint, ready or why not), then per service its
+ * floor and how many PoPs announce it, and one line per PoP (announced,
+ * held by the floor or not, state, since, reason). Returns malloc'd text,
+ * or NULL when the reply is not a fleet view. */
+char *healthctl_render_fleet(const json_t *reply);

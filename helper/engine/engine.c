@@ -21,6 +21,7 @@
 
 #include "anycast-healthd-check.h"
 #include "check_result.h"
+#include "engine_floor.h"
 #include "engine_internal.h"
 #include "engine_notify.h"
 #include "engine_save.h"
@@ -114,6 +115,14 @@ void service_update(struct service_rt *s, const char *reason)
             .suppressed = s->cfg->dampening.enabled && s->damp.suppressed,
         };
         struct svc_plan plan = svc_plan(&in);
+        char floor_reason[ENGINE_REASON_MAX + 160];
+        if (!engine_floor(s, &in, &plan, &reason, floor_reason, sizeof(floor_reason))) {
+                /* etcd is asked; until it answers the routes stay */
+                set_text(&s->pending_reason, reason);
+                return;
+        }
+        free(s->pending_reason);
+        s->pending_reason = NULL;
 
         char file_reason[PATH_MAX + 16];
         const char *why_disabled = NULL;
@@ -138,6 +147,7 @@ void service_update(struct service_rt *s, const char *reason)
                 engine_status_changed(en);
         }
         service_apply(s, &plan, reason);
+        engine_fleet_publish(s);
 }
 
 /* ---- manual drain ---- */
@@ -582,6 +592,7 @@ void service_rt_free(struct service_rt *s)
         }
         free(s->reason);
         free(s->disabled_reason);
+        free(s->pending_reason);
         free(s->checks);
         free(s->hyst);
         free(s->cst);

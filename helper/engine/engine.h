@@ -3,6 +3,8 @@
  * Decided changes reach the backend ahead of all other work on the loop:
  * the loop's priority order is written down in event_priority.h. */
 #pragma once
+#include <stdbool.h>
+#include <stdint.h>
 #include <systemd/sd-event.h>
 
 #include "backend.h"

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <systemd/sd-event.h>
 
+#include "engine_floor.h"
 #include "engine_internal.h"
 #include "engine_notify.h"
 #include "engine_save.h"
@@ -83,6 +84,7 @@ int engine_service_status(struct engine *en, size_t i, struct service_status *ou
             .n_prefixes = s->cfg->n_prefixes,
             .checks = s->cst,
             .n_checks = s->cfg->n_checks,
+            .fleet_announcing = engine_fleet_announcing(s),
         };
         return 0;
 }
@@ -300,6 +302,7 @@ int engine_withdraw_all(struct engine *en, const char *reason)
                         return -ENOMEM;
         }
         log_warning("withdraw-all by the operator (pop %s): %s", en->cfg->pop, text);
+        engine_floor_note_withdraw_all(en);
         int w = engine_save_manual(en);
         for (size_t i = 0; i < en->n_svcs; i++) {
                 service_arm_drain(en->svcs[i]);

@@ -51,6 +51,9 @@ struct service_status {
         size_t n_prefixes;
         const struct check_status *checks;
         size_t n_checks;
+        /* PoPs announcing it in the fleet's view, this one included as it
+         * is here; -1 without a fleet or while the view is not ready */
+        int fleet_announcing;
 };
 
 /* Number of services, and the i-th one's snapshot (i < count). */

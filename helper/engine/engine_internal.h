@@ -4,7 +4,8 @@
  * state file) and engine_reload.c (reload without churn). Nothing else
  * includes it. The functions it declares are engine.c's; the other files
  * declare theirs in their own headers, and engine.c uses only
- * engine_notify.c and engine_save.c, which use nothing of it. */
+ * engine_notify.c, engine_save.c and engine_floor.c, which use nothing of
+ * it. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include "clock.h"
 #include "dampening.h"
 #include "engine.h"
+#include "engine_fleet.h"
 #include "timerq.h"
 #include "engine_ctl.h"
 #include "hooks.h"
@@ -69,6 +71,7 @@ struct service_rt {
         uint64_t transitions;
         char *reason;          /* why it is in this state (heap: 10,000 services) */
         char *disabled_reason; /* NULL when not disabled */
+        char *pending_reason;  /* a withdraw waiting for etcd's answer: why */
         /* snapshot buffers handed out by engine_service_status() */
         struct prefix_status *pst;
         struct check_status *cst;
@@ -109,6 +112,7 @@ struct engine {
         struct hook_runner *hooks;
         struct timerq_item notify_due;
         uint64_t notify_last;
+        struct engine_fleet fleet; /* fleet.ctx NULL: no fleet */
         void (*shutdown_done)(void *);
         void *shutdown_userdata;
         struct timerq_item shutdown_end;

@@ -14,9 +14,9 @@
 
 void engine_status_line(struct engine *en, char *buf, size_t size)
 {
-        size_t n[SVC_DRAINING + 1] = {0};
+        size_t n[SVC_HELD + 1] = {0};
         for (size_t i = 0; i < en->n_svcs; i++)
-                if (en->svcs[i]->state <= SVC_DRAINING)
+                if (en->svcs[i]->state <= SVC_HELD)
                         n[en->svcs[i]->state]++;
         int w = snprintf(buf, size, "%zu up, %zu degraded, %zu down, %zu disabled", n[SVC_UP],
                          n[SVC_DEGRADED], n[SVC_DOWN], n[SVC_DISABLED]);
@@ -24,6 +24,8 @@ void engine_status_line(struct engine *en, char *buf, size_t size)
                 return;
         if (n[SVC_DRAINING])
                 w += snprintf(buf + w, size - (size_t)w, ", %zu draining", n[SVC_DRAINING]);
+        if (w >= 0 && (size_t)w < size && n[SVC_HELD])
+                w += snprintf(buf + w, size - (size_t)w, ", %zu held by the floor", n[SVC_HELD]);
         if (w >= 0 && (size_t)w < size && n[SVC_UNKNOWN])
                 w += snprintf(buf + w, size - (size_t)w, ", %zu unknown", n[SVC_UNKNOWN]);
         if (w >= 0 && (size_t)w < size && en->save_error)

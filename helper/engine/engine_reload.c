@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_fleet.h"
 #include "engine_internal.h"
 #include "engine_notify.h"
 #include "engine_reload.h"
@@ -58,9 +59,10 @@ static void warn_restart_only(const struct engine *en, const struct config *a,
         bool speaker = en->ops->needs_restart && en->ops->needs_restart(a, b);
         if (!str_eq(a->backend, b->backend) || a->asn != b->asn || speaker ||
             strcmp(a->pop, b->pop) != 0 || strcmp(a->plugin_dir, b->plugin_dir) != 0 ||
-            strcmp(a->state_file, b->state_file) != 0)
-                log_warning("reload: pop, backend, asn, plugin_dir, state_file and the \"%s\" "
-                            "block's settings (but on_exit) take effect at the next restart",
+            strcmp(a->state_file, b->state_file) != 0 || !config_fleet_equal(&a->fleet, &b->fleet))
+                log_warning("reload: pop, backend, asn, plugin_dir, state_file, the \"fleet\" "
+                            "block and the \"%s\" block's settings (but on_exit) take effect "
+                            "at the next restart",
                             en->ops->name);
 }
 

@@ -25,6 +25,7 @@
 #include "control.h"
 #include "control_proto.h"
 #include "engine_ctl.h"
+#include "engine_fleet.h"
 #include "log.h"
 
 #define MAX_CLIENTS     16
@@ -190,11 +191,71 @@ static char *reload_reply(struct control *c)
         return line;
 }
 
+static char *fleet_reply(struct control *c, const char *service)
+{
+        if (!c->hooks.fleet)
+                return control_reply_error("fleet mode is off: the daemon file has no \"fleet\" "
+                                           "block");
+        if (service && engine_service_find(c->en, service) < 0)
+                return control_reply_error("unknown service \"%s\"", service);
+        char err[512] = "";
+        json_t *j = c->hooks.fleet(c->hooks.userdata, service, err, sizeof(err));
+        if (!j)
+                return control_reply_error("%s", err[0] ? err : "the fleet view is not available");
+        /* A non-object would make a reply without the members the CLI
+         * reads: refuse it here rather than send "ok" with nothing. */
+        if (!json_is_object(j)) {
+                json_decref(j);
+                return control_reply_error("the fleet view is not available");
+        }
+        char *line = control_reply_ok(j);
+        json_decref(j);
+        return line;
+}
+
+/* An operator's disable or drain against the service's fleet floor: NULL
+ * when it may go ahead, else the refusal to send. With force a breach is
+ * logged and let through: the operator knows something the fleet does not
+ * (a PoP being torn down, etcd lying). */
+static char *floor_refusal(struct control *c, struct client *cl, const struct control_request *rq)
+{
+        char why[512] = "";
+        int r = engine_floor_manual(c->en, rq->service, why, sizeof(why));
+        const char *verb = control_verb_name(rq->verb);
+        if (r == 0 || (r < 0 && rq->force))
+                return NULL;
+        if (r < 0)
+                /* Not knowing is no licence: the floor exists for exactly
+                 * the case where this would be the last PoP. */
+                return control_reply_error("%s refused: cannot check the fleet floor: %s; add "
+                                           "--force to do it anyway",
+                                           verb, strerror(-r));
+        if (!why[0])
+                snprintf(why, sizeof(why), "withdrawing %s here would leave it below its floor",
+                         rq->service);
+        if (!rq->force) {
+                log_info("control: uid %d (pid %d): %s %s refused: %s", (int)cl->uid, (int)cl->pid,
+                         verb, rq->service, why);
+                return control_reply_error("%s refused: %s; add --force to do it anyway", verb,
+                                           why);
+        }
+        log_warning("control: uid %d (pid %d): %s %s with force overrides the fleet floor: %s",
+                    (int)cl->uid, (int)cl->pid, verb, rq->service, why);
+        return NULL;
+}
+
 static char *dispatch(struct control *c, struct client *cl, const struct control_request *rq)
 {
         /* Check the service first so no verb acts on a typo. */
-        if (rq->service && rq->verb != VERB_STATUS && engine_service_find(c->en, rq->service) < 0)
+        if (rq->service && control_verb_mutates(rq->verb) &&
+            engine_service_find(c->en, rq->service) < 0)
                 return control_reply_error("unknown service \"%s\"", rq->service);
+        if (rq->verb == VERB_DISABLE || rq->verb == VERB_DRAIN) {
+                /* before the log line below, which says the action happens */
+                char *refused = floor_refusal(c, cl, rq);
+                if (refused)
+                        return refused;
+        }
         if (control_verb_mutates(rq->verb))
                 log_notice("control: uid %d (pid %d): %s%s%s%s%s", (int)cl->uid, (int)cl->pid,
                            control_verb_name(rq->verb), rq->service ? " " : "",
@@ -215,6 +276,8 @@ static char *dispatch(struct control *c, struct client *cl, const struct control
                 return reload_reply(c);
         case VERB_WITHDRAW_ALL:
                 return action_reply(c, rq, engine_withdraw_all(c->en, rq->reason));
+        case VERB_FLEET:
+                return fleet_reply(c, rq->service);
         }
         return control_reply_error("unknown verb");
 }

@@ -14,6 +14,8 @@
  * control clients connected, try again" and closed; the last slot is
  * root's. */
 #pragma once
+#include <stddef.h>
+#include <jansson.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
@@ -27,7 +29,13 @@ struct control_hooks {
          * why the old configuration keeps running. NULL: reload is not
          * available and the verb says so. */
         int (*reload)(void *userdata, char **errors);
-        void *userdata;
+        /* The fleet's view for the verb "fleet" (one service, or every one
+         * when service is NULL): a new reference to the object whose
+         * members join the reply ({"pop","now","fleet","services"}), or
+         * NULL with a sentence for the operator in err. NULL: fleet mode
+         * is off and the verb says so. */
+        json_t *(*fleet)(void *userdata, const char *service, char *err, size_t errlen);
+        void *userdata; /* for every hook above */
 };
 
 /* Creates the socket at cfg->control.socket and serves it on e. Errors are

@@ -16,6 +16,7 @@ static const char *const verb_names[] = {
     [VERB_CHECK] = "check",
     [VERB_RELOAD] = "reload",
     [VERB_WITHDRAW_ALL] = "withdraw-all",
+    [VERB_FLEET] = "fleet",
 };
 #define N_VERBS (sizeof(verb_names) / sizeof(verb_names[0]))
 
@@ -23,18 +24,20 @@ static const char *const verb_names[] = {
 enum {
         K_SERVICE = CONTROL_KEY_SERVICE,
         K_REASON = CONTROL_KEY_REASON,
-        K_CONFIRM = CONTROL_KEY_CONFIRM
+        K_CONFIRM = CONTROL_KEY_CONFIRM,
+        K_FORCE = CONTROL_KEY_FORCE
 };
 static const struct {
         unsigned allowed, required;
 } verb_keys[] = {
     [VERB_STATUS] = {K_SERVICE, 0},
-    [VERB_DISABLE] = {K_SERVICE | K_REASON, K_SERVICE | K_REASON},
+    [VERB_DISABLE] = {K_SERVICE | K_REASON | K_FORCE, K_SERVICE | K_REASON},
     [VERB_ENABLE] = {K_SERVICE, K_SERVICE},
-    [VERB_DRAIN] = {K_SERVICE | K_REASON, K_SERVICE},
+    [VERB_DRAIN] = {K_SERVICE | K_REASON | K_FORCE, K_SERVICE},
     [VERB_CHECK] = {K_SERVICE, K_SERVICE},
     [VERB_RELOAD] = {0, 0},
     [VERB_WITHDRAW_ALL] = {K_REASON | K_CONFIRM, K_REASON | K_CONFIRM},
+    [VERB_FLEET] = {K_SERVICE, 0},
 };
 
 const char *control_verb_name(enum control_verb v)
@@ -54,7 +57,7 @@ unsigned control_verb_requires(enum control_verb v)
 
 bool control_verb_mutates(enum control_verb v)
 {
-        return v != VERB_STATUS;
+        return v != VERB_STATUS && v != VERB_FLEET;
 }
 
 static bool printable(const char *s)
@@ -95,7 +98,7 @@ int control_request_parse(const char *line, size_t len, struct control_request *
                         break;
         if (i == N_VERBS)
                 FAIL("unknown verb \"%.64s\" (expected status, disable, enable, drain, check, "
-                     "reload or withdraw-all)",
+                     "reload, withdraw-all or fleet)",
                      json_string_value(v));
         rq->verb = (enum control_verb)i;
         unsigned allowed = verb_keys[i].allowed, seen = 0;
@@ -105,6 +108,7 @@ int control_request_parse(const char *line, size_t len, struct control_request *
                 unsigned k = strcmp(key, "service") == 0   ? K_SERVICE
                              : strcmp(key, "reason") == 0  ? K_REASON
                              : strcmp(key, "confirm") == 0 ? K_CONFIRM
+                             : strcmp(key, "force") == 0   ? K_FORCE
                              : strcmp(key, "verb") == 0    ? ~0u
                                                            : 0;
                 if (k == ~0u)
@@ -116,6 +120,12 @@ int control_request_parse(const char *line, size_t len, struct control_request *
                         if (!json_is_boolean(v))
                                 FAIL("\"confirm\" must be true or false");
                         rq->confirm = json_is_true(v);
+                        continue;
+                }
+                if (k == K_FORCE) {
+                        if (!json_is_boolean(v))
+                                FAIL("\"force\" must be true or false");
+                        rq->force = json_is_true(v);
                         continue;
                 }
                 if (!json_is_string(v))
@@ -154,7 +164,7 @@ void control_request_clear(struct control_request *rq)
 }
 
 json_t *control_request_new(enum control_verb v, const char *service, const char *reason,
-                            bool confirm)
+                            bool confirm, bool force)
 {
         json_t *o = json_object();
         json_object_set_new(o, "verb", json_string(control_verb_name(v)));
@@ -164,6 +174,8 @@ json_t *control_request_new(enum control_verb v, const char *service, const char
                 json_object_set_new(o, "reason", json_string(reason));
         if (v == VERB_WITHDRAW_ALL)
                 json_object_set_new(o, "confirm", json_boolean(confirm));
+        if (force)
+                json_object_set_new(o, "force", json_true());
         return o;
 }
 

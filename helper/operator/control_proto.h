@@ -5,6 +5,8 @@
  *   {"verb":"enable","service":"dns"}       {"verb":"drain","service":"dns","reason":"..."}
  *   {"verb":"check","service":"dns"}        {"verb":"reload"}
  *   {"verb":"withdraw-all","reason":"...","confirm":true}
+ *   {"verb":"disable","service":"dns","reason":"...","force":true}  (also drain)
+ *   {"verb":"fleet"}                        {"verb":"fleet","service":"dns"}
  * Replies: {"ok":true, ...} or {"ok":false,"error":"..."}. The daemon and
  * anycast-healthctl share this file so they cannot drift apart. */
 #pragma once
@@ -28,6 +30,7 @@ enum control_verb {
         VERB_CHECK,
         VERB_RELOAD,
         VERB_WITHDRAW_ALL,
+        VERB_FLEET, /* appended: the numbers above stay what they were */
 };
 
 struct control_request {
@@ -35,15 +38,21 @@ struct control_request {
         const char *service; /* NULL when not given (status: every service) */
         const char *reason;  /* NULL when not given */
         bool confirm;
+        bool force;   /* disable, drain: go ahead even below the fleet floor */
         json_t *root; /* owns the strings above */
 };
 
 const char *control_verb_name(enum control_verb v);
-/* Whether a verb changes anything (everything but status). */
+/* Whether a verb changes anything (everything but status and fleet). */
 bool control_verb_mutates(enum control_verb v);
 /* The keys a verb's request may carry and must carry (CONTROL_KEY_*): the
  * daemon checks requests against them, the CLI its arguments. */
-enum { CONTROL_KEY_SERVICE = 1, CONTROL_KEY_REASON = 2, CONTROL_KEY_CONFIRM = 4 };
+enum {
+        CONTROL_KEY_SERVICE = 1,
+        CONTROL_KEY_REASON = 2,
+        CONTROL_KEY_CONFIRM = 4,
+        CONTROL_KEY_FORCE = 8,
+};
 unsigned control_verb_allows(enum control_verb v);
 unsigned control_verb_requires(enum control_verb v);
 
@@ -54,9 +63,11 @@ int control_request_parse(const char *line, size_t len, struct control_request *
                           size_t errlen);
 void control_request_clear(struct control_request *rq);
 
-/* Builds a request object (for the CLI); service and reason may be NULL. */
+/* Builds a request object (for the CLI); service and reason may be NULL.
+ * "force" is sent only when true, so a request without it stays what an
+ * older daemon understands. */
 json_t *control_request_new(enum control_verb v, const char *service, const char *reason,
-                            bool confirm);
+                            bool confirm, bool force);
 
 /* Reply lines, newline-terminated, malloc'd. ok takes a reference to data
  * (an object whose members join "ok":true; may be NULL). */

@@ -18,6 +18,7 @@
 #include "config_operator.h"
 #include "engine.h"
 #include "engine_ctl.h"
+#include "engine_fleet.h"
 #include "log.h"
 #include "event_priority.h"
 #include "metrics.h"
@@ -71,11 +72,14 @@ static ssize_t scrape_read(void *cls, uint64_t pos, char *buf, size_t max)
         struct metrics *m = sc->m;
         struct metrics_backend mb = {0};
         int unsaved = engine_state_file_error(m->en);
+        struct engine_fleet_status fl;
+        bool fleet = engine_fleet_status(m->en, &fl);
         struct metrics_source src = {.pop = m->cfg->pop,
                                      .n = engine_service_count(m->en),
                                      .get = engine_get,
                                      .userdata = m->en,
-                                     .state_file_error = &unsaved};
+                                     .state_file_error = &unsaved,
+                                     .fleet = fleet ? &fl : NULL};
         if (m->be) {
                 mb = (struct metrics_backend){
                     .ops = m->ops, .be = m->be, .route_delay = engine_route_delay(m->en)};

@@ -13,8 +13,8 @@
 #include "metrics_render.h"
 #include "prom_text.h"
 
-static const enum svc_state all_states[] = {SVC_UNKNOWN, SVC_UP,       SVC_DEGRADED,
-                                            SVC_DOWN,    SVC_DISABLED, SVC_DRAINING};
+static const enum svc_state all_states[] = {SVC_UNKNOWN,  SVC_UP,       SVC_DEGRADED, SVC_DOWN,
+                                            SVC_DISABLED, SVC_DRAINING, SVC_HELD};
 
 struct check_ref {
         size_t idx;
@@ -73,6 +73,22 @@ static void suppressed_unit(FILE *f, const char *pop, const struct service_statu
 {
         prom_open_series(f, "service_dampening_suppressed", pop, s->name);
         fprintf(f, "} %d\n", s->dampening_suppressed);
+}
+
+static void held_unit(FILE *f, const char *pop, const struct service_status *s)
+{
+        prom_open_series(f, "service_held", pop, s->name);
+        fprintf(f, "} %d\n", s->state == SVC_HELD);
+}
+
+/* Only while the view is ready: a cleared view's 0 would read as "no PoP
+ * announces", which is exactly what nobody knows then. */
+static void fleet_announcing_unit(FILE *f, const char *pop, const struct service_status *s)
+{
+        if (s->fleet_announcing < 0)
+                return;
+        prom_open_series(f, "fleet_pops_announcing", pop, s->name);
+        fprintf(f, "} %d\n", s->fleet_announcing);
 }
 
 static void announced_unit(FILE *f, const char *pop, const struct service_status *s)
@@ -139,6 +155,13 @@ static const struct family {
      "Flap dampening penalty of the service (0 when dampening is off).", penalty_unit},
     {"service_dampening_suppressed", "gauge", "1 while dampening keeps the service withdrawn.",
      suppressed_unit},
+    {"service_held", "gauge",
+     "1 while the fleet's floor keeps the service announced although its checks failed.",
+     held_unit},
+    {"fleet_pops_announcing", "gauge",
+     "PoPs announcing the service in the fleet's view, this one included (absent while the "
+     "view is not ready).",
+     fleet_announcing_unit},
     {"prefix_announced", "gauge", "1 while the prefix is announced (as asked of the speaker).",
      announced_unit},
     {"prefix_confirmed", "gauge",
@@ -188,6 +211,32 @@ static void backend(FILE *f, const char *pop, const struct metrics_backend *be)
                 be->ops->metrics(be->be, f, pop);
 }
 
+static void fleet(FILE *f, const char *pop, const struct engine_fleet_status *fl)
+{
+        prom_gauge(f, "fleet_ready",
+                   "1 while the fleet's view is complete and current (etcd reachable, lease "
+                   "alive, watch running).",
+                   pop, fl->ready);
+        prom_counter(f, "fleet_unreachable_total",
+                     "Times the fleet's view became not ready (etcd unreachable, lease or watch "
+                     "lost).",
+                     pop, NULL, fl->unreachable_total);
+        prom_head(f, "fleet_floor_answers_total", "counter",
+                  "Floor questions (may this PoP withdraw?) etcd answered, by answer.");
+        prom_open_series(f, "fleet_floor_answers_total", pop, NULL);
+        prom_label(f, "answer", "granted", false);
+        fprintf(f, "} %llu\n", (unsigned long long)fl->granted);
+        prom_open_series(f, "fleet_floor_answers_total", pop, NULL);
+        prom_label(f, "answer", "refused", false);
+        fprintf(f, "} %llu\n", (unsigned long long)fl->refused);
+        prom_head(f, "fleet_floor_last_answer_seconds", "gauge",
+                  "How long etcd took to answer the last floor question.");
+        prom_open_series(f, "fleet_floor_last_answer_seconds", pop, NULL);
+        fputs("} ", f);
+        prom_seconds(f, fl->last_ask_usec);
+        fputc('\n', f);
+}
+
 /* Writes the next unit (a head, one service of a family, or the backend's
  * counters) or only moves on; sets done after the last. */
 static void step(struct metrics_cursor *c, const struct metrics_source *src, FILE *f)
@@ -215,6 +264,8 @@ static void step(struct metrics_cursor *c, const struct metrics_source *src, FIL
                            "1 while a manual change is applied but the state file could not be "
                            "written (retried until it is).",
                            src->pop, *src->state_file_error != 0);
+        if (src->fleet)
+                fleet(f, src->pop, src->fleet);
         if (src->be)
                 backend(f, src->pop, src->be);
         c->done = true;

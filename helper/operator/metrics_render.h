@@ -10,6 +10,7 @@
 
 #include "backend.h"
 #include "engine_ctl.h"
+#include "engine_fleet.h"
 
 /* The speaker: its counters and families come through its ops. */
 struct metrics_backend {
@@ -37,6 +38,8 @@ struct metrics_source {
          * the change is applied but not saved (engine_ctl.h); NULL: not
          * rendered. */
         const int *state_file_error;
+        /* The fleet member's counters; NULL: no fleet, not rendered. */
+        const struct engine_fleet_status *fleet;
 };
 
 struct metrics_cursor {

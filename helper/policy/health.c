@@ -49,6 +49,8 @@ const char *svc_state_name(enum svc_state s)
                 return "disabled";
         case SVC_DRAINING:
                 return "draining";
+        case SVC_HELD:
+                return "held";
         }
         return "invalid";
 }

@@ -30,6 +30,7 @@ enum svc_state {
         SVC_DOWN,
         SVC_DISABLED, /* the operator disabled it */
         SVC_DRAINING,
+        SVC_HELD, /* down, but the fleet's floor keeps it announced (degraded) */
 };
 const char *svc_state_name(enum svc_state s);
 

@@ -19,6 +19,10 @@ struct svc_plan svc_plan(const struct svc_inputs *in)
                 }
                 return p;
         }
+        /* Held: still announced, de-preferred, so the PoPs that are well
+         * take the traffic wherever they can. */
+        if (in->held && (in->suppressed || in->health == SVC_DOWN))
+                return (struct svc_plan){SVC_HELD, ROUTE_ANNOUNCE, ATTRS_DEGRADED};
         if (in->suppressed)
                 return (struct svc_plan){.state = SVC_DOWN, .action = ROUTE_WITHDRAW};
         switch (in->health) {

@@ -16,6 +16,7 @@ struct svc_inputs {
         enum on_action on_disabled;
         bool draining;   /* a drain is in progress */
         bool suppressed; /* flap dampening holds it withdrawn */
+        bool held;       /* the fleet's floor keeps a health-driven withdraw from happening */
 };
 
 struct svc_plan {
@@ -24,7 +25,8 @@ struct svc_plan {
         enum attr_set attrs;      /* for ROUTE_ANNOUNCE */
 };
 
-/* Precedence: disabled, draining, suppressed, then health. */
+/* Precedence: disabled, draining, held (over a withdraw that suppressed or
+ * health asks for), suppressed, then health. */
 struct svc_plan svc_plan(const struct svc_inputs *in);
 const char *attr_set_name(enum attr_set a);
 /* The service's attributes for a set (NULL for ATTRS_NONE). */

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "engine.h"
 #include "engine_ctl.h"
+#include "engine_fleet.h"
 #include "fake_clock.h"
 
 #define HARNESS_LOG_MAX  512

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "anycast-healthd-check.h"
+#include "engine_fleet.h"
 #include "fake_engine.h"
 
 struct service_status fake_services[2];
@@ -12,12 +13,18 @@ static struct check_status checks[2];
 static char log_buf[4096];
 static int fail_next;
 static int state_file_error;
+static int floor_r, floor_calls;
+static const char *floor_why;
+static char floor_service[64];
 
 void fake_engine_reset(void)
 {
         log_buf[0] = '\0';
         fail_next = 0;
         state_file_error = 0;
+        floor_r = floor_calls = 0;
+        floor_why = NULL;
+        floor_service[0] = '\0';
         prefixes[0] =
             (struct prefix_status){"203.0.113.53/32", ROUTE_ANNOUNCE, "up", CONFIRM_CONFIRMED};
         prefixes[1] =
@@ -60,6 +67,7 @@ void fake_engine_reset(void)
             .n_prefixes = 2,
             .checks = &checks[0],
             .n_checks = 1,
+            .fleet_announcing = -1, /* no fleet */
         };
         fake_services[1] = (struct service_status){
             .name = "web",
@@ -74,6 +82,7 @@ void fake_engine_reset(void)
             .n_prefixes = 1,
             .checks = &checks[1],
             .n_checks = 1,
+            .fleet_announcing = -1,
         };
 }
 
@@ -158,4 +167,31 @@ int engine_check_now(struct engine *en, const char *service)
 int engine_withdraw_all(struct engine *en, const char *reason)
 {
         return act("withdraw-all", NULL, reason);
+}
+
+void fake_engine_set_floor(int r, const char *why)
+{
+        floor_r = r;
+        floor_why = why;
+}
+
+int fake_engine_floor_calls(void)
+{
+        return floor_calls;
+}
+
+const char *fake_engine_floor_service(void)
+{
+        return floor_service;
+}
+
+int engine_floor_manual(struct engine *en, const char *service, char *why, size_t size)
+{
+        floor_calls++;
+        snprintf(floor_service, sizeof(floor_service), "%s", service ? service : "");
+        if (!service || engine_service_find(en, service) < 0)
+                return -ENOENT;
+        if (size)
+                snprintf(why, size, "%s", floor_why ? floor_why : "");
+        return floor_r;
 }

@@ -13,4 +13,11 @@ const char *fake_engine_log(void);
 void fake_engine_fail_next(int err);
 /* What engine_state_file_error() returns (0 after a reset). */
 void fake_engine_set_state_file_error(int err);
+/* What engine_floor_manual() answers from now on (0 and no sentence after
+ * a reset): 1 with why for a breach, a negative errno for a failure. */
+void fake_engine_set_floor(int r, const char *why);
+/* How many times engine_floor_manual() was asked since the reset, and
+ * about which service last ("" before the first). */
+int fake_engine_floor_calls(void);
+const char *fake_engine_floor_service(void);
 extern struct service_status fake_services[2];

@@ -197,6 +197,158 @@ START_TEST(engine_errors_are_explained)
 }
 END_TEST
 
+/* Runs req with stderr (where the log goes outside systemd) caught;
+ * returns the reply and, in *logged, what was logged meanwhile. */
+static char *ask_logged(const char *req, char **logged)
+{
+        char tmpl[] = "/tmp/ahd-control-log-XXXXXX";
+        int lfd = mkstemp(tmpl);
+        ck_assert_int_ge(lfd, 0);
+        unlink(tmpl);
+        fflush(stderr);
+        int saved = dup(STDERR_FILENO);
+        ck_assert_int_ge(saved, 0);
+        ck_assert_int_ge(dup2(lfd, STDERR_FILENO), 0);
+        char *r = ask(req);
+        fflush(stderr);
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+        static char buf[8192];
+        ssize_t n = pread(lfd, buf, sizeof(buf) - 1, 0);
+        close(lfd);
+        buf[n > 0 ? n : 0] = '\0';
+        *logged = buf;
+        return r;
+}
+
+/* The fleet floor holds an operator's disable and drain unless forced;
+ * other verbs never ask it. */
+START_TEST(floor_refuses_without_force)
+{
+        ck_assert_int_eq(start(NULL), 0);
+        fake_engine_set_floor(1, "only 1 PoP announces dns (floor 1)");
+        expect("{\"verb\":\"disable\",\"service\":\"dns\",\"reason\":\"maint\"}\n",
+               "{\"ok\":false,\"error\":\"disable refused: only 1 PoP announces dns (floor 1); "
+               "add --force to do it anyway\"}\n");
+        ck_assert_str_eq(fake_engine_floor_service(), "dns");
+        expect("{\"verb\":\"drain\",\"service\":\"web\"}\n",
+               "{\"ok\":false,\"error\":\"drain refused: only 1 PoP announces dns (floor 1); "
+               "add --force to do it anyway\"}\n");
+        ck_assert_str_eq(fake_engine_floor_service(), "web");
+        expect("{\"verb\":\"drain\",\"service\":\"web\",\"force\":false}\n",
+               "{\"ok\":false,\"error\":\"drain refused: only 1 PoP announces dns (floor 1); "
+               "add --force to do it anyway\"}\n");
+        ck_assert_int_eq(fake_engine_floor_calls(), 3);
+        ck_assert_str_eq(fake_engine_log(), "");
+        /* a failing floor check refuses too: not knowing is no licence */
+        fake_engine_set_floor(-EIO, NULL);
+        expect("{\"verb\":\"disable\",\"service\":\"dns\",\"reason\":\"maint\"}\n",
+               "{\"ok\":false,\"error\":\"disable refused: cannot check the fleet floor: "
+               "Input/output error; add --force to do it anyway\"}\n");
+        ck_assert_str_eq(fake_engine_log(), "");
+        /* a typo is a typo before it is a floor question */
+        expect("{\"verb\":\"disable\",\"service\":\"dnx\",\"reason\":\"x\"}\n",
+               "{\"ok\":false,\"error\":\"unknown service \\\"dnx\\\"\"}\n");
+        /* enable, check and withdraw-all do not ask the floor */
+        fake_engine_set_floor(1, "no");
+        int before = fake_engine_floor_calls();
+        expect("{\"verb\":\"enable\",\"service\":\"dns\"}\n", "{\"ok\":true}\n");
+        expect("{\"verb\":\"check\",\"service\":\"dns\"}\n", "{\"ok\":true}\n");
+        expect("{\"verb\":\"withdraw-all\",\"reason\":\"fire\",\"confirm\":true}\n",
+               "{\"ok\":true}\n");
+        ck_assert_int_eq(fake_engine_floor_calls(), before);
+        ck_assert_str_eq(fake_engine_log(), "enable dns;check dns;withdraw-all fire;");
+}
+END_TEST
+
+START_TEST(force_overrides_the_floor_and_says_so)
+{
+        ck_assert_int_eq(start(NULL), 0);
+        fake_engine_set_floor(1, "only 1 PoP announces dns (floor 1)");
+        char *logged;
+        char *r = ask_logged(
+            "{\"verb\":\"disable\",\"service\":\"dns\",\"reason\":\"maint\",\"force\":true}\n",
+            &logged);
+        ck_assert_str_eq(r, "{\"ok\":true}\n");
+        free(r);
+        ck_assert_str_eq(fake_engine_log(), "disable dns maint;");
+        char want[256];
+        snprintf(want, sizeof(want),
+                 "control: uid %d (pid %d): disable dns with force overrides the fleet floor: "
+                 "only 1 PoP announces dns (floor 1)",
+                 (int)getuid(), (int)getpid());
+        ck_assert_msg(strstr(logged, want), "log: %s", logged);
+
+        r = ask_logged("{\"verb\":\"drain\",\"service\":\"web\",\"force\":true}\n", &logged);
+        ck_assert_str_eq(r, "{\"ok\":true}\n");
+        free(r);
+        ck_assert_msg(strstr(logged, "drain web with force overrides the fleet floor"), "log: %s",
+                      logged);
+        ck_assert_str_eq(fake_engine_log(), "disable dns maint;drain web;");
+
+        /* force with nothing to override: no warning, the action as usual */
+        fake_engine_set_floor(0, NULL);
+        r = ask_logged("{\"verb\":\"drain\",\"service\":\"dns\",\"force\":true}\n", &logged);
+        ck_assert_str_eq(r, "{\"ok\":true}\n");
+        free(r);
+        ck_assert_msg(!strstr(logged, "overrides"), "log: %s", logged);
+        /* a floor that cannot be checked does not stop a forced action */
+        fake_engine_set_floor(-EIO, NULL);
+        expect("{\"verb\":\"disable\",\"service\":\"web\",\"reason\":\"x\",\"force\":true}\n",
+               "{\"ok\":true}\n");
+        ck_assert_str_eq(fake_engine_log(), "disable dns maint;drain web;drain dns;disable web x;");
+        ck_assert_int_eq(fake_engine_floor_calls(), 4);
+}
+END_TEST
+
+static int fleet_calls;
+static char fleet_asked[64];
+static json_t *fleet_hook(void *userdata, const char *service, char *err, size_t errlen)
+{
+        fleet_calls++;
+        snprintf(fleet_asked, sizeof(fleet_asked), "%s", service ? service : "(all)");
+        if (*(int *)userdata) {
+                snprintf(err, errlen, "etcd has not answered yet");
+                return NULL;
+        }
+        return json_pack("{s:s,s:I,s:{s:b,s:s},s:[{s:s,s:i}]}", "pop", "ams1", "now",
+                         (json_int_t)1764806400, "fleet", "ready", 1, "prefix", "/ahd/", "services",
+                         "name", service ? service : "dns", "min_pops", 1);
+}
+
+START_TEST(fleet_through_the_hook)
+{
+        ck_assert_int_eq(start(NULL), 0);
+        expect("{\"verb\":\"fleet\"}\n",
+               "{\"ok\":false,\"error\":\"fleet mode is off: the daemon file has no "
+               "\\\"fleet\\\" block\"}\n");
+        control_free(ctl);
+        ctl = NULL;
+        int fail = 0;
+        struct control_hooks h = {.fleet = fleet_hook, .userdata = &fail};
+        ck_assert_int_eq(start(&h), 0);
+        expect("{\"verb\":\"fleet\"}\n",
+               "{\"ok\":true,\"pop\":\"ams1\",\"now\":1764806400,\"fleet\":{\"ready\":true,"
+               "\"prefix\":\"/ahd/\"},\"services\":[{\"name\":\"dns\",\"min_pops\":1}]}\n");
+        ck_assert_str_eq(fleet_asked, "(all)");
+        expect("{\"verb\":\"fleet\",\"service\":\"web\"}\n",
+               "{\"ok\":true,\"pop\":\"ams1\",\"now\":1764806400,\"fleet\":{\"ready\":true,"
+               "\"prefix\":\"/ahd/\"},\"services\":[{\"name\":\"web\",\"min_pops\":1}]}\n");
+        ck_assert_str_eq(fleet_asked, "web");
+        /* a typo is answered here, the hook not asked */
+        expect("{\"verb\":\"fleet\",\"service\":\"dnx\"}\n",
+               "{\"ok\":false,\"error\":\"unknown service \\\"dnx\\\"\"}\n");
+        ck_assert_int_eq(fleet_calls, 2);
+        fail = 1;
+        expect("{\"verb\":\"fleet\"}\n",
+               "{\"ok\":false,\"error\":\"etcd has not answered yet\"}\n");
+        ck_assert_int_eq(fleet_calls, 3);
+        /* read-only: nothing reached the engine, the floor was not asked */
+        ck_assert_str_eq(fake_engine_log(), "");
+        ck_assert_int_eq(fake_engine_floor_calls(), 0);
+}
+END_TEST
+
 static int reload_calls;
 static int reload_hook(void *userdata, char **errors)
 {
@@ -237,7 +389,7 @@ START_TEST(pipelined_and_unterminated_requests)
         const char *r = pump(fd, 3, &eof);
         ck_assert_str_eq(r, "{\"ok\":true}\n"
                             "{\"ok\":false,\"error\":\"unknown verb \\\"nope\\\" (expected status, "
-                            "disable, enable, drain, check, reload or withdraw-all)\"}\n"
+                            "disable, enable, drain, check, reload, withdraw-all or fleet)\"}\n"
                             "{\"ok\":true}\n");
         pump(fd, 1, &eof);
         ck_assert(eof);
@@ -524,6 +676,9 @@ int main(void)
         tcase_add_test(tc, bad_requests_change_nothing);
         tcase_add_test(tc, engine_errors_are_explained);
         tcase_add_test(tc, reload_through_the_hook);
+        tcase_add_test(tc, floor_refuses_without_force);
+        tcase_add_test(tc, force_overrides_the_floor_and_says_so);
+        tcase_add_test(tc, fleet_through_the_hook);
         tcase_add_test(tc, pipelined_and_unterminated_requests);
         tcase_add_test(tc, oversized_request_is_refused_and_closed);
         tcase_add_test(tc, client_limit);

@@ -13,23 +13,31 @@ static const struct good_case {
         const char *line;
         enum control_verb verb;
         const char *service, *reason;
-        bool confirm;
+        bool confirm, force;
 } good_cases[] = {
-    {"{\"verb\":\"status\"}", VERB_STATUS, NULL, NULL, false},
-    {"{\"verb\":\"status\",\"service\":\"dns\"}", VERB_STATUS, "dns", NULL, false},
+    {"{\"verb\":\"status\"}", VERB_STATUS, NULL, NULL, false, false},
+    {"{\"verb\":\"status\",\"service\":\"dns\"}", VERB_STATUS, "dns", NULL, false, false},
     {"{\"verb\":\"disable\",\"service\":\"dns\",\"reason\":\"maintenance\"}", VERB_DISABLE, "dns",
-     "maintenance", false},
-    {"{\"reason\":\"r\",\"service\":\"dns\",\"verb\":\"disable\"}", VERB_DISABLE, "dns", "r",
+     "maintenance", false, false},
+    {"{\"reason\":\"r\",\"service\":\"dns\",\"verb\":\"disable\"}", VERB_DISABLE, "dns", "r", false,
      false},
-    {"{\"verb\":\"enable\",\"service\":\"dns\"}", VERB_ENABLE, "dns", NULL, false},
-    {"{\"verb\":\"drain\",\"service\":\"dns\"}", VERB_DRAIN, "dns", NULL, false},
+    {"{\"verb\":\"enable\",\"service\":\"dns\"}", VERB_ENABLE, "dns", NULL, false, false},
+    {"{\"verb\":\"drain\",\"service\":\"dns\"}", VERB_DRAIN, "dns", NULL, false, false},
     {"{\"verb\":\"drain\",\"service\":\"dns\",\"reason\":\"move traffic\"}", VERB_DRAIN, "dns",
-     "move traffic", false},
-    {"{\"verb\":\"check\",\"service\":\"web\"}", VERB_CHECK, "web", NULL, false},
-    {"{\"verb\":\"reload\"}", VERB_RELOAD, NULL, NULL, false},
+     "move traffic", false, false},
+    {"{\"verb\":\"check\",\"service\":\"web\"}", VERB_CHECK, "web", NULL, false, false},
+    {"{\"verb\":\"reload\"}", VERB_RELOAD, NULL, NULL, false, false},
     {"{\"verb\":\"withdraw-all\",\"reason\":\"fire\",\"confirm\":true}", VERB_WITHDRAW_ALL, NULL,
-     "fire", true},
-    {"  {\"verb\" : \"reload\"}  ", VERB_RELOAD, NULL, NULL, false},
+     "fire", true, false},
+    {"  {\"verb\" : \"reload\"}  ", VERB_RELOAD, NULL, NULL, false, false},
+    {"{\"verb\":\"disable\",\"service\":\"dns\",\"reason\":\"m\",\"force\":true}", VERB_DISABLE,
+     "dns", "m", false, true},
+    {"{\"verb\":\"disable\",\"service\":\"dns\",\"reason\":\"m\",\"force\":false}", VERB_DISABLE,
+     "dns", "m", false, false},
+    {"{\"force\":true,\"verb\":\"drain\",\"service\":\"web\"}", VERB_DRAIN, "web", NULL, false,
+     true},
+    {"{\"verb\":\"fleet\"}", VERB_FLEET, NULL, NULL, false, false},
+    {"{\"verb\":\"fleet\",\"service\":\"dns\"}", VERB_FLEET, "dns", NULL, false, false},
 };
 
 START_TEST(parses_every_verb)
@@ -49,6 +57,7 @@ START_TEST(parses_every_verb)
         else
                 ck_assert_ptr_null(rq.reason);
         ck_assert_int_eq(rq.confirm, c->confirm);
+        ck_assert_int_eq(rq.force, c->force);
         control_request_clear(&rq);
         ck_assert_ptr_null(rq.root);
 }
@@ -68,7 +77,7 @@ static const struct bad_case {
     {"{\"service\":\"dns\"}", "bad request: missing \"verb\""},
     {"{\"verb\":3}", "bad request: \"verb\" must be a string"},
     {"{\"verb\":\"stats\"}", "unknown verb \"stats\" (expected status, disable, enable, drain, "
-                             "check, reload or withdraw-all)"},
+                             "check, reload, withdraw-all or fleet)"},
     {"{\"verb\":\"status\",\"verb\":\"reload\"}", "bad request: not JSON ("},
     {"{\"verb\":\"disable\",\"service\":\"dns\"}", "\"disable\" needs a reason"},
     {"{\"verb\":\"disable\",\"reason\":\"x\"}", "\"disable\" needs a service"},
@@ -76,8 +85,24 @@ static const struct bad_case {
     {"{\"verb\":\"disable\",\"service\":\"dns\",\"reason\":7}", "\"reason\" must be a string"},
     {"{\"verb\":\"disable\",\"service\":\"dns\",\"reason\":\"a\\nb\"}",
      "\"reason\" must not contain control characters"},
-    {"{\"verb\":\"disable\",\"service\":\"dns\",\"reason\":\"x\",\"force\":true}",
-     "unknown key \"force\" for verb \"disable\""},
+    {"{\"verb\":\"disable\",\"service\":\"dns\",\"reason\":\"x\",\"forced\":true}",
+     "unknown key \"forced\" for verb \"disable\""},
+    /* force: a boolean, and only where the fleet floor can refuse */
+    {"{\"verb\":\"disable\",\"service\":\"dns\",\"reason\":\"x\",\"force\":\"true\"}",
+     "\"force\" must be true or false"},
+    {"{\"verb\":\"drain\",\"service\":\"dns\",\"force\":1}", "\"force\" must be true or false"},
+    {"{\"verb\":\"drain\",\"service\":\"dns\",\"force\":null}", "\"force\" must be true or false"},
+    {"{\"verb\":\"enable\",\"service\":\"dns\",\"force\":true}",
+     "unknown key \"force\" for verb \"enable\""},
+    {"{\"verb\":\"check\",\"service\":\"dns\",\"force\":true}",
+     "unknown key \"force\" for verb \"check\""},
+    {"{\"verb\":\"status\",\"force\":true}", "unknown key \"force\" for verb \"status\""},
+    {"{\"verb\":\"reload\",\"force\":false}", "unknown key \"force\" for verb \"reload\""},
+    {"{\"verb\":\"withdraw-all\",\"reason\":\"x\",\"confirm\":true,\"force\":true}",
+     "unknown key \"force\" for verb \"withdraw-all\""},
+    {"{\"verb\":\"fleet\",\"force\":true}", "unknown key \"force\" for verb \"fleet\""},
+    {"{\"verb\":\"fleet\",\"reason\":\"x\"}", "unknown key \"reason\" for verb \"fleet\""},
+    {"{\"verb\":\"fleet\",\"service\":\"\"}", "\"service\" must not be empty"},
     {"{\"verb\":\"enable\"}", "\"enable\" needs a service"},
     {"{\"verb\":\"enable\",\"service\":\"dns\",\"reason\":\"x\"}",
      "unknown key \"reason\" for verb \"enable\""},
@@ -121,22 +146,36 @@ END_TEST
 
 START_TEST(builder_round_trips)
 {
-        for (int v = VERB_STATUS; v <= VERB_WITHDRAW_ALL; v++) {
+        for (int v = VERB_STATUS; v <= VERB_FLEET; v++) {
                 bool svc = v != VERB_RELOAD && v != VERB_WITHDRAW_ALL;
                 bool rsn = v == VERB_DISABLE || v == VERB_DRAIN || v == VERB_WITHDRAW_ALL;
-                json_t *o = control_request_new(v, svc ? "dns" : NULL, rsn ? "why" : NULL, true);
-                char *s = json_dumps(o, JSON_COMPACT);
-                struct control_request rq;
-                char err[256] = "";
-                ck_assert_msg(control_request_parse(s, strlen(s), &rq, err, sizeof(err)) == 0,
-                              "%s: %s", s, err);
-                ck_assert_int_eq(rq.verb, v);
-                ck_assert_str_eq(control_verb_name(rq.verb), control_verb_name(v));
-                ck_assert_int_eq(control_verb_mutates(rq.verb), v != VERB_STATUS);
-                control_request_clear(&rq);
-                free(s);
-                json_decref(o);
+                bool frc = v == VERB_DISABLE || v == VERB_DRAIN;
+                ck_assert_int_eq(!!(control_verb_allows(v) & CONTROL_KEY_FORCE), frc);
+                ck_assert_int_eq(control_verb_requires(v) & CONTROL_KEY_FORCE, 0);
+                for (int force = 0; force <= (frc ? 1 : 0); force++) {
+                        json_t *o = control_request_new(v, svc ? "dns" : NULL, rsn ? "why" : NULL,
+                                                        true, force);
+                        /* no "force": false on the wire: an older daemon
+                         * would refuse the key */
+                        ck_assert_int_eq(json_object_get(o, "force") != NULL, force);
+                        char *s = json_dumps(o, JSON_COMPACT);
+                        struct control_request rq;
+                        char err[256] = "";
+                        ck_assert_msg(control_request_parse(s, strlen(s), &rq, err, sizeof(err)) ==
+                                          0,
+                                      "%s: %s", s, err);
+                        ck_assert_int_eq(rq.verb, v);
+                        ck_assert_int_eq(rq.force, force);
+                        ck_assert_str_eq(control_verb_name(rq.verb), control_verb_name(v));
+                        ck_assert_int_eq(control_verb_mutates(rq.verb),
+                                         v != VERB_STATUS && v != VERB_FLEET);
+                        control_request_clear(&rq);
+                        free(s);
+                        json_decref(o);
+                }
         }
+        ck_assert_str_eq(control_verb_name(VERB_FLEET), "fleet");
+        ck_assert_int_eq(VERB_FLEET, 7); /* appended: the old verbs keep their numbers */
 }
 END_TEST
 

@@ -153,6 +153,111 @@ START_TEST(not_a_status)
 }
 END_TEST
 
+/* A fleet reply as the CLI gets it: {"ok":true} joined with the view. */
+static char *render_fleet(const char *view)
+{
+        json_error_t je;
+        json_t *j = json_loads(view, 0, &je);
+        ck_assert_msg(j != NULL, "%s", je.text);
+        char *line = control_reply_ok(j);
+        json_decref(j);
+        json_t *reply = json_loads(line, 0, NULL);
+        free(line);
+        ck_assert_ptr_nonnull(reply);
+        char *text = healthctl_render_fleet(reply);
+        json_decref(reply);
+        ck_assert_ptr_nonnull(text);
+        return text;
+}
+
+#define FLEET_READY                                                                                \
+        "\"fleet\":{\"ready\":true,\"endpoint\":\"http://192.0.2.66:2379\",\"problem\":\"\","      \
+        "\"prefix\":\"/anycast-healthd/\",\"lease_s\":10,\"on_unreachable\":\"local\"}"
+
+START_TEST(fleet_table)
+{
+        char *text = render_fleet(
+            "{\"pop\":\"pop1\",\"now\":1764806400," FLEET_READY ",\"services\":["
+            "{\"name\":\"dns\",\"min_pops\":1,\"announcing\":2,\"pops\":["
+            "{\"pop\":\"pop1\",\"announced\":true,\"held\":false,\"state\":\"up\","
+            "\"since\":1764806300,\"reason\":\"checks passed\"},"
+            "{\"pop\":\"pop2\",\"announced\":false,\"held\":false,\"state\":\"down\","
+            "\"since\":1764806390,\"reason\":\"check 0 failed\"},"
+            "{\"pop\":\"pop-long3\",\"announced\":true,\"held\":true,\"state\":\"down\","
+            "\"since\":1764799200,\"reason\":\"held: withdrawing would leave 0 of 1\"}]},"
+            "{\"name\":\"web\",\"min_pops\":0,\"announcing\":1,\"pops\":["
+            "{\"pop\":\"pop1\",\"announced\":true,\"held\":false,\"state\":\"up\","
+            "\"since\":0,\"reason\":\"\"}]}]}");
+        ck_assert_str_eq(text,
+                         "fleet /anycast-healthd/ via http://192.0.2.66:2379: ready, lease 10 s, "
+                         "on_unreachable local\n"
+                         "\n"
+                         "dns  floor 1  announcing 2 of 3 PoPs\n"
+                         "  POP        ANNOUNCED  STATE  SINCE      REASON\n"
+                         "  pop1       yes        up     1m40s ago  checks passed\n"
+                         "  pop2       no         down   10s ago    check 0 failed\n"
+                         "  pop-long3  held       down   2h0m ago   held: withdrawing would "
+                         "leave 0 of 1\n"
+                         "\n"
+                         "web  no floor  announcing 1 of 1 PoP\n"
+                         "  POP   ANNOUNCED  STATE  SINCE  REASON\n"
+                         "  pop1  yes        up     -      -\n");
+        free(text);
+}
+END_TEST
+
+START_TEST(fleet_not_ready)
+{
+        char *text = render_fleet(
+            "{\"pop\":\"pop1\",\"now\":1764806400,\"fleet\":{\"ready\":false,"
+            "\"endpoint\":\"http://192.0.2.66:2379\",\"problem\":\"etcd unreachable: "
+            "Connection refused\",\"prefix\":\"/anycast-healthd/\",\"lease_s\":10,"
+            "\"on_unreachable\":\"withdraw\"},\"services\":[{\"name\":\"dns\",\"min_pops\":2,"
+            "\"announcing\":0,\"pops\":[]}]}");
+        ck_assert_str_eq(text,
+                         "fleet /anycast-healthd/ via http://192.0.2.66:2379: NOT READY: etcd "
+                         "unreachable: Connection refused; on_unreachable withdraw\n"
+                         "\n"
+                         "dns  floor 2  announcing 0 of 0 PoPs (below the floor)\n"
+                         "  no PoP in the view\n");
+        free(text);
+        /* not ready without a problem still says it is not ready */
+        text = render_fleet("{\"now\":1,\"fleet\":{\"ready\":false,\"endpoint\":\"e\",\"prefix\":"
+                            "\"/p/\",\"on_unreachable\":\"local\"},\"services\":[]}");
+        ck_assert_str_eq(text,
+                         "fleet /p/ via e: NOT READY: no reason given; on_unreachable local\n");
+        free(text);
+}
+END_TEST
+
+START_TEST(fleet_below_the_floor_and_escaped)
+{
+        char *text = render_fleet(
+            "{\"now\":1764806400," FLEET_READY ",\"services\":[{\"name\":\"d\\u001bns\","
+            "\"min_pops\":3,\"announcing\":2,\"pops\":["
+            "{\"pop\":\"p\\nq\",\"announced\":true,\"state\":\"up\",\"since\":1764806399,"
+            "\"reason\":\"ok\"},{\"pop\":\"r\",\"announced\":true,\"state\":\"up\","
+            "\"since\":1764806399,\"reason\":\"ok\"}]}]}");
+        ck_assert_msg(
+            strstr(text, "\nd\\x1bns  floor 3  announcing 2 of 2 PoPs (below the floor)\n"), "%s",
+            text);
+        ck_assert_msg(strstr(text, "  p\\x0aq  yes        up     1s ago  ok\n"), "%s", text);
+        ck_assert_ptr_null(strchr(text, '\x1b'));
+        free(text);
+}
+END_TEST
+
+START_TEST(not_a_fleet_view)
+{
+        json_t *j = control_status_json("ams1", FAKE_NOW_USEC, fake_services, 0);
+        ck_assert_ptr_null(healthctl_render_fleet(j));
+        json_decref(j);
+        j = json_pack("{s:{s:b},s:s}", "fleet", "ready", 1, "services", "x");
+        ck_assert_ptr_null(healthctl_render_fleet(j));
+        json_decref(j);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("healthctl_render");
@@ -164,6 +269,10 @@ int main(void)
         tcase_add_test(tc, no_first_result_yet);
         tcase_add_test(tc, control_characters_escaped);
         tcase_add_test(tc, not_a_status);
+        tcase_add_test(tc, fleet_table);
+        tcase_add_test(tc, fleet_not_ready);
+        tcase_add_test(tc, fleet_below_the_floor_and_escaped);
+        tcase_add_test(tc, not_a_fleet_view);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

@@ -340,6 +340,41 @@ START_TEST(state_file_unsaved_gauge)
 }
 END_TEST
 
+/* Fleet mode: the held gauge per service, the PoPs announcing only while
+ * the view is ready, and the member's own counters only with a fleet. */
+START_TEST(fleet_series)
+{
+        fake_engine_reset();
+        struct service_status s[2] = {fake_services[0], fake_services[1]};
+        s[0].state = SVC_HELD;
+        s[0].fleet_announcing = 1;
+        s[1].fleet_announcing = -1;
+        render(s, 2, NULL);
+        has("anycast_healthd_service_held{pop=\"ams1\",service=\"dns\"} 1");
+        has("anycast_healthd_service_held{pop=\"ams1\",service=\"web\"} 0");
+        has("anycast_healthd_service_state{pop=\"ams1\",service=\"dns\",state=\"held\"} 1");
+        has("anycast_healthd_fleet_pops_announcing{pop=\"ams1\",service=\"dns\"} 1");
+        lacks("fleet_pops_announcing{pop=\"ams1\",service=\"web\"}");
+        lacks("fleet_ready");
+
+        struct engine_fleet_status fl = {.ready = false,
+                                         .unreachable_total = 3,
+                                         .granted = 7,
+                                         .refused = 2,
+                                         .last_ask_usec = 4250};
+        struct metrics_source src = {.pop = "ams1", .n = 0, .get = many_get, .fleet = &fl};
+        size_t len;
+        free(text);
+        text = read_all(&src, 4096, 1 << 20, &len);
+        has("# TYPE anycast_healthd_fleet_ready gauge");
+        has("anycast_healthd_fleet_ready{pop=\"ams1\"} 0");
+        has("anycast_healthd_fleet_unreachable_total{pop=\"ams1\"} 3");
+        has("anycast_healthd_fleet_floor_answers_total{pop=\"ams1\",answer=\"granted\"} 7");
+        has("anycast_healthd_fleet_floor_answers_total{pop=\"ams1\",answer=\"refused\"} 2");
+        has("anycast_healthd_fleet_floor_last_answer_seconds{pop=\"ams1\"} 0.004250");
+}
+END_TEST
+
 /* Services the source no longer has are skipped, not rendered stale. */
 START_TEST(missing_services_are_skipped)
 {
@@ -394,6 +429,7 @@ int main(void)
         tcase_add_test(tc, missing_services_are_skipped);
         tcase_add_test(tc, state_file_unsaved_gauge);
         tcase_add_test(tc, cursor_fetches_lazily);
+        tcase_add_test(tc, fleet_series);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

@@ -135,6 +135,41 @@ START_TEST(capacity_checks_degrade)
 }
 END_TEST
 
+/* The floor's hold: a withdraw from health or dampening becomes a degraded
+ * announce; operator actions and a healthy service are untouched. */
+START_TEST(held_by_the_floor)
+{
+        struct svc_inputs in = {.health = SVC_DOWN, .held = true};
+        struct svc_plan p = svc_plan(&in);
+        ck_assert_int_eq(p.state, SVC_HELD);
+        ck_assert_int_eq(p.action, ROUTE_ANNOUNCE);
+        ck_assert_int_eq(p.attrs, ATTRS_DEGRADED);
+        ck_assert_str_eq(svc_state_name(SVC_HELD), "held");
+
+        in = (struct svc_inputs){.health = SVC_UP, .suppressed = true, .held = true};
+        ck_assert_int_eq(svc_plan(&in).state, SVC_HELD);
+
+        in = (struct svc_inputs){.health = SVC_UP, .held = true};
+        p = svc_plan(&in);
+        ck_assert_int_eq(p.state, SVC_UP);
+        ck_assert_int_eq(p.attrs, ATTRS_UP);
+
+        in = (struct svc_inputs){.health = SVC_DOWN, .held = true, .disabled = true};
+        p = svc_plan(&in);
+        ck_assert_int_eq(p.state, SVC_DISABLED);
+        ck_assert_int_eq(p.action, ROUTE_WITHDRAW);
+
+        in = (struct svc_inputs){.health = SVC_DOWN, .held = true, .draining = true};
+        p = svc_plan(&in);
+        ck_assert_int_eq(p.state, SVC_DRAINING);
+        ck_assert_int_eq(p.action, ROUTE_WITHDRAW);
+
+        /* unknown is never raised by a hold */
+        in = (struct svc_inputs){.health = SVC_UNKNOWN, .held = true};
+        ck_assert_int_eq(svc_plan(&in).action, ROUTE_NONE);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("svc_plan");
@@ -144,6 +179,7 @@ static Suite *suite(void)
         tcase_add_test(tc, route_from_state);
         tcase_add_test(tc, attribute_sets);
         tcase_add_test(tc, capacity_checks_degrade);
+        tcase_add_test(tc, held_by_the_floor);
         suite_add_tcase(s, tc);
         return s;
 }

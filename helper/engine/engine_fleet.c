@@ -37,10 +37,11 @@ static void recheck(struct service_rt *s)
         char why[ENGINE_REASON_MAX];
         if (s->pending_reason) /* copied: service_update() frees it */
                 snprintf(why, sizeof(why), "%s", s->pending_reason);
-        else if (fl->ready(fl->ctx))
-                snprintf(why, sizeof(why), "fleet: %u other PoPs announce",
-                         fl->others_announcing(fl->ctx, s->cfg->name));
-        else
+        else if (fl->ready(fl->ctx)) {
+                unsigned n = fl->others_announcing(fl->ctx, s->cfg->name);
+                snprintf(why, sizeof(why), "fleet: %u other PoP%s announce%s", n, n == 1 ? "" : "s",
+                         n == 1 ? "s" : "");
+        } else
                 snprintf(why, sizeof(why), "fleet: etcd unreachable");
         service_update(s, why);
 }

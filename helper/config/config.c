@@ -266,6 +266,7 @@ void service_cfg_clear(struct service_cfg *s)
         free(s->disable_file);
         attrs_free(&s->announce);
         config_operating_service_clear(s);
+        config_canary_service_clear(s);
         free(s->raw);
         *s = (struct service_cfg){0};
 }

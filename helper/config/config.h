@@ -63,6 +63,15 @@ struct floor_cfg {
         unsigned min_pops;
 };
 
+/* "canary": an announce after down or unknown goes to these neighbours
+ * only, for time, before everyone hears it (policy/canary.h). No block:
+ * n_neighbors 0, every announce goes to everyone at once. */
+struct canary_cfg {
+        char **neighbors; /* canonical IPv4/IPv6 text (inet_ntop), NULL-terminated */
+        size_t n_neighbors;
+        uint64_t time_usec;
+};
+
 /* "fleet": the daemon shares its services' state through etcd v3. */
 enum fleet_unreachable { FLEET_UNREACHABLE_LOCAL, FLEET_UNREACHABLE_HOLD };
 struct fleet_cfg {
@@ -105,6 +114,7 @@ struct service_cfg {
         struct dampening_cfg dampening;
         struct hooks_cfg hooks; /* on_change NULL: the daemon's hooks apply */
         struct floor_cfg floor;
+        struct canary_cfg canary;
         char *raw; /* the service object as canonical JSON text (sorted keys,
                     * compact): a reload compares it to tell changes. Text, not
                     * the parsed tree: a tenth of the memory at 10,000 services */

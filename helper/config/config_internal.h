@@ -32,6 +32,9 @@ void config_operating_service(struct cfile *f, const struct config *c,
                               const struct daemon_faults *faults, struct service_cfg *s);
 void config_operating_daemon_clear(struct config *c);
 void config_operating_service_clear(struct service_cfg *s);
+/* config_canary.c: a service's "canary" block. */
+void config_canary_service(struct cfile *f, struct service_cfg *s);
+void config_canary_service_clear(struct service_cfg *s);
 /* config_fleet.c: the daemon's "fleet" block and each service's "floor". */
 void config_fleet_daemon(struct cfile *f, struct config *c);
 void config_fleet_daemon_clear(struct config *c);

@@ -15,7 +15,7 @@
 
 static const char *const service_keys[] = {
     "name",     "prefixes", "checks",    "combine", "disable_file", "on_disabled", "announce",
-    "degraded", "drain",    "dampening", "hooks",   "floor",        NULL,
+    "degraded", "drain",    "dampening", "hooks",   "floor",        "canary",      NULL,
 };
 static const char *const check_keys[] = {
     "plugin", "interval", "timeout", "rise", "fall", "options", "capacity", NULL,
@@ -297,6 +297,7 @@ void config_service_load(const struct config *c, const struct daemon_faults *fau
         parse_announce(&f, c, faults, s);
         config_operating_service(&f, c, faults, s);
         config_fleet_service(&f, c, s);
+        config_canary_service(&f, s);
 
         s->raw = json_dumps(f.root, JSON_COMPACT | JSON_SORT_KEYS);
         if (!s->raw)

@@ -21,6 +21,7 @@
 
 #include "anycast-healthd-check.h"
 #include "check_result.h"
+#include "engine_canary.h"
 #include "engine_floor.h"
 #include "engine_internal.h"
 #include "engine_notify.h"
@@ -65,7 +66,8 @@ static void set_text(char **dst, const char *src)
 }
 
 /* Asks the backend for each prefix whose route or attribute set changed. */
-static void service_apply(struct service_rt *s, const struct svc_plan *plan, const char *reason)
+static void service_apply(struct service_rt *s, const struct svc_plan *plan, enum audience audience,
+                          const char *reason)
 {
         struct engine *en = s->en;
         bool sent = false;
@@ -77,11 +79,13 @@ static void service_apply(struct service_rt *s, const struct svc_plan *plan, con
         uint64_t decided = engine_now(en);
         for (size_t i = 0; i < s->cfg->n_prefixes; i++) {
                 struct prefix_rt *p = &s->pfx[i];
+                bool announce = plan->action == ROUTE_ANNOUNCE;
                 if (p->action == plan->action &&
-                    (plan->action == ROUTE_WITHDRAW || p->attrs == plan->attrs))
+                    (!announce || (p->attrs == plan->attrs && p->audience == audience)))
                         continue;
                 p->action = plan->action;
-                p->attrs = plan->action == ROUTE_ANNOUNCE ? plan->attrs : ATTRS_NONE;
+                p->attrs = announce ? plan->attrs : ATTRS_NONE;
+                p->audience = announce ? audience : AUDIENCE_NONE;
                 struct route_update u = {
                     .prefix = &s->cfg->prefixes[i],
                     .action = plan->action,
@@ -89,6 +93,8 @@ static void service_apply(struct service_rt *s, const struct svc_plan *plan, con
                     .service = s->cfg->name,
                     .reason = reason,
                     .decided_usec = decided,
+                    .audience = p->audience,
+                    .canary = &s->cfg->canary,
                 };
                 en->ops->update(en->be, &u);
                 sent = true;
@@ -146,7 +152,7 @@ void service_update(struct service_rt *s, const char *reason)
                 engine_run_hooks(s, old, plan.state, reason);
                 engine_status_changed(en);
         }
-        service_apply(s, &plan, reason);
+        service_apply(s, &plan, engine_canary_plan(s, &plan), reason);
         engine_fleet_publish(s);
 }
 
@@ -222,6 +228,16 @@ static void damp_reuse_fire(struct timerq_item *it, uint64_t now)
                 service_update(s, reason);
         }
         damp_arm(s);
+}
+
+/* ---- canary ---- */
+
+static void canary_end_fire(struct timerq_item *it, uint64_t now)
+{
+        struct service_rt *s = ENGINE_ITEM_OWNER(it, struct service_rt, canary_end);
+        char reason[160];
+        if (engine_canary_deadline(s, now, reason, sizeof(reason)))
+                service_update(s, reason);
 }
 
 static bool announced_health(enum svc_state h)
@@ -496,6 +512,7 @@ int service_rt_new(struct engine *en, const struct service_cfg *cfg, struct diag
         dampening_init(&s->damp);
         timerq_item_init(&s->drain_end, drain_end_fire);
         timerq_item_init(&s->damp_reuse, damp_reuse_fire);
+        engine_canary_init(s, canary_end_fire);
         s->checks = calloc(cfg->n_checks ? cfg->n_checks : 1, sizeof(*s->checks));
         s->hyst = calloc(cfg->n_checks ? cfg->n_checks : 1, sizeof(*s->hyst));
         s->cst = calloc(cfg->n_checks ? cfg->n_checks : 1, sizeof(*s->cst));
@@ -590,6 +607,7 @@ void service_rt_free(struct service_rt *s)
                 timerq_cancel(s->en->timers, &s->drain_end);
                 timerq_cancel(s->en->timers, &s->damp_reuse);
         }
+        engine_canary_free(s);
         free(s->reason);
         free(s->disabled_reason);
         free(s->pending_reason);
@@ -655,6 +673,11 @@ int engine_new(sd_event *e, struct clock *clk, const struct config *cfg,
                 return r == -EBADMSG ? -EBADMSG : r;
         }
         r = hook_runner_new(e, &en->hooks);
+        if (r < 0) {
+                engine_free(en);
+                return r;
+        }
+        r = engine_canary_supported(cfg, ops, d);
         if (r < 0) {
                 engine_free(en);
                 return r;

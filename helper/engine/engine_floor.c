@@ -15,8 +15,9 @@
 
 bool engine_floor_announced(const struct service_rt *s)
 {
+        /* a route on trial with the canaries keeps nobody else's floor */
         for (size_t i = 0; i < s->cfg->n_prefixes; i++)
-                if (s->pfx[i].action == ROUTE_ANNOUNCE)
+                if (s->pfx[i].action == ROUTE_ANNOUNCE && s->pfx[i].audience == AUDIENCE_EVERYONE)
                         return true;
         return false;
 }

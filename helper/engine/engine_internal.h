@@ -4,14 +4,15 @@
  * state file) and engine_reload.c (reload without churn). Nothing else
  * includes it. The functions it declares are engine.c's; the other files
  * declare theirs in their own headers, and engine.c uses only
- * engine_notify.c, engine_save.c and engine_floor.c, which use nothing of
- * it. */
+ * engine_notify.c, engine_save.c, engine_floor.c and engine_canary.c,
+ * which use nothing of it but service_update(). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "canary.h"
 #include "clock.h"
 #include "dampening.h"
 #include "engine.h"
@@ -49,6 +50,7 @@ struct check_rt {
 struct prefix_rt {
         enum route_action action;
         enum attr_set attrs;
+        enum audience audience; /* of an announce (AUDIENCE_EVERYONE without a canary) */
 };
 
 struct service_rt {
@@ -66,6 +68,8 @@ struct service_rt {
         struct timerq_item drain_end; /* on en->timers */
         struct dampening damp;
         struct timerq_item damp_reuse; /* on en->timers */
+        struct canary canary;
+        struct timerq_item canary_end; /* on en->timers: the trial in progress ends */
         uint64_t since;                /* en->clk monotonic µs of the last change */
         uint64_t since_rt;             /* the same, en->clk real time */
         uint64_t transitions;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config_fleet.h"
+#include "engine_canary.h"
 #include "engine_internal.h"
 #include "engine_notify.h"
 #include "engine_reload.h"
@@ -79,6 +80,9 @@ int engine_reload(struct engine *en, struct config *newcfg, struct diag *d)
                 ret = -ENOMEM;
                 goto fail;
         }
+        ret = engine_canary_supported(newcfg, en->ops, d);
+        if (ret < 0)
+                goto fail;
         /* 1. Build what is new or changed; touch nothing running yet. */
         for (size_t i = 0; i < n_new; i++) {
                 const struct service_cfg *sc = &newcfg->services[i];
@@ -120,6 +124,7 @@ int engine_reload(struct engine *en, struct config *newcfg, struct diag *d)
                                  * announce goes to the backend, which drops
                                  * it when nothing changed */
                                 s->pfx[j].attrs = ATTRS_NONE;
+                engine_canary_adopt(s);
                 if (find_old(en, sc->name)) {
                         log_notice("reload: service %s changed: its checks start over", sc->name);
                         n_changed++;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <systemd/sd-event.h>
 
+#include "canary.h"
 #include "clock.h"
 #include "config.h"
 #include "health.h"
@@ -33,6 +34,13 @@ struct route_update {
         const char *service;
         const char *reason;
         uint64_t decided_usec; /* the engine's clock when it decided; 0 unknown */
+        /* ROUTE_ANNOUNCE: AUDIENCE_EVERYONE, or AUDIENCE_CANARIES: only the
+         * service's canary->neighbors hear it (a speaker without .canary
+         * never gets this). The engine sends an update when only the
+         * audience changed; it never narrows everyone to the canaries, and
+         * a withdraw is from whoever heard it. */
+        enum audience audience;
+        const struct canary_cfg *canary; /* the service's; n_neighbors 0: none */
 };
 
 struct backend_hooks {
@@ -68,6 +76,9 @@ struct speaker_counters {
 struct backend_ops {
         /* Its "backend" value and --NAME option. */
         const char *name;
+        /* It can announce to the canary neighbours only (route_update's
+         * audience): services with a "canary" block are refused otherwise. */
+        bool canary;
         /* For --help: what --NAME does, one line. */
         const char *usage;
         /* Runs first, before plugins are loaded or anything is forked (ExaBGP:

@@ -160,7 +160,7 @@ static void announce(struct backend *b, const char *addr, int64_t med)
         p.len = p.family == AF_INET ? 32 : 128;
         ck_assert_int_eq(inet_pton(p.family, addr, p.addr), 1);
         struct attrs a = {.med = med};
-        struct route_update u = {&p, ROUTE_ANNOUNCE, &a, "svc", "test", 0};
+        struct route_update u = {&p, ROUTE_ANNOUNCE, &a, "svc", "test", 0, AUDIENCE_EVERYONE, NULL};
         backend_bird_ops.update(b, &u);
 }
 
@@ -248,7 +248,7 @@ START_TEST(route_sent_once_per_configure_from_the_oldest)
                 struct prefix p = {.family = AF_INET, .len = 32};
                 inet_pton(AF_INET, addrs[i], p.addr);
                 struct route_update u = {&p,    ROUTE_ANNOUNCE, &a,
-                                         "svc", "test",         mono_now() - ago[i]};
+                                         "svc", "test",         mono_now() - ago[i], AUDIENCE_EVERYONE, NULL};
                 backend_bird_ops.update(fx.b, &u);
         }
         uint64_t t0 = mono_now();
@@ -351,7 +351,7 @@ START_TEST(confirmation_per_prefix)
         wait_configured(&fx, 3);
         ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p2), CONFIRM_CONFIRMED);
 
-        struct route_update w = {&p1, ROUTE_WITHDRAW, NULL, "svc", "test", 0};
+        struct route_update w = {&p1, ROUTE_WITHDRAW, NULL, "svc", "test", 0, AUDIENCE_NONE, NULL};
         backend_bird_ops.update(fx.b, &w);
         ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p1), CONFIRM_PENDING);
         wait_configured(&fx, 4);
@@ -372,7 +372,7 @@ START_TEST(attribute_change_rerenders)
         struct attrs up = {.med = -1, .communities = up_c, .n_communities = 1};
         struct attrs degraded = {.med = -1, .prepend = 3, .communities = up_c, .n_communities = 1};
         struct attrs draining = {.med = -1, .prepend = 3, .communities = dr_c, .n_communities = 2};
-        struct route_update u = {&p, ROUTE_ANNOUNCE, &up, "svc", "up", 0};
+        struct route_update u = {&p, ROUTE_ANNOUNCE, &up, "svc", "up", 0, AUDIENCE_EVERYONE, NULL};
         backend_bird_ops.update(fx.b, &u);
         wait_configured(&fx, 1);
         char *t = slurp(fx.r4);

@@ -159,6 +159,12 @@ static const struct bad_case {
     {"hooks-relative-command", "dns.json", 4, 28,
      "\"on_change\" command \"notify.sh\" must be an absolute path"},
     {"state-file-empty", "", 4, 3, "\"state_file\" must not be empty"},
+    {"canary-bad-neighbor", "dns.json", 4, 42, "\"upstream-a\" is not an IPv4 or IPv6 address"},
+    {"canary-no-neighbors", "dns.json", 4, 3,
+     "\"canary\" needs \"neighbors\": the addresses of the BGP neighbours that hear an announce "
+     "first"},
+    {"canary-time-short", "dns.json", 5, 15, "\"time\" (500ms) must be between 1s and 24h"},
+    {"canary-dup", "dns.json", 4, 44, "neighbour 2001:db8::1 is listed twice"},
 };
 
 START_TEST(test_bad_case)

@@ -180,8 +180,9 @@ static void rec_update(struct backend *b, const struct route_update *u)
         bool gshut = false;
         for (size_t i = 0; i < u->attrs->n_communities; i++)
                 gshut |= strcmp(u->attrs->communities[i], "65535:0") == 0;
-        snprintf(line, HARNESS_LINE_MAX, "announce %s %s prepend=%u med=%lld gshut=%d", p,
-                 u->service, u->attrs->prepend, (long long)u->attrs->med, gshut);
+        snprintf(line, HARNESS_LINE_MAX, "announce %s %s prepend=%u med=%lld gshut=%d%s", p,
+                 u->service, u->attrs->prepend, (long long)u->attrs->med, gshut,
+                 u->audience == AUDIENCE_CANARIES ? " to=canaries" : "");
 }
 
 static void rec_commit(struct backend *b)
@@ -189,8 +190,9 @@ static void rec_commit(struct backend *b)
         h.commits++;
 }
 
-static const struct backend_ops rec_ops = {
+static struct backend_ops rec_ops = {
     .name = "recorder",
+    .canary = true,
     .update = rec_update,
     .commit = rec_commit,
 };
@@ -228,6 +230,7 @@ void harness_setup(void)
         n_scripts = 0;
         probe_cap = ~0u;
         memset(&h, 0, sizeof(h));
+        rec_ops.canary = true;
         ck_assert_int_ge(sd_event_new(&h.loop), 0);
         fake_clock_init(&h.clock, h.loop);
         strcpy(h.dir, "/tmp/ahd-engine-XXXXXX");
@@ -275,6 +278,11 @@ struct config *harness_load(void)
         ck_assert_int_eq(r, 0);
         diag_free(&d);
         return c;
+}
+
+void harness_speaker_canary(bool can)
+{
+        rec_ops.canary = can;
 }
 
 int harness_try_start(void)

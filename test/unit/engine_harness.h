@@ -48,6 +48,10 @@ void harness_remove(const char *name);
 struct config *harness_load(void);
 /* Loads the configuration, clears the log, starts an engine on it. */
 void harness_start(void);
+/* Whether the recording speaker can send to the canaries only (it can
+ * unless told otherwise; each setup resets it). Its lines for a route
+ * on trial end in " to=canaries". */
+void harness_speaker_canary(bool can);
 /* The same, returning engine_new's failure instead of asserting on it. */
 int harness_try_start(void);
 void harness_stop(void);

@@ -180,8 +180,11 @@ static void service_detail(FILE *f, const json_t *s)
         json_array_foreach(a, i, v)
         {
                 const char *route = str(v, "route");
-                const char *word = !route                           ? "-"
-                                   : strcmp(route, "announce") == 0 ? "announced"
+                const json_t *to = json_object_get(v, "to");
+                bool trial = json_is_string(to) && strcmp(json_string_value(to), "canaries") == 0;
+                const char *word = !route ? "-"
+                                   : strcmp(route, "announce") == 0
+                                       ? (trial ? "canaries" : "announced")
                                    : strcmp(route, "withdraw") == 0 ? "withdrawn"
                                                                     : "-";
                 table_row(&t, str(v, "prefix"), word, str(v, "as"), str(v, "speaker"));

@@ -47,6 +47,7 @@ int engine_service_status(struct engine *en, size_t i, struct service_status *ou
                 prefix_format(&s->cfg->prefixes[j], p->prefix);
                 p->action = s->pfx[j].action;
                 p->as_what = attr_set_name(s->pfx[j].attrs);
+                p->audience = s->pfx[j].audience;
                 p->confirm = CONFIRM_NONE;
                 if (p->action != ROUTE_NONE && en->ops->confirmed)
                         p->confirm = en->ops->confirmed(en->be, &s->cfg->prefixes[j]);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "backend.h" /* enum route_confirm */
+#include "canary.h"  /* enum audience */
 #include "duration_hist.h"
 #include "health.h"
 
@@ -21,6 +22,7 @@ struct prefix_status {
         const char *as_what;      /* "up", "degraded", "draining": attribute set used;
                                    * "none" unless announced */
         enum route_confirm confirm;
+        enum audience audience; /* of an announce: everyone, or the canaries on trial */
 };
 
 struct check_status {

@@ -286,6 +286,9 @@ static json_t *prefix_json(const struct prefix_status *p)
         json_object_set_new(o, "announced", json_boolean(p->action == ROUTE_ANNOUNCE));
         json_object_set_new(o, "as",
                             p->action == ROUTE_ANNOUNCE ? str_or_null(p->as_what) : json_null());
+        json_object_set_new(o, "to",
+                            p->action == ROUTE_ANNOUNCE ? json_string(audience_name(p->audience))
+                                                        : json_null());
         json_object_set_new(o, "speaker", json_string(route_confirm_name(p->confirm)));
         return o;
 }

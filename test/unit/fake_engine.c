@@ -25,12 +25,12 @@ void fake_engine_reset(void)
         floor_r = floor_calls = 0;
         floor_why = NULL;
         floor_service[0] = '\0';
-        prefixes[0] =
-            (struct prefix_status){"203.0.113.53/32", ROUTE_ANNOUNCE, "up", CONFIRM_CONFIRMED};
-        prefixes[1] =
-            (struct prefix_status){"2001:db8:53::53/128", ROUTE_ANNOUNCE, "up", CONFIRM_PENDING};
-        prefixes[2] =
-            (struct prefix_status){"203.0.113.80/32", ROUTE_WITHDRAW, NULL, CONFIRM_CONFIRMED};
+        prefixes[0] = (struct prefix_status){"203.0.113.53/32", ROUTE_ANNOUNCE, "up",
+                                             CONFIRM_CONFIRMED, AUDIENCE_EVERYONE};
+        prefixes[1] = (struct prefix_status){"2001:db8:53::53/128", ROUTE_ANNOUNCE, "up",
+                                             CONFIRM_PENDING, AUDIENCE_CANARIES};
+        prefixes[2] = (struct prefix_status){"203.0.113.80/32", ROUTE_WITHDRAW, NULL,
+                                             CONFIRM_CONFIRMED, AUDIENCE_NONE};
         checks[0] = (struct check_status){
             .plugin = "tcp",
             .state = CHECK_UP,

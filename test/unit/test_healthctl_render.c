@@ -74,7 +74,7 @@ START_TEST(status_table)
             "  0      tcp     up     ok    1.2ms     connected in 1 ms\n"
             "  PREFIX               ROUTE      AS  SPEAKER\n"
             "  203.0.113.53/32      announced  up  confirmed\n"
-            "  2001:db8:53::53/128  announced  up  pending\n"
+            "  2001:db8:53::53/128  canaries   up  pending\n"
             "\n"
             "web\n"
             "  CHECK  PLUGIN  STATE  LAST      DURATION  MESSAGE\n"

@@ -210,7 +210,8 @@ START_TEST(status_json_carries_the_snapshot)
             "\"disabled_reason\":null,\"drain_remaining_usec\":0,\"health\":\"up\",\"name\":"
             "\"dns\","
             "\"prefixes\":[{\"announced\":true,\"as\":\"up\",\"prefix\":\"203.0.113.53/32\","
-            "\"route\":\"announce\",\"speaker\":\"confirmed\",\"to\":\"everyone\"},{\"announced\":true,"
+            "\"route\":\"announce\",\"speaker\":\"confirmed\",\"to\":\"everyone\"},{\"announced\":"
+            "true,"
             "\"as\":\"up\",\"prefix\":\"2001:db8:53::53/128\",\"route\":\"announce\",\"speaker\":"
             "\"pending\",\"to\":\"canaries\"}],"
             "\"reason\":\"check tcp[0] passed after 3 results\",\"since\":1699999808,\"state\":"
@@ -222,7 +223,8 @@ START_TEST(status_json_carries_the_snapshot)
             "],\"dampening\":{\"penalty\":1500.5,\"suppressed\":true},\"disabled\":false,"
             "\"disabled_reason\":null,\"drain_remaining_usec\":0,\"health\":\"down\",\"name\":"
             "\"web\",\"prefixes\":[{\"announced\":false,\"as\":null,\"prefix\":\"203.0.113.80/32\","
-            "\"route\":\"withdraw\",\"speaker\":\"confirmed\",\"to\":null}],\"reason\":\"check exec[0] "
+            "\"route\":\"withdraw\",\"speaker\":\"confirmed\",\"to\":null}],\"reason\":\"check "
+            "exec[0] "
             "failed "
             "after 2 results\",\"since\":1699992500,\"state\":\"down\",\"transitions\":12}]}");
         free(s);

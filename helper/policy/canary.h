@@ -25,7 +25,7 @@
  *   daemon had them announced to everyone, and a restart with unchanged
  *   health causes no churn (DESIGN.md), so the first announce must not
  *   narrow them to the canaries. The engine knows what the speaker holds
- *   (BIRD's adopted file, reconciliation), this file does not: it passes
+ *   (what it adopted at start, reconciliation), this file does not: it passes
  *   held_everywhere. The flag counts only until this daemon first
  *   announces or withdraws the service itself; after that the speaker
  *   holds what we asked, and a stale flag must not skip a trial.

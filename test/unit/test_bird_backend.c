@@ -67,6 +67,7 @@ struct fixture {
         struct prefix svc_prefix;
         struct backend *b;
         char dir[64], sock[128], r4[128], r6[128];
+        char c4[128], c6[128]; /* the canary files the backend derives */
 };
 
 static void setup(struct fixture *fx, bool with_server)
@@ -77,6 +78,8 @@ static void setup(struct fixture *fx, bool with_server)
         snprintf(fx->sock, sizeof(fx->sock), "%s/bird.ctl", fx->dir);
         snprintf(fx->r4, sizeof(fx->r4), "%s/routes4.conf", fx->dir);
         snprintf(fx->r6, sizeof(fx->r6), "%s/routes6.conf", fx->dir);
+        snprintf(fx->c4, sizeof(fx->c4), "%s/routes4-canary.conf", fx->dir);
+        snprintf(fx->c6, sizeof(fx->c6), "%s/routes6-canary.conf", fx->dir);
         ck_assert_int_ge(sd_event_new(&fx->e), 0);
         configure_reply =
             "0002-Reading configuration from /etc/bird/bird.conf\n0003 Reconfigured\n";
@@ -127,7 +130,9 @@ static void teardown(struct fixture *fx)
         sd_event_unref(fx->e);
         unlink(fx->r4);
         unlink(fx->r6);
-        rmdir(fx->dir);
+        unlink(fx->c4);
+        unlink(fx->c6);
+        ck_assert_int_eq(rmdir(fx->dir), 0); /* nothing else left behind */
 }
 
 static char *slurp(const char *path)
@@ -161,6 +166,18 @@ static void announce(struct backend *b, const char *addr, int64_t med)
         ck_assert_int_eq(inet_pton(p.family, addr, p.addr), 1);
         struct attrs a = {.med = med};
         struct route_update u = {&p, ROUTE_ANNOUNCE, &a, "svc", "test", 0, AUDIENCE_EVERYONE, NULL};
+        backend_bird_ops.update(b, &u);
+}
+
+static void announce_to(struct backend *b, const char *addr, int64_t med, enum audience who)
+{
+        struct prefix p = {.family = strchr(addr, ':') ? AF_INET6 : AF_INET};
+        p.len = p.family == AF_INET ? 32 : 128;
+        ck_assert_int_eq(inet_pton(p.family, addr, p.addr), 1);
+        struct attrs a = {.med = med};
+        static char *nb[] = {"192.0.2.9", NULL};
+        static const struct canary_cfg cc = {nb, 1, 4000000};
+        struct route_update u = {&p, ROUTE_ANNOUNCE, &a, "svc", "test", 0, who, &cc};
         backend_bird_ops.update(b, &u);
 }
 
@@ -1106,6 +1123,7 @@ START_TEST(real_bird)
         ck_assert_int_eq(system(cmd), 0);
         announce(fx.b, "203.0.113.53", 100);
         announce(fx.b, "2001:db8::53", -1);
+        announce_to(fx.b, "203.0.113.55", -1, AUDIENCE_CANARIES); /* on trial */
         for (int i = 0; i < 500 && !(configured_n(&fx, 1) && backend_bird_stats(fx.b)->in_sync);
              i++)
                 run_for(fx.e, 20 * 1000);
@@ -1116,6 +1134,14 @@ START_TEST(real_bird)
         char *t = slurp(out);
         ck_assert_msg(strstr(t, "203.0.113.53/32") && strstr(t, "2001:db8::53/128"), "%s", t);
         ck_assert_msg(strstr(t, "BGP.med: 100"), "%s", t);
+        free(t);
+        /* the route on trial: in the snippet's canary protocol only */
+        snprintf(cmd, sizeof(cmd),
+                 "/usr/sbin/birdc -s %s show route protocol anycast_healthd_canary4 >%s", fx.sock,
+                 out);
+        ck_assert_int_eq(system(cmd), 0);
+        t = slurp(out);
+        ck_assert_msg(strstr(t, "203.0.113.55/32") && !strstr(t, "203.0.113.53/32"), "%s", t);
         free(t);
 
         /* Break bird.conf: BIRD refuses the next configure with 8002. */
@@ -1137,6 +1163,234 @@ START_TEST(real_bird)
         fx.b = NULL;
         snprintf(cmd, sizeof(cmd), "kill $(cat %s); rm -f %s %s %s %s", pid, pid, conf, snip, out);
         ck_assert_int_eq(system(cmd), 0);
+        teardown(&fx);
+}
+END_TEST
+
+/* ---- canary ---- */
+
+static bool has_route(const char *path, const char *prefix)
+{
+        char *t = slurp(path);
+        char want[128];
+        snprintf(want, sizeof(want), "route %s ", prefix);
+        bool r = strstr(t, want) != NULL;
+        free(t);
+        return r;
+}
+
+START_TEST(canary_paths)
+{
+        char *p = bird_canary_path("/var/lib/anycast-healthd/bird/routes4.conf");
+        ck_assert_str_eq(p, "/var/lib/anycast-healthd/bird/routes4-canary.conf");
+        free(p);
+        ck_assert_str_eq((p = bird_canary_path("/d.x/r6")), "/d.x/r6-canary");
+        free(p);
+        ck_assert_str_eq((p = bird_canary_path("/d/.conf")), "/d/.conf-canary");
+        free(p);
+        ck_assert_str_eq((p = bird_canary_path("r.a.b")), "r.a-canary.b");
+        free(p);
+}
+END_TEST
+
+/* A route on trial goes to the canary file only; the promotion (same
+ * attributes, everyone) moves it to the main file, both families in one
+ * write and one configure; nothing more after. */
+START_TEST(canary_file_then_promotion_in_one_configure)
+{
+        struct fixture fx;
+        setup(&fx, true);
+        create(&fx);
+        /* written at start, like the main files */
+        struct stat st;
+        ck_assert_int_eq(stat(fx.c4, &st), 0);
+        ck_assert_int_eq(st.st_mode & 0777, 0644);
+        char *t = slurp(fx.c6);
+        ck_assert_uint_eq(count_lines(t, "route "), 0);
+        ck_assert_ptr_nonnull(strstr(t, "# anycast-healthd: 0 IPv6 routes on trial"));
+        free(t);
+
+        announce(fx.b, "203.0.113.1", -1); /* an ordinary route beside */
+        announce_to(fx.b, "203.0.113.5", 7, AUDIENCE_CANARIES);
+        announce_to(fx.b, "2001:db8::5", -1, AUDIENCE_CANARIES);
+        wait_configured(&fx, 1);
+        ck_assert(has_route(fx.c4, "203.0.113.5/32"));
+        ck_assert(!has_route(fx.r4, "203.0.113.5/32"));
+        ck_assert(has_route(fx.r4, "203.0.113.1/32"));
+        ck_assert(!has_route(fx.c4, "203.0.113.1/32"));
+        ck_assert(has_route(fx.c6, "2001:db8::5/128"));
+        ck_assert(!has_route(fx.r6, "2001:db8::5/128"));
+        t = slurp(fx.c4);
+        ck_assert_ptr_nonnull(strstr(t, "route 203.0.113.5/32 blackhole { bgp_med = 7; };"));
+        free(t);
+        struct prefix p5 = pfx("203.0.113.5");
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p5), CONFIRM_CONFIRMED);
+
+        /* the promotion: only the audience changes */
+        announce_to(fx.b, "203.0.113.5", 7, AUDIENCE_EVERYONE);
+        announce_to(fx.b, "2001:db8::5", -1, AUDIENCE_EVERYONE);
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p5), CONFIRM_PENDING);
+        wait_configured(&fx, 2);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure"), 2);
+        ck_assert(has_route(fx.r4, "203.0.113.5/32"));
+        ck_assert(!has_route(fx.c4, "203.0.113.5/32"));
+        ck_assert(has_route(fx.r6, "2001:db8::5/128"));
+        ck_assert(!has_route(fx.c6, "2001:db8::5/128"));
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p5), CONFIRM_CONFIRMED);
+        /* the same again is nothing new; an unknown audience is everyone */
+        announce_to(fx.b, "203.0.113.5", 7, AUDIENCE_EVERYONE);
+        announce_to(fx.b, "203.0.113.5", 7, (enum audience)42);
+        run_for(fx.e, 300 * 1000);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure"), 2);
+
+        /* a withdraw during a trial leaves both files without it */
+        announce_to(fx.b, "203.0.113.6", -1, AUDIENCE_CANARIES);
+        wait_configured(&fx, 3);
+        ck_assert(has_route(fx.c4, "203.0.113.6/32"));
+        struct prefix p6 = pfx("203.0.113.6");
+        struct route_update w = {&p6, ROUTE_WITHDRAW, NULL, "svc", "test", 0, AUDIENCE_NONE, NULL};
+        backend_bird_ops.update(fx.b, &w);
+        wait_configured(&fx, 4);
+        ck_assert(!has_route(fx.c4, "203.0.113.6/32"));
+        ck_assert(!has_route(fx.r4, "203.0.113.6/32"));
+        teardown(&fx);
+}
+END_TEST
+
+/* BIRD refuses the promotion: both files are put back as BIRD last
+ * accepted them (the route on trial still in the canary file). */
+START_TEST(refused_promotion_restores_both_files)
+{
+        struct fixture fx;
+        setup(&fx, true);
+        create(&fx);
+        announce_to(fx.b, "203.0.113.5", -1, AUDIENCE_CANARIES);
+        wait_configured(&fx, 1);
+        char *good4 = slurp(fx.r4), *goodc4 = slurp(fx.c4);
+        configure_reply = "8002 /etc/bird/bird.conf:12:3 syntax error\n";
+        announce_to(fx.b, "203.0.113.5", -1, AUDIENCE_EVERYONE);
+        wait_configured(&fx, 2);
+        const struct bird_stats *st = backend_bird_stats(fx.b);
+        ck_assert_uint_eq(st->configure_failed, 1);
+        ck_assert_uint_eq(st->restores, 2);
+        char *now4 = slurp(fx.r4), *nowc4 = slurp(fx.c4);
+        ck_assert_str_eq(now4, good4);
+        ck_assert_str_eq(nowc4, goodc4);
+        ck_assert(has_route(fx.c4, "203.0.113.5/32"));
+        free(now4);
+        free(nowc4);
+        /* accepted again: the retry promotes it */
+        configure_reply = "0003 Reconfigured\n";
+        wait_configured(&fx, 3);
+        ck_assert(has_route(fx.r4, "203.0.113.5/32"));
+        ck_assert(!has_route(fx.c4, "203.0.113.5/32"));
+        free(good4);
+        free(goodc4);
+        teardown(&fx);
+}
+END_TEST
+
+/* BIRD's listing with each route's protocol. */
+static void set_listing_protos(const char *const *prefixes, const char *const *protos)
+{
+        size_t n = (size_t)snprintf(listing, sizeof(listing), "1007-Table master4:\n");
+        for (size_t i = 0; prefixes[i]; i++)
+                n += (size_t)snprintf(listing + n, sizeof(listing) - n,
+                                      " %s      blackhole [%s 17:26:54.987] * (200)\n", prefixes[i],
+                                      protos[i]);
+        snprintf(listing + n, sizeof(listing) - n, "0000 \n");
+}
+
+/* Reconciliation with a route on trial: in the canary protocol it is as
+ * asked; in the main one (every peer hears it) or missing it is drift,
+ * repaired; promoted, it belongs in the main protocol only. */
+START_TEST(reconcile_route_on_trial)
+{
+        struct fixture fx;
+        setup(&fx, true);
+        fx.cfg.reconcile.interval_usec = 30 * SEC;
+        fx.cfg.reconcile.stuck_after_usec = 100 * SEC;
+        struct fake_clock fc;
+        fake_clock_init(&fc, fx.e);
+        ck_assert_int_eq(backend_bird_ops.create(fx.e, &fc.clock, &fx.cfg, NULL, &fx.b), 0);
+        fake_clock_settle(&fc);
+        const char *one[] = {"203.0.113.5/32", NULL};
+        const char *none[] = {NULL};
+        const char *canary4[] = {"anycast_healthd_canary4"}, *main4[] = {"anycast_healthd4"};
+        const char *both[] = {"203.0.113.5/32", "203.0.113.5/32", NULL};
+        const char *both_p[] = {"anycast_healthd4", "anycast_healthd_canary4"};
+        set_listing_protos(one, canary4);
+        announce_to(fx.b, "203.0.113.5", -1, AUDIENCE_CANARIES);
+        backend_bird_ops.commit(fx.b);
+        fake_clock_settle(&fc);
+        ck_assert(configured_n(&fx, 1));
+        struct prefix p5 = pfx4("203.0.113.5");
+        fake_clock_advance(&fc, 1 * SEC);
+        ck_assert_uint_eq(counters(&fx).reconcile_passes, 1);
+        ck_assert_uint_eq(counters(&fx).drift, 0);
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p5), CONFIRM_CONFIRMED);
+
+        /* in the main protocol while on trial: drift, repaired */
+        set_listing_protos(one, main4);
+        fake_clock_advance(&fc, 30 * SEC);
+        ck_assert_uint_eq(counters(&fx).drift, 1);
+        ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure"), 2);
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p5), CONFIRM_DRIFT);
+        set_listing_protos(one, canary4);
+        fake_clock_advance(&fc, 1 * SEC);
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p5), CONFIRM_CONFIRMED);
+        /* in both: still drift (the other peers hear it) */
+        set_listing_protos(both, both_p);
+        fake_clock_advance(&fc, 30 * SEC);
+        ck_assert_uint_eq(counters(&fx).drift, 2);
+        set_listing_protos(one, canary4);
+        fake_clock_advance(&fc, 1 * SEC);
+        /* missing from the canary protocol */
+        set_listing_protos(none, NULL);
+        fake_clock_advance(&fc, 30 * SEC);
+        ck_assert_uint_eq(counters(&fx).drift, 3);
+        set_listing_protos(one, canary4);
+        fake_clock_advance(&fc, 1 * SEC);
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p5), CONFIRM_CONFIRMED);
+
+        /* promoted: the main protocol is right, the canary one drift */
+        set_listing_protos(one, main4);
+        announce_to(fx.b, "203.0.113.5", -1, AUDIENCE_EVERYONE);
+        backend_bird_ops.commit(fx.b);
+        fake_clock_settle(&fc);
+        fake_clock_advance(&fc, 1 * SEC);
+        ck_assert_uint_eq(counters(&fx).drift, 3);
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p5), CONFIRM_CONFIRMED);
+        set_listing_protos(one, canary4);
+        fake_clock_advance(&fc, 30 * SEC);
+        ck_assert_uint_eq(counters(&fx).drift, 4);
+        ck_assert_int_eq(backend_bird_ops.confirmed(fx.b, &p5), CONFIRM_DRIFT);
+        backend_bird_ops.free(fx.b);
+        fx.b = NULL;
+        teardown(&fx);
+}
+END_TEST
+
+/* A clean stop with on_exit "keep" during a trial: the route stays in the
+ * canary file, and the next start adopts it there (not in the main file)
+ * until the engine decides it. */
+START_TEST(keep_adopts_route_on_trial)
+{
+        struct fixture fx;
+        setup(&fx, true);
+        create(&fx);
+        announce_to(fx.b, "203.0.113.99", -1, AUDIENCE_CANARIES); /* configured in fx.svc */
+        wait_configured(&fx, 1);
+        bool done = false;
+        backend_bird_ops.stop(fx.b, false, on_done, &done);
+        ck_assert(run_until(fx.e, &done, DEADLINE));
+        backend_bird_ops.free(fx.b);
+        create(&fx);
+        announce(fx.b, "203.0.113.7", -1);
+        wait_configured(&fx, 1);
+        ck_assert(has_route(fx.c4, "203.0.113.99/32"));
+        ck_assert(!has_route(fx.r4, "203.0.113.99/32"));
+        ck_assert(has_route(fx.r4, "203.0.113.7/32"));
         teardown(&fx);
 }
 END_TEST
@@ -1168,6 +1422,11 @@ static Suite *suite(void)
         tcase_add_test(tc, stop_keep_leaves_files_and_adopts_at_start);
         tcase_add_test(tc, confirmation_per_prefix);
         tcase_add_test(tc, attribute_change_rerenders);
+        tcase_add_test(tc, canary_paths);
+        tcase_add_test(tc, canary_file_then_promotion_in_one_configure);
+        tcase_add_test(tc, refused_promotion_restores_both_files);
+        tcase_add_test(tc, reconcile_route_on_trial);
+        tcase_add_test(tc, keep_adopts_route_on_trial);
         suite_add_tcase(s, tc);
         /* a real BIRD: run apart, in the "servers" suite (meson.build) */
         TCase *real = tcase_create("real_bird");

@@ -52,6 +52,7 @@ struct fixture {
         struct config cfg;
         struct bird_settings bs; /* cfg's "bird" block */
         char dir[64], sock[128], r4[128], r6[128], conf[128], svcdir[128], svc[160];
+        char c4[128], c6[128]; /* the canary files beside r4 and r6 */
 };
 
 static void put(const char *path, const char *text)
@@ -77,8 +78,13 @@ static void setup(struct fixture *fx, bool with_server)
         snprintf(fx->conf, sizeof(fx->conf), "%s/anycast-healthd.json", fx->dir);
         snprintf(fx->svcdir, sizeof(fx->svcdir), "%s/services.d", fx->dir);
         snprintf(fx->svc, sizeof(fx->svc), "%s/broken.json", fx->svcdir);
+        snprintf(fx->c4, sizeof(fx->c4), "%s/routes4-canary.conf", fx->dir);
+        snprintf(fx->c6, sizeof(fx->c6), "%s/routes6-canary.conf", fx->dir);
         put(fx->r4, ROUTES4);
         put(fx->r6, ROUTES6);
+        /* routes on trial (a service's canary) */
+        put(fx->c4, "route 203.0.113.3/32 blackhole;\n");
+        put(fx->c6, "route 2001:db8::3/128 blackhole;\n");
         ck_assert_int_ge(sd_event_new(&fx->e), 0);
         configure_reply = OK_REPLY;
         busy_polls = 0;
@@ -99,6 +105,8 @@ static void teardown(struct fixture *fx)
         sd_event_unref(fx->e);
         unlink(fx->r4);
         unlink(fx->r6);
+        unlink(fx->c4);
+        unlink(fx->c6);
         unlink(fx->conf);
         unlink(fx->svc);
         rmdir(fx->svcdir);
@@ -141,6 +149,10 @@ START_TEST(confirmed_empties_both_files_with_one_configure)
         ck_assert_int_eq(withdraw(&fx, TIMEOUT), 0);
         assert_empty(fx.r4);
         assert_empty(fx.r6);
+        /* routes on trial are ours too: the canary files empty as well */
+        assert_empty(fx.c4);
+        assert_empty(fx.c6);
+        ck_assert_ptr_nonnull(strstr(slurp(fx.c4), "on trial"));
         ck_assert_uint_eq(fx.fb.n_cmds, 1);
         ck_assert_uint_eq(fake_bird_count(&fx.fb, "configure"), 1);
         teardown(&fx);
@@ -166,9 +178,13 @@ START_TEST(missing_files_are_created)
         setup(&fx, true);
         unlink(fx.r4);
         unlink(fx.r6);
+        unlink(fx.c4);
+        unlink(fx.c6);
         ck_assert_int_eq(withdraw(&fx, TIMEOUT), 0);
         assert_empty(fx.r4);
         assert_empty(fx.r6);
+        assert_empty(fx.c4);
+        assert_empty(fx.c6);
         teardown(&fx);
 }
 END_TEST

@@ -5,6 +5,15 @@
  * is put back at once, so BIRD is never left a file it cannot load at its
  * next start.
  *
+ * Canary: a route on trial (AUDIENCE_CANARIES) goes to the canary include
+ * file beside the main one (bird_canary_path(): routes4-canary.conf),
+ * which the snippet's anycast_healthd_canary4/6 read and only the filter
+ * anycast_healthd_canary_export, set on the canary peers, exports. BIRD's
+ * config, not the service's "neighbors", decides who is a canary peer.
+ * The promotion moves the line from the canary file to the main one: both
+ * written, then one configure; a refusal restores both. The four files
+ * (two families, main and canary) are one unit for everything below.
+ *
  * Why write, rename, then configure (and not `configure check` first):
  * BIRD reads our file from its real path, so a check could only test the
  * new text after the rename anyway; a failed `configure` keeps BIRD's
@@ -78,16 +87,21 @@
 #define STATUS_POLL_MAX_USEC (1000 * 1000ULL)
 #define STATUS_WAIT_MAX_USEC (60 * 1000 * 1000ULL)
 
+/* The include files: main IPv4, main IPv6, canary IPv4, canary IPv6. */
+#define N_FAM 4
+
 struct route_entry {
         struct prefix prefix;
         uint64_t gen; /* b->gen when last changed */
         struct attrs attrs;
         char *raw;                 /* adopted from the file we found at start; NULL once decided */
+        bool canary;               /* on trial: in the canary file (AUDIENCE_CANARIES) */
         struct reconcile_track rc; /* held by BIRD as asked? */
 };
 
 struct fam {
         int family;
+        bool canary; /* the canary file: routes on trial */
         char *path;
         char *disk;    /* what the file at path holds now (NULL: unknown) */
         char *good;    /* what BIRD accepted last (NULL: unknown) */
@@ -102,7 +116,10 @@ struct backend {
         char *socket;
         uint32_t asn;
         uint64_t coalesce_usec;
-        struct fam fam[2];
+        /* IPv4, IPv6, then their canary files (routes on trial, the
+         * snippet's anycast_healthd_canary4/6): every write, restore and
+         * configure covers all four. */
+        struct fam fam[N_FAM];
         struct route_entry *routes; /* sorted: family, address, length */
         size_t n_routes, cap_routes;
         bool dirty;          /* routes changed since the files were rendered */
@@ -144,7 +161,9 @@ struct backend {
         uint64_t reconcile_interval, stuck_after; /* 0: off */
         struct timerq_item reconcile_due;
         uint64_t reconcile_gen;    /* b->gen when it was asked for */
-        struct reconcile_set held; /* our prefixes BIRD listed */
+        struct reconcile_set held; /* our prefixes BIRD listed (main protocols) */
+        struct reconcile_set held_canary; /* ... and in the canary protocols */
+        struct bird_rib_reader rib;       /* the listing being read */
         struct withdrawn *extra;   /* listed, never asked for by us: someone else's line */
         size_t n_extra;
         uint64_t drift_total, passes;
@@ -295,24 +314,27 @@ static bool text_equal(const char *a, const char *b)
         return a && b && strcmp(a, b) == 0;
 }
 
-/* Renders both families and writes the files that changed. Returns <0 when
- * a write failed (the old file stays). */
+/* Renders every file (both families, main and canary) and writes those
+ * that changed. All four are written before the one configure that
+ * follows: a promotion (canary file to main file) is one configure.
+ * Returns <0 when a write failed (the old file stays). */
 static int write_files(struct backend *b)
 {
         struct bird_route *rt = calloc(b->n_routes ? b->n_routes : 1, sizeof(*rt));
         if (!rt)
                 return -ENOMEM;
-        size_t n = 0;
-        for (size_t i = 0; i < b->n_routes; i++) {
-                const struct route_entry *e = &b->routes[i];
-                rt[n++] = (struct bird_route){e->prefix, &e->attrs, e->raw};
-        }
         int ret = 0;
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < N_FAM; k++) {
                 struct fam *f = &b->fam[k];
+                size_t n = 0;
+                for (size_t i = 0; i < b->n_routes; i++) {
+                        const struct route_entry *e = &b->routes[i];
+                        if (e->canary == f->canary && e->prefix.family == f->family)
+                                rt[n++] = (struct bird_route){e->prefix, &e->attrs, e->raw};
+                }
                 char *text = NULL;
                 const char *why = NULL;
-                int r = bird_render(f->family, rt, n, b->asn, &text, &why);
+                int r = bird_render_file(f->family, f->canary, rt, n, b->asn, &text, &why);
                 if (r == -EINVAL) {
                         /* The config validates attributes; this guards the
                          * file BIRD must be able to load, so skip the bad
@@ -321,8 +343,7 @@ static int write_files(struct backend *b)
                         for (size_t i = 0; i < n; i++) {
                                 char *one = NULL;
                                 const char *w = NULL;
-                                if (rt[i].prefix.family != f->family ||
-                                    bird_render(f->family, &rt[i], 1, b->asn, &one, &w) == 0) {
+                                if (bird_render(f->family, &rt[i], 1, b->asn, &one, &w) == 0) {
                                         rt[m++] = rt[i];
                                         free(one);
                                         continue;
@@ -333,7 +354,7 @@ static int write_files(struct backend *b)
                                 b->stats.render_failed++;
                         }
                         n = m;
-                        r = bird_render(f->family, rt, n, b->asn, &text, &why);
+                        r = bird_render_file(f->family, f->canary, rt, n, b->asn, &text, &why);
                 }
                 if (r < 0) {
                         ret = r;
@@ -355,7 +376,7 @@ static int write_files(struct backend *b)
 /* Puts the last accepted text back where BIRD refused the new one. */
 static void restore_good(struct backend *b)
 {
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < N_FAM; k++) {
                 struct fam *f = &b->fam[k];
                 if (!f->good || text_equal(f->good, f->disk))
                         continue;
@@ -368,7 +389,7 @@ static void restore_good(struct backend *b)
 
 static void mark_good(struct backend *b)
 {
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < N_FAM; k++) {
                 struct fam *f = &b->fam[k];
                 if (!f->disk || text_equal(f->disk, f->good))
                         continue;
@@ -748,11 +769,18 @@ static void send_configure(struct backend *b)
                 /* One line per configure sent: operators (and the tests)
                  * see what a burst of changes cost. */
                 b->stats.configures++;
-                size_t n4 = 0;
-                for (size_t i = 0; i < b->n_routes; i++)
+                size_t n4 = 0, trial = 0;
+                for (size_t i = 0; i < b->n_routes; i++) {
                         n4 += b->routes[i].prefix.family == AF_INET;
-                log_info("bird: configure #%" PRIu64 ": %zu IPv4 and %zu IPv6 routes",
-                         b->stats.configures, n4, b->n_routes - n4);
+                        trial += b->routes[i].canary;
+                }
+                if (trial)
+                        log_info("bird: configure #%" PRIu64 ": %zu IPv4 and %zu IPv6 routes, "
+                                 "%zu of them on trial (canary files)",
+                                 b->stats.configures, n4, b->n_routes - n4, trial);
+                else
+                        log_info("bird: configure #%" PRIu64 ": %zu IPv4 and %zu IPv6 routes",
+                                 b->stats.configures, n4, b->n_routes - n4);
         } else {
                 struct birdctl_reply rep = {.error = r, .code = -1, .text = "", .all = ""};
                 on_configure_reply(b->ctl, &rep, b);
@@ -777,8 +805,10 @@ static void apply(struct backend *b)
         }
         b->stats.in_sync = settled(b);
         /* Nothing to configure: the files equal what BIRD accepted last. */
-        if (b->stats.in_sync && text_equal(b->fam[0].disk, b->fam[0].good) &&
-            text_equal(b->fam[1].disk, b->fam[1].good) && b->written_gen > b->confirmed_gen)
+        bool all_good = true;
+        for (int k = 0; k < N_FAM; k++)
+                all_good &= text_equal(b->fam[k].disk, b->fam[k].good);
+        if (b->stats.in_sync && all_good && b->written_gen > b->confirmed_gen)
                 b->confirmed_gen = b->written_gen;
         maybe_done(b);
 }
@@ -799,7 +829,7 @@ static bool prefix_configured(const struct config *cfg, const struct prefix *p)
 /* Routes found in the file we wrote before stay until the engine decides
  * them: a restart with unchanged health causes no churn. Prefixes no longer
  * configured are dropped with the next write. */
-static int adopt(struct backend *b, const struct config *cfg, const char *text)
+static int adopt(struct backend *b, const struct config *cfg, const char *text, bool canary)
 {
         const char *s = text;
         while (*s) {
@@ -821,6 +851,7 @@ static int adopt(struct backend *b, const struct config *cfg, const char *text)
                                         return -ENOMEM;
                                 }
                                 b->routes[i].raw = raw;
+                                b->routes[i].canary = canary;
                         }
                 }
                 free(line);
@@ -848,10 +879,11 @@ static void on_check_reply(struct birdctl *c, const struct birdctl_reply *r, voi
                 apply(b);
 }
 
-static int fam_init(struct backend *b, struct fam *f, int family, const char *path,
+static int fam_init(struct backend *b, struct fam *f, int family, bool canary, const char *path,
                     const struct config *cfg)
 {
         f->family = family;
+        f->canary = canary;
         f->path = strdup(path);
         if (!f->path)
                 return -ENOMEM;
@@ -864,7 +896,7 @@ static int fam_init(struct backend *b, struct fam *f, int family, const char *pa
                 f->good = strdup(text);
                 if (!f->good)
                         return -ENOMEM;
-                return adopt(b, cfg, text);
+                return adopt(b, cfg, text, canary);
         }
         if (r != -ENOENT) {
                 log_err("bird: cannot read %s: %s", path, whyr);
@@ -873,7 +905,7 @@ static int fam_init(struct backend *b, struct fam *f, int family, const char *pa
         /* BIRD cannot start while an include file is missing: write an
          * empty one now. */
         const char *why;
-        r = bird_render(family, NULL, 0, 0, &text, &why);
+        r = bird_render_file(family, canary, NULL, 0, 0, &text, &why);
         if (r < 0)
                 return r;
         r = fam_write(b, f, text);
@@ -932,12 +964,18 @@ static int bird_create(sd_event *e, struct clock *clk, const struct config *cfg,
         r = birdctl_new(e, clk, st->socket, &b->ctl);
         if (r < 0)
                 goto fail;
-        r = fam_init(b, &b->fam[0], AF_INET, st->include_v4, cfg);
-        if (r < 0)
-                goto fail;
-        r = fam_init(b, &b->fam[1], AF_INET6, st->include_v6, cfg);
-        if (r < 0)
-                goto fail;
+        /* The main files first: a prefix found in both (a file edited by
+         * hand) is adopted as announced to everyone. */
+        for (int k = 0; k < N_FAM; k++) {
+                bool canary = k >= 2;
+                const char *inc = k % 2 ? st->include_v6 : st->include_v4;
+                char *path = canary ? bird_canary_path(inc) : strdup(inc);
+                r = path ? fam_init(b, &b->fam[k], k % 2 ? AF_INET6 : AF_INET, canary, path, cfg)
+                         : -ENOMEM;
+                free(path);
+                if (r < 0)
+                        goto fail;
+        }
         r = birdctl_command(b->ctl, "configure check", COMMAND_TIMEOUT_USEC, on_check_reply, b);
         if (r < 0)
                 link_down(b, r); /* the first change retries */
@@ -970,7 +1008,8 @@ static void note_withdrawn(struct backend *b, const struct prefix *p, uint64_t g
                         return;
                 b->wd = n;
                 w = &b->wd[b->n_wd++];
-                w->prefix = *p;
+                /* all of it: a reused slot keeps a forgotten entry's clock */
+                *w = (struct withdrawn){.prefix = *p};
         }
         w->gen = gen;
 }
@@ -1025,7 +1064,11 @@ static void bird_update(struct backend *b, const struct route_update *u)
         } else if (u->action == ROUTE_ANNOUNCE) {
                 static const struct attrs none = {.med = -1};
                 const struct attrs *a = u->attrs ? u->attrs : &none;
-                if (found && !b->routes[i].raw && attrs_equal(&b->routes[i].attrs, a))
+                /* AUDIENCE_CANARIES: the canary file; anything else (the
+                 * promotion among them) the main one */
+                bool canary = u->audience == AUDIENCE_CANARIES;
+                if (found && !b->routes[i].raw && attrs_equal(&b->routes[i].attrs, a) &&
+                    b->routes[i].canary == canary)
                         return;
                 struct attrs copy;
                 if (attrs_copy(&copy, a) < 0) {
@@ -1041,9 +1084,11 @@ static void bird_update(struct backend *b, const struct route_update *u)
                 free(b->routes[i].raw);
                 b->routes[i].raw = NULL;
                 b->routes[i].attrs = copy;
+                b->routes[i].canary = canary;
                 b->routes[i].gen = ++b->gen;
                 forget_withdrawn(b, u->prefix);
-                log_debug("bird: announce %s at %llu us (%s: %s)", p, mono_usec(b),
+                log_debug("bird: announce %s%s at %llu us (%s: %s)", p,
+                          canary ? " to the canaries" : "", mono_usec(b),
                           u->service ? u->service : "-", u->reason ? u->reason : "-");
         } else {
                 return;
@@ -1095,6 +1140,7 @@ static void bird_free(struct backend *b)
         if (b->timers)
                 timerq_cancel(b->timers, &b->reconcile_due);
         reconcile_set_free(&b->held);
+        reconcile_set_free(&b->held_canary);
         free(b->extra);
         sd_event_source_disable_unref(b->apply_now);
         timerq_free(b->window);
@@ -1102,7 +1148,7 @@ static void bird_free(struct backend *b)
         while (b->n_routes)
                 route_remove(b, b->n_routes - 1);
         free(b->routes);
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < N_FAM; k++) {
                 free(b->fam[k].path);
                 free(b->fam[k].disk);
                 free(b->fam[k].good);
@@ -1170,7 +1216,9 @@ static bool bird_needs_restart(const struct config *a, const struct config *b)
  * (bird_rib.h) every reconcile.interval, and soon after each confirmed
  * configure. A route we asked for and BIRD does not list, or one BIRD lists
  * that we did not ask for (our include file edited or replaced and
- * configured by hand, a BIRD started with an old file), is drift: logged
+ * configured by hand, a BIRD started with an old file), or one held by the
+ * wrong protocol (a route on trial must be listed by the canary protocol
+ * only, any other route by the main one only), is drift: logged
  * once, counted, and repaired by writing both files anew and configuring.
  * Still wrong reconcile.stuck_after after it was first seen: stuck.
  * A pass is judged only when no change was made from its query to its
@@ -1200,7 +1248,9 @@ static void on_rib_line(struct birdctl *c, const struct birdctl_line *l, void *u
 {
         struct backend *b = userdata;
         struct prefix p;
-        if (bird_rib_route_line(l, &p) == 1 && reconcile_set_add(&b->held, &p) < 0)
+        bool canary;
+        if (bird_rib_read(&b->rib, l, &p, &canary) == 1 &&
+            reconcile_set_add(canary ? &b->held_canary : &b->held, &p) < 0)
                 log_err("bird: reconcile: out of memory for BIRD's listing");
 }
 
@@ -1235,7 +1285,8 @@ static void on_rib_reply(struct birdctl *c, const struct birdctl_reply *r, void 
         uint64_t t0 = clock_now(clock_system());
         size_t listed = 0;
         reconcile_set_seal(&b->held);
-        listed = b->held.n;
+        reconcile_set_seal(&b->held_canary);
+        listed = b->held.n + b->held_canary.n;
         if (r->error) {
                 link_down(b, r->error);
         } else if (birdctl_code_is_error(r->code)) {
@@ -1253,21 +1304,35 @@ static void on_rib_reply(struct birdctl *c, const struct birdctl_reply *r, void 
                          * judge yet, nor one BIRD has not answered for */
                         if (e->raw || !answered(b, e->gen))
                                 continue;
-                        bool bad = !reconcile_set_has(&b->held, &e->prefix);
-                        differs |= judge(b, &e->rc, &e->prefix, bad, "missing at BIRD", now);
+                        /* On trial: in the canary protocol, which only the
+                         * canary peers export, and not in the main one. */
+                        const struct reconcile_set *want = e->canary ? &b->held_canary : &b->held;
+                        const struct reconcile_set *other = e->canary ? &b->held : &b->held_canary;
+                        const char *what = NULL;
+                        if (reconcile_set_has(other, &e->prefix))
+                                what = e->canary ? "held for every peer while on trial"
+                                                 : "held for the canary peers only";
+                        else if (!reconcile_set_has(want, &e->prefix))
+                                what = e->canary ? "missing at BIRD's canary protocol"
+                                                 : "missing at BIRD";
+                        differs |= judge(b, &e->rc, &e->prefix, what != NULL, what, now);
                 }
                 for (size_t i = 0; i < b->n_wd; i++) {
                         struct withdrawn *w = &b->wd[i];
                         if (!answered(b, w->gen))
                                 continue;
-                        bool bad = reconcile_set_has(&b->held, &w->prefix);
+                        bool bad = reconcile_set_has(&b->held, &w->prefix) ||
+                                   reconcile_set_has(&b->held_canary, &w->prefix);
                         differs |=
                             judge(b, &w->rc, &w->prefix, bad, "held by BIRD, withdrawn by us", now);
                 }
                 /* Listed but neither announced nor withdrawn by us. */
-                for (size_t i = 0; i < b->held.n; i++) {
-                        const struct prefix *p = &b->held.v[i];
+                for (size_t i = 0; i < b->held.n + b->held_canary.n; i++) {
+                        const struct prefix *p =
+                            i < b->held.n ? &b->held.v[i] : &b->held_canary.v[i - b->held.n];
                         bool found;
+                        if (i >= b->held.n && reconcile_set_has(&b->held, p))
+                                continue; /* in both: judged once */
                         route_find(b, p, &found);
                         if (found || find_withdrawn(b, p))
                                 continue;
@@ -1285,7 +1350,8 @@ static void on_rib_reply(struct birdctl *c, const struct birdctl_reply *r, void 
                 }
                 for (size_t i = 0; i < b->n_extra;) {
                         struct withdrawn *x = &b->extra[i];
-                        if (reconcile_set_has(&b->held, &x->prefix)) {
+                        if (reconcile_set_has(&b->held, &x->prefix) ||
+                            reconcile_set_has(&b->held_canary, &x->prefix)) {
                                 i++;
                                 continue;
                         }
@@ -1312,7 +1378,7 @@ static void on_rib_reply(struct birdctl *c, const struct birdctl_reply *r, void 
                         b->last_repair = now;
                         /* Our belief of what the files hold may be what is
                          * wrong: forget it, so both are written anew. */
-                        for (int k = 0; k < 2; k++) {
+                        for (int k = 0; k < N_FAM; k++) {
                                 free(b->fam[k].disk);
                                 b->fam[k].disk = NULL;
                         }
@@ -1325,6 +1391,7 @@ static void on_rib_reply(struct birdctl *c, const struct birdctl_reply *r, void 
                 reconcile_at(b, now + RECONCILE_RETRY_USEC);
         }
         reconcile_set_clear(&b->held);
+        reconcile_set_clear(&b->held_canary);
         uint64_t judging = clock_now(clock_system()) - t0;
         log_debug("bird: reconcile pass %" PRIu64 ": %zu of our routes listed by BIRD, %zu "
                   "asked; loop time %.2f ms (reading %.2f, judging %.2f), longest step %.2f ms",
@@ -1350,6 +1417,8 @@ static void on_reconcile_due(struct timerq_item *it, uint64_t now)
         }
         b->reconcile_gen = b->gen;
         reconcile_set_clear(&b->held);
+        reconcile_set_clear(&b->held_canary);
+        b->rib = (struct bird_rib_reader){0};
         int r = birdctl_command_lines(b->ctl, BIRD_RIB_QUERY, COMMAND_TIMEOUT_USEC, on_rib_line,
                                       on_rib_reply, b);
         if (r < 0)
@@ -1358,6 +1427,7 @@ static void on_reconcile_due(struct timerq_item *it, uint64_t now)
 
 const struct backend_ops backend_bird_ops = {
     .name = "bird",
+    .canary = true,
     .usage = "drive BIRD: write include files, configure over its socket",
     .on_exit = bird_on_exit,
     .withdraw_all = bird_withdraw_all_action,

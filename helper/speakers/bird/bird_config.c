@@ -1,5 +1,6 @@
 /* bird_config.c: see bird_config.h. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "bird_config.h"
 #include "config_block.h"
@@ -63,4 +64,21 @@ const struct bird_settings *bird_settings(const struct config *c)
 {
         const struct bird_settings *s = config_speaker(c, "bird");
         return s ? s : &defaults;
+}
+
+char *bird_canary_path(const char *include)
+{
+        const char *base = strrchr(include, '/');
+        base = base ? base + 1 : include;
+        const char *dot = strrchr(base, '.');
+        /* a leading dot (".conf") is the name, not an extension */
+        size_t stem = dot && dot != base ? (size_t)(dot - include) : strlen(include);
+        size_t len = strlen(include);
+        char *out = malloc(len + sizeof("-canary"));
+        if (!out)
+                return NULL;
+        memcpy(out, include, stem);
+        memcpy(out + stem, "-canary", 7);
+        memcpy(out + stem + 7, include + stem, len - stem + 1);
+        return out;
 }

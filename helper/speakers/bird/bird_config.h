@@ -18,3 +18,9 @@ struct bird_settings {
 extern const struct speaker_block bird_block;
 /* c's "bird" settings (the defaults when the file has no block). */
 const struct bird_settings *bird_settings(const struct config *c);
+
+/* The canary include file beside include (routes on trial, read by the
+ * snippet's anycast_healthd_canary4/6): "-canary" before the name's last
+ * extension, "/d/routes4.conf" -> "/d/routes4-canary.conf" ("/d/r4" ->
+ * "/d/r4-canary"). Malloc'd; NULL when out of memory. */
+char *bird_canary_path(const char *include);

@@ -93,6 +93,12 @@ static bool raw_ok(const char *raw)
 int bird_render(int family, const struct bird_route *routes, size_t n, uint32_t asn, char **out,
                 const char **why)
 {
+        return bird_render_file(family, false, routes, n, asn, out, why);
+}
+
+int bird_render_file(int family, bool canary, const struct bird_route *routes, size_t n,
+                     uint32_t asn, char **out, const char **why)
+{
         char *buf = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
@@ -105,10 +111,17 @@ int bird_render(int family, const struct bird_route *routes, size_t n, uint32_t 
         size_t count = 0;
         for (size_t i = 0; i < n; i++)
                 count += routes[i].prefix.family == family;
-        fprintf(f,
-                "# anycast-healthd: %zu %s route%s for BIRD's static protocol.\n"
-                "# Written by anycast-healthd; changes here are overwritten.\n",
-                count, fam, count == 1 ? "" : "s");
+        if (canary)
+                fprintf(f,
+                        "# anycast-healthd: %zu %s route%s on trial, for BIRD's canary static "
+                        "protocol\n# (exported to canary peers only). Written by "
+                        "anycast-healthd; changes here are overwritten.\n",
+                        count, fam, count == 1 ? "" : "s");
+        else
+                fprintf(f,
+                        "# anycast-healthd: %zu %s route%s for BIRD's static protocol.\n"
+                        "# Written by anycast-healthd; changes here are overwritten.\n",
+                        count, fam, count == 1 ? "" : "s");
         int r = 0;
         *why = NULL;
         for (size_t i = 0; i < n && r == 0; i++) {

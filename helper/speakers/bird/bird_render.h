@@ -2,6 +2,7 @@
  * address family, from the routes anycast-healthd wants announced. Pure:
  * no I/O, no clocks. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,11 @@ struct bird_route {
  * -ENOMEM. */
 int bird_render(int family, const struct bird_route *routes, size_t n, uint32_t asn, char **out,
                 const char **why);
+
+/* bird_render for the main file (canary false) or the canary file beside
+ * it (canary true: routes on trial; only its comment differs). */
+int bird_render_file(int family, bool canary, const struct bird_route *routes, size_t n,
+                     uint32_t asn, char **out, const char **why);
 
 /* Parses one line of a file bird_render wrote: "route PREFIX REST" with
  * REST ending in ';'. Returns 0 and fills *prefix and *rest_off (offset of

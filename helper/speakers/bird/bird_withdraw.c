@@ -2,7 +2,8 @@
  * daemon is gone (systemd's ExecStopPost=), so it owns the include files:
  * it rewrites them empty with the backend's own atomic write and renderer,
  * and asks BIRD to load them with one `configure`, spoken with the
- * backend's control-socket client. Always both files and always a
+ * backend's control-socket client. Always all four files (both families,
+ * main and canary: routes on trial count too) and always a
  * configure: a daemon killed between writing and configuring leaves files
  * that already look right while BIRD still runs the old ones. An answer
  * "in progress" (0004, 0005: BIRD 3's usual one) is followed by
@@ -45,11 +46,11 @@ static void on_reply(struct birdctl *c, const struct birdctl_reply *r, void *use
         memcpy(w->codes, r->codes, r->n_codes * sizeof(r->codes[0]));
 }
 
-static int write_empty(const char *path, int family)
+static int write_empty(const char *path, int family, bool canary)
 {
         char *text = NULL;
         const char *why = NULL;
-        int r = bird_render(family, NULL, 0, 0, &text, &why);
+        int r = bird_render_file(family, canary, NULL, 0, 0, &text, &why);
         if (r == 0)
                 r = bird_write_atomic(path, text);
         free(text);
@@ -114,10 +115,20 @@ static enum birdctl_status wait_applied(sd_event *e, struct birdctl *ctl, uint64
 
 int bird_withdraw_all(sd_event *e, const struct config *cfg, uint64_t timeout_usec)
 {
-        int wr = write_empty(bird_settings(cfg)->include_v4, AF_INET);
-        int r = write_empty(bird_settings(cfg)->include_v6, AF_INET6);
-        if (wr == 0)
-                wr = r;
+        /* The main files and the canary files beside them (routes on
+         * trial): all four, a failure on one does not spare the others. */
+        int wr = 0, r;
+        for (int k = 0; k < 4; k++) {
+                const char *inc =
+                    k % 2 ? bird_settings(cfg)->include_v6 : bird_settings(cfg)->include_v4;
+                char *path = k >= 2 ? bird_canary_path(inc) : strdup(inc);
+                r = path ? write_empty(path, k % 2 ? AF_INET6 : AF_INET, k >= 2) : -ENOMEM;
+                if (!path)
+                        log_err("withdraw-all: out of memory");
+                free(path);
+                if (wr == 0)
+                        wr = r;
+        }
 
         struct birdctl *ctl = NULL;
         r = birdctl_new(e, clock_system(), bird_settings(cfg)->socket, &ctl);

@@ -13,7 +13,8 @@
  * needs ~135 ms for 100,000 static routes; this bounds a wedged BIRD. */
 #define BIRD_WITHDRAW_TIMEOUT_USEC (10 * 1000 * 1000ULL)
 
-/* Writes both include files empty (as the backend writes them: beside,
+/* Writes both include files and both canary files beside them
+ * (bird_canary_path) empty (as the backend writes them: beside,
  * fsync, rename, mode 0644), whatever they held, then sends `configure`
  * over BIRD's control socket and runs e until the answer or timeout_usec.
  * Returns 0 when BIRD took the files (0003, or 0004/0005: accepted and

@@ -1113,6 +1113,96 @@ START_TEST(reconcile_resends_what_exabgp_lost)
 }
 END_TEST
 
+static char *canary_nbrs[] = {"192.0.2.1", NULL};
+static struct canary_cfg CANARY = {.neighbors = canary_nbrs, .n_neighbors = 1, .time_usec = 1};
+
+static void announce_to(enum audience a)
+{
+        struct prefix p = pfx("203.0.113.53", 32);
+        struct route_update u = {.prefix = &p,
+                                 .action = ROUTE_ANNOUNCE,
+                                 .attrs = &ATTRS,
+                                 .service = "dns",
+                                 .reason = "checks up",
+                                 .audience = a,
+                                 .canary = &CANARY};
+        backend_exabgp_ops.update(F.b, &u);
+        backend_exabgp_ops.commit(F.b);
+}
+
+/* canaries -> everyone -> withdraw; and a failed trial: withdrawn from the
+ * canary only; on trial, reconcile: at the canary only is right, at the other
+ * peer is drift repaired by a withdraw from that peer alone. */
+START_TEST(canary_audience_flow)
+{
+        ck_assert(!backend_exabgp_ops.canary); /* the engine refuses a canary until it is set */
+        announce_to(AUDIENCE_CANARIES);
+        settle();
+        ck_assert_uint_eq(n_lines(), 1);
+        ck_assert_str_eq(line(0), "neighbor 192.0.2.1 announce route 203.0.113.53/32 next-hop "
+                                  "self med 100 community [ 65001:53 ]");
+        tell("done\n");
+        settle();
+        ck_assert_int_eq(confirm_a(), CONFIRM_CONFIRMED);
+        /* the listing: held by the canary only is right */
+        step(1 * SEC);
+        ck_assert_uint_eq(n_lines(), 2);
+        ck_assert_str_eq(line(1), "show adj-rib out");
+        tell("neighbor 192.0.2.1 ipv4 unicast 203.0.113.53/32 next-hop self\ndone\n");
+        settle();
+        ck_assert_uint_eq(counts().reconcile_passes, 1);
+        ck_assert_uint_eq(counts().drift, 0);
+        ck_assert_int_eq(confirm_a(), CONFIRM_CONFIRMED);
+        /* held by the other peer too: drift, withdrawn from that peer only */
+        step(30 * SEC);
+        ck_assert_uint_eq(n_lines(), 3);
+        tell("neighbor 192.0.2.1 ipv4 unicast 203.0.113.53/32 next-hop self\n"
+             "neighbor 198.51.100.1 ipv4 unicast 203.0.113.53/32 next-hop self\ndone\n");
+        settle();
+        ck_assert_uint_eq(counts().drift, 1);
+        ck_assert_uint_eq(n_lines(), 4);
+        ck_assert_str_eq(line(3), "neighbor 198.51.100.1 withdraw route 203.0.113.53/32");
+        tell("done\n");
+        settle();
+        ck_assert_int_eq(confirm_a(), CONFIRM_DRIFT);
+        /* promoted: the plain announce */
+        announce_to(AUDIENCE_EVERYONE);
+        settle();
+        ck_assert_uint_eq(n_lines(), 5);
+        ck_assert_str_eq(line(4), "announce route 203.0.113.53/32 next-hop self med 100 "
+                                  "community [ 65001:53 ]");
+        tell("done\n");
+        settle();
+        /* the same promotion again is no change */
+        announce_to(AUDIENCE_EVERYONE);
+        settle();
+        ck_assert_uint_eq(n_lines(), 5);
+        /* withdrawn after it went to everyone: from everyone */
+        withdraw("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        settle();
+        ck_assert_uint_eq(n_lines(), 6);
+        ck_assert_str_eq(line(5), "withdraw route 203.0.113.53/32");
+        tell("done\n");
+        settle();
+        /* a new trial that fails: withdrawn from the canary only */
+        announce_to(AUDIENCE_CANARIES);
+        settle();
+        ck_assert_uint_eq(n_lines(), 7);
+        ck_assert_str_eq(line(6), line(0));
+        withdraw("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        settle();
+        ck_assert_uint_eq(n_lines(), 8);
+        ck_assert_str_eq(line(7), "neighbor 192.0.2.1 withdraw route 203.0.113.53/32");
+        /* the same withdraw again: nothing, not a wider one */
+        withdraw("203.0.113.53", 32);
+        backend_exabgp_ops.commit(F.b);
+        settle();
+        ck_assert_uint_eq(n_lines(), 8);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("exabgp_backend");
@@ -1163,6 +1253,7 @@ int main(void)
         tcase_add_checked_fixture(tc, setup_reconcile, teardown);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, reconcile_resends_what_exabgp_lost);
+        tcase_add_test(tc, canary_audience_flow);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

@@ -262,6 +262,61 @@ START_TEST(session_start)
 }
 END_TEST
 
+static char *canaries2[] = {"192.0.2.1", "2001:db8::9", NULL};
+
+START_TEST(canary_lines_name_the_neighbours)
+{
+        struct prefix p = pfx("203.0.113.53", 32);
+        struct attrs a = {.next_hop = "self", .med = -1};
+        struct canary_cfg cc = {.neighbors = canaries2, .n_neighbors = 2, .time_usec = 1};
+        struct route_update u = {.prefix = &p,
+                                 .action = ROUTE_ANNOUNCE,
+                                 .attrs = &a,
+                                 .audience = AUDIENCE_CANARIES,
+                                 .canary = &cc};
+        char *s = NULL;
+        ck_assert_int_eq(exabgp_render(&u, 65001, EXABGP_API_4, &s), 0);
+        ck_assert_str_eq(s, "neighbor 192.0.2.1 , neighbor 2001:db8::9 announce route "
+                            "203.0.113.53/32 next-hop self");
+        free(s);
+        ck_assert_int_eq(exabgp_render(&u, 65001, EXABGP_API_6, &s), 0);
+        ck_assert_str_eq(s, "peer [ 192.0.2.1 , 2001:db8::9 ] announce route 203.0.113.53/32 "
+                            "next-hop self");
+        free(s);
+        /* one canary */
+        cc.n_neighbors = 1;
+        ck_assert_int_eq(exabgp_render(&u, 65001, EXABGP_API_4, &s), 0);
+        ck_assert_str_eq(s, "neighbor 192.0.2.1 announce route 203.0.113.53/32 next-hop self");
+        free(s);
+        /* promoted: the plain line */
+        u.audience = AUDIENCE_EVERYONE;
+        ck_assert_int_eq(exabgp_render(&u, 65001, EXABGP_API_4, &s), 0);
+        ck_assert_str_eq(s, "announce route 203.0.113.53/32 next-hop self");
+        free(s);
+        /* a trial without neighbours is never widened */
+        u.audience = AUDIENCE_CANARIES;
+        cc.n_neighbors = 0;
+        ck_assert_int_eq(exabgp_render(&u, 65001, EXABGP_API_4, &s), -EINVAL);
+        ck_assert_ptr_null(s);
+        u.canary = NULL;
+        ck_assert_int_eq(exabgp_render(&u, 65001, EXABGP_API_4, &s), -EINVAL);
+        /* a withdraw from some peers only; a peer that is no address is refused */
+        struct route_update w = {.prefix = &p, .action = ROUTE_WITHDRAW};
+        ck_assert_int_eq(exabgp_render_to(&w, canaries2, 2, 0, EXABGP_API_4, &s), 0);
+        ck_assert_str_eq(s, "neighbor 192.0.2.1 , neighbor 2001:db8::9 withdraw route "
+                            "203.0.113.53/32");
+        free(s);
+        ck_assert_int_eq(exabgp_render_to(&w, canaries2, 1, 0, EXABGP_API_6, &s), 0);
+        ck_assert_str_eq(s, "peer [ 192.0.2.1 ] withdraw route 203.0.113.53/32");
+        free(s);
+        char *bad[] = {"192.0.2.1 announce", NULL};
+        ck_assert_int_eq(exabgp_render_to(&w, bad, 1, 0, EXABGP_API_4, &s), -EINVAL);
+        char *name[] = {"upstream", NULL};
+        ck_assert_int_eq(exabgp_render_to(&w, name, 1, 0, EXABGP_API_4, &s), -EINVAL);
+        ck_assert_int_eq(exabgp_render_to(&w, canaries2, 0, 0, EXABGP_API_4, &s), -EINVAL);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("exabgp_render");
@@ -277,6 +332,7 @@ int main(void)
         tcase_add_test(tc, api6_refuses_what_4_refuses);
         tcase_add_test(tc, unknown_api_refused);
         tcase_add_test(tc, session_start);
+        tcase_add_test(tc, canary_lines_name_the_neighbours);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

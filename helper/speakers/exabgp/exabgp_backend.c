@@ -16,6 +16,7 @@
  * write is exabgp_session_start()'s, which sets ExaBGP's acks for us to
  * exabgp.ack whatever ExaBGP was configured with; its "done" (acks on) is
  * matched FIFO like any other, against an entry that states no route. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -27,6 +28,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "config_canary.h"
 #include "exabgp_backend.h"
 #include "exabgp_config.h"
 #include "event_priority.h"
@@ -65,12 +67,26 @@ struct route {
         uint64_t backoff_usec;
         struct timerq_item retry;  /* on b->timers */
         struct reconcile_track rc; /* in ExaBGP's adj-rib-out as asked? */
+        /* The canary. audience: of desired ROUTE_ANNOUNCE; trial: with
+         * AUDIENCE_CANARIES, its neighbours (our copies). heard: the
+         * canary neighbours that got an announce since the last withdraw,
+         * heard_all: a plain announce went out since then; a withdraw goes
+         * to heard only, unless heard_all (or nothing is known). */
+        enum audience audience;
+        struct canary_cfg trial;
+        struct canary_cfg heard;
+        bool heard_all;
+        /* the listing: held by a neighbour of trial; by others (with
+         * AUDIENCE_CANARIES: these, to withdraw it from) */
+        bool seen_canary, seen_other;
+        struct canary_cfg others;
 };
 
 /* A command queued or written, oldest first. */
 struct sent {
         struct route *route; /* NULL: a line of our own, no route's (session start, query) */
         bool query;          /* the reconciliation's listing */
+        bool aux;            /* a repair's withdraw from some peers: its ack changes nothing */
         uint64_t gen;
         uint64_t end; /* output stream offset just past its newline */
         uint64_t decided_usec;
@@ -233,9 +249,37 @@ static struct route *route_get(struct backend *b, const struct prefix *p)
         return r;
 }
 
+static void peers_clear(struct canary_cfg *c)
+{
+        for (size_t i = 0; i < c->n_neighbors; i++)
+                free(c->neighbors[i]);
+        free(c->neighbors);
+        *c = (struct canary_cfg){0};
+}
+
+/* Adds those of from[0..n) not yet in c; -ENOMEM leaves c as it was. */
+static int peers_add(struct canary_cfg *c, char *const *from, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                if (canary_cfg_has(c, from[i]))
+                        continue;
+                char **nv = realloc(c->neighbors, (c->n_neighbors + 2) * sizeof(*nv));
+                if (!nv)
+                        return -ENOMEM;
+                c->neighbors = nv;
+                if (!(nv[c->n_neighbors] = strdup(from[i])))
+                        return -ENOMEM;
+                nv[++c->n_neighbors] = NULL;
+        }
+        return 0;
+}
+
 static void route_free(struct route *r)
 {
         timerq_cancel(r->b->timers, &r->retry);
+        peers_clear(&r->trial);
+        peers_clear(&r->heard);
+        peers_clear(&r->others);
         free(r->service);
         free(r->cmd);
         free(r);
@@ -501,7 +545,10 @@ static void on_ack(struct backend *b, bool ok)
         else
                 b->stats.acks_error++;
 
-        if (s->query) {
+        if (s->aux) {
+                if (!ok)
+                        log_warning("exabgp: ExaBGP refused '%s'%s", s->cmd, reason);
+        } else if (s->query) {
                 /* popped first: the pass may queue repairs */
                 sent_pop(b);
                 on_listing_done(b, ok);
@@ -613,6 +660,31 @@ static void on_state(struct backend *b, const struct exabgp_msg *m)
         }
 }
 
+/* Which neighbour the listing shows holding p: what a route on trial is
+ * judged by. */
+static void listed_at(struct backend *b, const struct prefix *p, const char *peer)
+{
+        struct prefix key = prefix_key(p);
+        bool found;
+        size_t i = route_find(b, &key, &found);
+        if (!found)
+                return;
+        struct route *r = b->routes[i];
+        if (r->audience == AUDIENCE_CANARIES && canary_cfg_has(&r->trial, peer)) {
+                r->seen_canary = true;
+                return;
+        }
+        r->seen_other = true;
+        unsigned char bin[16];
+        /* only an address goes into a command (exabgp_rib_line checked it) */
+        if (r->audience == AUDIENCE_CANARIES && !canary_cfg_has(&r->others, peer) &&
+            (inet_pton(AF_INET, peer, bin) == 1 || inet_pton(AF_INET6, peer, bin) == 1)) {
+                char *one[] = {(char *)peer};
+                if (peers_add(&r->others, one, 1) < 0)
+                        log_err("exabgp: reconcile: out of memory for the listing");
+        }
+}
+
 static void on_line(void *userdata, char *line, size_t len)
 {
         struct backend *b = userdata;
@@ -644,10 +716,12 @@ static void on_line(void *userdata, char *line, size_t len)
         case EXABGP_MSG_GARBAGE:
                 if (b->querying) {
                         struct prefix p;
-                        if (exabgp_rib_line(line, &p) == 1) {
+                        char peer[64];
+                        if (exabgp_rib_line_peer(line, &p, peer, sizeof(peer)) == 1) {
                                 if (reconcile_set_add(&b->held, &p) < 0)
                                         log_err("exabgp: reconcile: out of memory for the "
                                                 "listing");
+                                listed_at(b, &p, peer);
                                 break;
                         }
                 }
@@ -1095,6 +1169,71 @@ static void log_change(struct backend *b, const struct route *r, const char *ser
 
 static void update_locked(struct backend *b, const struct route_update *u);
 
+static bool on_trial(const struct route_update *u)
+{
+        return u->action == ROUTE_ANNOUNCE && u->audience == AUDIENCE_CANARIES;
+}
+
+/* A withdraw reaches whoever may hold r: the canaries that heard it while
+ * on trial, or everyone once a plain announce went out (or when we know of
+ * none). ExaBGP 4.2 puts a withdraw on the wire even to a peer that never
+ * had the route (rib/outgoing.py: "an extra withdrawal is harmless"), and
+ * answers done either way: addressing it keeps a failed trial invisible to
+ * the other peers. */
+static int render_withdraw(struct backend *b, const struct route *r, char **cmd)
+{
+        struct route_update w = {.prefix = &r->prefix, .action = ROUTE_WITHDRAW};
+        if (!r->heard_all && r->heard.n_neighbors)
+                return exabgp_render_to(&w, r->heard.neighbors, r->heard.n_neighbors, b->asn,
+                                        b->api, cmd);
+        return exabgp_render_to(&w, NULL, 0, b->asn, b->api, cmd);
+}
+
+static int render_update(struct backend *b, const struct route_update *u, char **cmd)
+{
+        if (u->action == ROUTE_WITHDRAW) {
+                struct prefix key = prefix_key(u->prefix);
+                bool found;
+                size_t i = route_find(b, &key, &found);
+                if (found && b->routes[i]->desired == ROUTE_WITHDRAW) {
+                        /* the same again: a no-op, not a wider withdraw */
+                        *cmd = strdup(b->routes[i]->cmd);
+                        return *cmd ? 0 : -ENOMEM;
+                }
+                if (found)
+                        return render_withdraw(b, b->routes[i], cmd);
+        }
+        return exabgp_render(u, b->asn, b->api, cmd);
+}
+
+/* Who heard what, once u's command is r's. */
+static int note_audience(struct route *r, const struct route_update *u)
+{
+        if (u->action == ROUTE_WITHDRAW) {
+                peers_clear(&r->trial);
+                peers_clear(&r->heard);
+                r->heard_all = false;
+                r->audience = AUDIENCE_NONE;
+                return 0;
+        }
+        if (!on_trial(u)) {
+                peers_clear(&r->trial);
+                r->heard_all = true;
+                r->audience = AUDIENCE_EVERYONE;
+                return 0;
+        }
+        struct canary_cfg t = {0};
+        if (peers_add(&t, u->canary->neighbors, u->canary->n_neighbors) < 0 ||
+            peers_add(&r->heard, u->canary->neighbors, u->canary->n_neighbors) < 0) {
+                peers_clear(&t);
+                return -ENOMEM;
+        }
+        peers_clear(&r->trial);
+        r->trial = t;
+        r->audience = AUDIENCE_CANARIES;
+        return 0;
+}
+
 static void exabgp_update(struct backend *b, const struct route_update *u)
 {
         pthread_mutex_lock(&b->lock);
@@ -1114,7 +1253,7 @@ static void update_locked(struct backend *b, const struct route_update *u)
         }
         if (u->action != ROUTE_ANNOUNCE && u->action != ROUTE_WITHDRAW)
                 return;
-        int ret = exabgp_render(u, b->asn, b->api, &cmd);
+        int ret = render_update(b, u, &cmd);
         if (ret < 0) {
                 log_err("exabgp: cannot express %s %s for service %s as an ExaBGP command: %s",
                         action_word(u->action), pfx, u->service ? u->service : "?", strerror(-ret));
@@ -1137,6 +1276,11 @@ static void update_locked(struct backend *b, const struct route_update *u)
                         free(r->service);
                         r->service = s;
                 }
+        }
+        if (note_audience(r, u) < 0) {
+                free(cmd);
+                log_err("exabgp: out of memory tracking %s", pfx);
+                return;
         }
         free(r->cmd);
         r->cmd = cmd;
@@ -1180,10 +1324,11 @@ static void stop_locked(struct backend *b, bool withdraw, void (*done)(void *), 
                         continue;
                 struct route_update u = {.prefix = &r->prefix, .action = ROUTE_WITHDRAW};
                 char *cmd = NULL;
-                if (exabgp_render(&u, b->asn, b->api, &cmd) < 0) {
+                if (render_withdraw(b, r, &cmd) < 0) {
                         log_err("exabgp: cannot render a withdraw while stopping");
                         continue;
                 }
+                note_audience(r, &u);
                 free(r->cmd);
                 r->cmd = cmd;
                 r->desired = ROUTE_WITHDRAW;
@@ -1282,6 +1427,11 @@ static void on_reconcile_due(struct timerq_item *it, uint64_t now)
                 b->querying = true;
                 b->query_changes = b->changes;
                 reconcile_set_clear(&b->held);
+                for (size_t i = 0; i < b->n_routes; i++) {
+                        struct route *r = b->routes[i];
+                        r->seen_canary = r->seen_other = false;
+                        peers_clear(&r->others);
+                }
                 const char *cmd = b->api == EXABGP_API_6 ? "rib show out" : EXABGP_RIB_QUERY;
                 if (enqueue_line(b, NULL, cmd) == 0) {
                         b->sent[b->sent_n - 1].query = true;
@@ -1298,6 +1448,33 @@ static bool judge(struct backend *b, struct route *r, bool differs, const char *
         const struct reconcile_report rep = {"exabgp", "sending its command again", b->stuck_after,
                                              &b->hooks, &b->drift_total};
         return reconcile_judge(&rep, &r->rc, &r->prefix, differs, what, now);
+}
+
+/* Sends r's command again; a route on trial is first withdrawn from the
+ * other neighbours holding it (only), a withdrawn one from everyone. */
+static void repair(struct backend *b, struct route *r, bool trial)
+{
+        if (trial && r->others.n_neighbors) {
+                struct route_update w = {.prefix = &r->prefix, .action = ROUTE_WITHDRAW};
+                char *cmd = NULL;
+                if (exabgp_render_to(&w, r->others.neighbors, r->others.n_neighbors, b->asn, b->api,
+                                     &cmd) == 0 &&
+                    enqueue_line(b, NULL, cmd) == 0)
+                        b->sent[b->sent_n - 1].aux = true;
+                free(cmd);
+                if (r->seen_canary)
+                        return;
+        }
+        if (r->desired == ROUTE_WITHDRAW) {
+                struct route_update w = {.prefix = &r->prefix, .action = ROUTE_WITHDRAW};
+                char *cmd = NULL;
+                if (exabgp_render_to(&w, NULL, 0, b->asn, b->api, &cmd) == 0) {
+                        free(r->cmd);
+                        r->cmd = cmd;
+                }
+        }
+        r->gen++; /* the re-send is the command awaited now */
+        enqueue(b, r);
 }
 
 static void on_listing_done(struct backend *b, bool ok)
@@ -1322,7 +1499,18 @@ static void on_listing_done(struct backend *b, bool ok)
                                 continue; /* not answered for its newest command yet */
                         bool held = reconcile_set_has(&b->held, &r->prefix);
                         bool bad;
-                        if (r->desired == ROUTE_ANNOUNCE)
+                        bool trial =
+                            r->desired == ROUTE_ANNOUNCE && r->audience == AUDIENCE_CANARIES;
+                        if (trial)
+                                /* on trial: at the canaries, and only there */
+                                bad = judge(b, r, !r->seen_canary || r->seen_other,
+                                            !r->seen_canary
+                                                ? "on trial, missing from the canary neighbours' "
+                                                  "adj-rib-out"
+                                                : "on trial, in a non-canary neighbour's "
+                                                  "adj-rib-out",
+                                            now);
+                        else if (r->desired == ROUTE_ANNOUNCE)
                                 bad = judge(b, r, !held, "missing from ExaBGP's adj-rib-out", now);
                         else
                                 bad = judge(b, r, held, "in ExaBGP's adj-rib-out, withdrawn by us",
@@ -1335,8 +1523,7 @@ static void on_listing_done(struct backend *b, bool ok)
                                 stuck = true;
                                 continue;
                         }
-                        r->gen++; /* the re-send is the command awaited now */
-                        enqueue(b, r);
+                        repair(b, r, trial);
                         stuck |= r->rc.state == RECONCILE_STUCK;
                 }
                 if (stuck && now >= b->last_repair + b->reconcile_interval)
@@ -1355,6 +1542,7 @@ static void on_listing_done(struct backend *b, bool ok)
 
 const struct backend_ops backend_exabgp_ops = {
     .name = "exabgp",
+    /* .canary: not yet; the backend sends canary lines, but no real-upstream test shows them */
     .usage = "drive ExaBGP: run as its process (API on stdout/stdin)",
     .prepare = exabgp_prepare,
     .on_exit = exabgp_on_exit,

@@ -18,6 +18,7 @@
  * The next-hop is always written ("self" by default): ExaBGP 4.2 and 5.0
  * drop an IPv4 announce without one, yet still answer "done" (6 answers
  * "error"). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -69,16 +70,40 @@ static int check_attrs(const struct attrs *a, uint32_t asn)
         return 0;
 }
 
-/* What comes before "announce"/"withdraw"; NULL for an unknown api. */
-static const char *head(enum exabgp_api api)
+static bool is_address(const char *s)
 {
-        switch (api) {
-        case EXABGP_API_4:
-                return "";
-        case EXABGP_API_6:
-                return "peer * ";
+        unsigned char buf[16];
+        return token_ok(s) && (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
+}
+
+/* What comes before "announce"/"withdraw", into f: every peer (peers
+ * NULL), or peers[0..n) only. API 4 (4.2's reactor/api/command/limit.py,
+ * extract_neighbors: the comma is a word of its own):
+ *   neighbor 192.0.2.1 , neighbor 192.0.2.5 announce route ...
+ * API 6 (dispatch/common.py, _parse_bracket_selector: words too):
+ *   peer [ 192.0.2.1 , 192.0.2.5 ] announce route ...
+ * -EINVAL for an unknown api, n 0 with peers, or a peer not an address. */
+static int put_head(FILE *f, enum exabgp_api api, char *const *peers, size_t n)
+{
+        if (api != EXABGP_API_4 && api != EXABGP_API_6)
+                return -EINVAL;
+        if (!peers)
+                return fputs(api == EXABGP_API_6 ? "peer * " : "", f) < 0 ? -ENOMEM : 0;
+        if (n == 0)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (!is_address(peers[i]))
+                        return -EINVAL;
+        if (api == EXABGP_API_6)
+                fputs("peer [", f);
+        for (size_t i = 0; i < n; i++) {
+                if (api == EXABGP_API_6)
+                        fprintf(f, "%s %s", i ? " ," : "", peers[i]);
+                else
+                        fprintf(f, "%sneighbor %s", i ? " , " : "", peers[i]);
         }
-        return NULL;
+        fputs(api == EXABGP_API_6 ? " ] " : " ", f);
+        return 0;
 }
 
 const char *exabgp_session_start(enum exabgp_api api, bool ack)
@@ -94,38 +119,54 @@ const char *exabgp_session_start(enum exabgp_api api, bool ack)
 
 int exabgp_render(const struct route_update *u, uint32_t asn, enum exabgp_api api, char **out)
 {
+        *out = NULL;
+        if (u->action == ROUTE_ANNOUNCE && u->audience == AUDIENCE_CANARIES) {
+                /* never widened to everyone for want of a list */
+                if (!u->canary || u->canary->n_neighbors == 0)
+                        return -EINVAL;
+                return exabgp_render_to(u, u->canary->neighbors, u->canary->n_neighbors, asn, api,
+                                        out);
+        }
+        return exabgp_render_to(u, NULL, 0, asn, api, out);
+}
+
+int exabgp_render_to(const struct route_update *u, char *const *peers, size_t n_peers, uint32_t asn,
+                     enum exabgp_api api, char **out)
+{
         char pfx[PREFIX_STRLEN];
         int r;
 
         *out = NULL;
-        const char *h = head(api);
-        if (!u->prefix || !h)
+        if (!u->prefix || (api != EXABGP_API_4 && api != EXABGP_API_6))
                 return -EINVAL;
         r = prefix_format_checked(u->prefix, pfx);
         if (r < 0)
                 return r;
-
-        if (u->action == ROUTE_WITHDRAW) {
-                if (asprintf(out, "%swithdraw route %s", h, pfx) < 0) {
-                        *out = NULL;
-                        return -ENOMEM;
-                }
-                return 0;
-        }
-        if (u->action != ROUTE_ANNOUNCE || !u->attrs)
+        if (u->action != ROUTE_WITHDRAW && (u->action != ROUTE_ANNOUNCE || !u->attrs))
                 return -EINVAL;
-
         const struct attrs *a = u->attrs;
-        r = check_attrs(a, asn);
-        if (r < 0)
-                return r;
+        if (u->action == ROUTE_ANNOUNCE) {
+                r = check_attrs(a, asn);
+                if (r < 0)
+                        return r;
+        }
 
         char *buf = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
         if (!f)
                 return -ENOMEM;
-        fprintf(f, "%sannounce route %s next-hop %s", h, pfx, a->next_hop ? a->next_hop : "self");
+        r = put_head(f, api, peers, n_peers);
+        if (r < 0) {
+                fclose(f);
+                free(buf);
+                return r;
+        }
+        if (u->action == ROUTE_WITHDRAW) {
+                fprintf(f, "withdraw route %s", pfx);
+                goto done;
+        }
+        fprintf(f, "announce route %s next-hop %s", pfx, a->next_hop ? a->next_hop : "self");
         if (a->med >= 0)
                 fprintf(f, " med %lld", (long long)a->med);
         if (a->prepend > 0) {
@@ -136,6 +177,7 @@ int exabgp_render(const struct route_update *u, uint32_t asn, enum exabgp_api ap
         }
         put_list(f, "community", a->communities, a->n_communities);
         put_list(f, "large-community", a->large_communities, a->n_large_communities);
+done:;
         bool failed = ferror(f);
         if (fclose(f) != 0 || failed) {
                 free(buf);

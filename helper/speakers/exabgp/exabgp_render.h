@@ -26,6 +26,17 @@ enum exabgp_api {
  * prepend > 0 but asn is 0, for an action other than announce/withdraw, or
  * for an api other than 4 and 6; -ENOMEM on allocation failure. */
 int exabgp_render(const struct route_update *u, uint32_t asn, enum exabgp_api api, char **out);
+/* exabgp_render also names the peers of an announce with audience
+ * AUDIENCE_CANARIES: u->canary's neighbours (-EINVAL when it has none: a
+ * trial is never widened to everyone); every other line is for all peers.
+ *   API 4: neighbor 192.0.2.1 , neighbor 192.0.2.5 announce route ...
+ *   API 6: peer [ 192.0.2.1 , 192.0.2.5 ] announce route ...
+ * exabgp_render_to renders u (its audience ignored) for peers[0..n_peers)
+ * only, or for every peer when peers is NULL: how a withdraw reaches only
+ * the neighbours that heard a route on trial. -EINVAL also for n_peers 0
+ * with peers, or a peer that is not an IPv4/IPv6 address. */
+int exabgp_render_to(const struct route_update *u, char *const *peers, size_t n_peers, uint32_t asn,
+                     enum exabgp_api api, char **out);
 
 /* The command that sets ExaBGP's acks for our process to what we expect,
  * written once before any route, or NULL when the API has none we send.

@@ -1,5 +1,6 @@
 /* exabgp_rib.c: the route lines of ExaBGP's adj-rib-out (exabgp_rib.h). */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "exabgp_rib.h"
@@ -36,6 +37,11 @@ static bool is_address(const char *s)
 
 int exabgp_rib_line(const char *line, struct prefix *out)
 {
+        return exabgp_rib_line_peer(line, out, NULL, 0);
+}
+
+int exabgp_rib_line_peer(const char *line, struct prefix *out, char *peer, size_t size)
+{
         char w[TOKENS][TOKEN_MAX];
         int n = words(line, w);
         int i = 0;
@@ -53,5 +59,7 @@ int exabgp_rib_line(const char *line, struct prefix *out)
         const char *why;
         if (prefix_parse(w[i + 3], out, &why) < 0 || out->family != family)
                 return 0;
+        if (peer && size)
+                snprintf(peer, size, "%s", w[i]);
         return 1;
 }

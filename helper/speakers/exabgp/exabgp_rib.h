@@ -7,6 +7,7 @@
  * the word). Only unicast routes of ipv4 and ipv6 are ours. Pure. */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "prefix.h"
 
@@ -15,3 +16,6 @@
 /* 1 with *out set when line (without its newline) lists a unicast route in
  * either form; 0 for any other line (acks, JSON events, other families). */
 int exabgp_rib_line(const char *line, struct prefix *out);
+/* As exabgp_rib_line, also giving the neighbour's address as ExaBGP wrote
+ * it into peer[size] (peer NULL: not wanted). */
+int exabgp_rib_line_peer(const char *line, struct prefix *out, char *peer, size_t size);

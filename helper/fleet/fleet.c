@@ -192,6 +192,17 @@ static void ctx_free(struct req_ctx *c)
         free(c);
 }
 
+/* A reply's context is spent: the fleet it is for, or NULL when the
+ * reply belongs to a connection given up since (a reconnect). */
+static struct fleet *reply_fleet(void *userdata)
+{
+        struct req_ctx *c = userdata;
+        struct fleet *f = c->f;
+        bool stale = c->gen != f->gen;
+        ctx_free(c);
+        return stale ? NULL : f;
+}
+
 static const char *base_url(const struct fleet *f)
 {
         return f->cfg->fleet.etcd[f->endpoint % f->cfg->fleet.n_etcd];
@@ -296,11 +307,8 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 
 static void on_keepalive(void *userdata, int err, long status, const char *body, size_t len)
 {
-        struct req_ctx *c = userdata;
-        struct fleet *f = c->f;
-        bool stale = c->gen != f->gen;
-        ctx_free(c);
-        if (stale)
+        struct fleet *f = reply_fleet(userdata);
+        if (!f)
                 return;
         char buf[256], *msg = NULL;
         const char *why = reply_problem(buf, sizeof(buf), err, status, body, len);
@@ -709,11 +717,8 @@ static void on_watch_line(void *userdata, const char *line, size_t len)
 
 static void on_watch_done(void *userdata, int err, long status, const char *body, size_t len)
 {
-        struct req_ctx *c = userdata;
-        struct fleet *f = c->f;
-        bool stale = c->gen != f->gen;
-        ctx_free(c);
-        if (stale)
+        struct fleet *f = reply_fleet(userdata);
+        if (!f)
                 return;
         f->watch = NULL;
         char buf[256];
@@ -725,11 +730,8 @@ static void on_watch_done(void *userdata, int err, long status, const char *body
 
 static void on_range(void *userdata, int err, long status, const char *body, size_t len)
 {
-        struct req_ctx *c = userdata;
-        struct fleet *f = c->f;
-        bool stale = c->gen != f->gen;
-        ctx_free(c);
-        if (stale)
+        struct fleet *f = reply_fleet(userdata);
+        if (!f)
                 return;
         char buf[256], *msg = NULL;
         const char *why = reply_problem(buf, sizeof(buf), err, status, body, len);
@@ -787,11 +789,8 @@ static void on_range(void *userdata, int err, long status, const char *body, siz
 
 static void on_grant(void *userdata, int err, long status, const char *body, size_t len)
 {
-        struct req_ctx *c = userdata;
-        struct fleet *f = c->f;
-        bool stale = c->gen != f->gen;
-        ctx_free(c);
-        if (stale)
+        struct fleet *f = reply_fleet(userdata);
+        if (!f)
                 return;
         char buf[256], *msg = NULL;
         const char *why = reply_problem(buf, sizeof(buf), err, status, body, len);

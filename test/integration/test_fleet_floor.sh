@@ -135,7 +135,6 @@ d = json.loads(sys.argv[1]); s = d["services"][0] if d.get("services") else {}
 sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$j" "$3"
 }
 state_is() { jq_ok "$1" status "s['state'] == '$2'"; }
-state_of() { ctlp "$1" --json status dns 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["services"][0]["state"])' || true; }
 announced() { jq_ok "$1" status "all(p['announced'] for p in s['prefixes'])"; }
 # view_is POP N: POP's fleet view is ready and counts N PoPs announcing dns
 # (the metric is there only while the view is ready).
@@ -254,35 +253,33 @@ wait_for 'state_is pop1 down && [[ $(npaths) == 2 ]] && view_is pop2 2 && view_i
 	die "pop1 did not withdraw before the race"
 refused0=$(($(refused_at pop2) + $(refused_at pop3)))
 mark=$(lab_monitor_mark)
+# checks_at_once POP...: start dns's checks at every POP at the same instant.
+checks_at_once() {
+	local pop pids=() pid
+	for pop in "$@"; do
+		ctlp "$pop" check dns >/dev/null &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do wait "$pid" || return 1; done
+}
 held2=0 held3=0 race_us=()
 for ((rep = 1; rep <= RACE_REPS; rep++)); do
 	t0=$(lab_now_us)
 	fail_pop pop2
 	fail_pop pop3
-	ctlp pop2 check dns >/dev/null &
-	c2=$!
-	ctlp pop3 check dns >/dev/null &
-	c3=$!
-	wait "$c2" "$c3" || die "race $rep: a check was refused"
+	checks_at_once pop2 pop3 || die "race $rep: a check was refused"
 	wait_for '{ state_is pop2 held && state_is pop3 down; } || { state_is pop3 held && state_is pop2 down; }' 10 ||
 		die "race $rep: not exactly one of pop2, pop3 held"
-	if state_is pop2 held; then
-		held2=$((held2 + 1))
-		wait_for 'only_via pop2 "$(asp pop2 2)"' 10 || die "race $rep: the upstream does not hold pop2's path alone"
-	else
-		held3=$((held3 + 1))
-		wait_for 'only_via pop3 "$(asp pop3 2)"' 10 || die "race $rep: the upstream does not hold pop3's path alone"
-	fi
-	h=$(hook_last "$([[ $(state_of pop2) == held ]] && echo pop2 || echo pop3)")
-	[[ $h =~ ^[0-9]+\|[a-z]+\|held\| ]] || die "race $rep: the held PoP's hook did not hear NEW_STATE=held ($h)"
+	held=pop3
+	state_is pop2 held && held=pop2
+	if [[ $held == pop2 ]]; then held2=$((held2 + 1)); else held3=$((held3 + 1)); fi
+	wait_for 'only_via $held "$(asp $held 2)"' 10 || die "race $rep: the upstream does not hold $held's path alone"
+	h=$(hook_last "$held")
+	[[ $h =~ ^[0-9]+\|[a-z]+\|held\| ]] || die "race $rep: $held's hook did not hear NEW_STATE=held ($h)"
 	race_us+=($((${h%%|*} - t0)))
 	heal_pop pop2
 	heal_pop pop3
-	ctlp pop2 check dns >/dev/null &
-	c2=$!
-	ctlp pop3 check dns >/dev/null &
-	c3=$!
-	wait "$c2" "$c3" || die "race $rep: a check was refused"
+	checks_at_once pop2 pop3 || die "race $rep: a check was refused"
 	wait_for '[[ $(npaths) == 2 ]] && view_is pop2 2 && view_is pop3 2' 15 ||
 		die "race $rep: pop2 and pop3 did not both announce again"
 done
